@@ -1,0 +1,267 @@
+package identity
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"sync"
+
+	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/vision"
+)
+
+// Enrolment quality limits.
+const (
+	// MinFaceWidth in original pixels: below this the descriptor is noisy
+	// (dlib's alignment works on a 150 px chip; 80 px is HOG's native size).
+	MinFaceWidth = 80
+	// MinSharpness (Laplacian variance at 128 px): below it a face is too
+	// blurred to be a good reference.
+	MinSharpness = 15
+)
+
+// Errors for refused enrolment photos. They are wrapped in *PhotoError.
+var (
+	ErrNoFace       = errors.New("no face found")
+	ErrManyFaces    = errors.New("more than one face")
+	ErrFaceTooSmall = errors.New("face too small")
+	ErrFaceBlurred  = errors.New("face too blurred")
+)
+
+// PhotoError names the refused photo and what to do about it.
+type PhotoError struct {
+	Name string
+	Err  error
+	Hint string
+}
+
+func (e *PhotoError) Error() string {
+	s := fmt.Sprintf("%s: %v", e.Name, e.Err)
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
+	}
+	return s
+}
+
+func (e *PhotoError) Unwrap() error { return e.Err }
+
+// Service enrols and identifies. It keeps the gallery in step with storage.
+type Service struct {
+	DB       *storage.DB
+	Embedder vision.Embedder
+	Rule     vision.Rule
+
+	mu      sync.Mutex // serialises gallery reloads
+	gallery *vision.Gallery
+	skipped int
+}
+
+// New builds a service and loads the gallery from storage.
+func New(db *storage.DB, e vision.Embedder, rule vision.Rule) (*Service, error) {
+	if err := rule.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{DB: db, Embedder: e, Rule: rule, gallery: vision.NewGallery(nil)}
+	return s, s.Reload()
+}
+
+// Reload re-reads every template of the current model version.
+func (s *Service) Reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rows, skipped, err := s.DB.Templates(s.Embedder.ModelVersion())
+	if err != nil {
+		return err
+	}
+	ts := make([]vision.Template, len(rows))
+	for i, r := range rows {
+		ts[i] = vision.Template{ID: r.ID, PersonID: r.PersonID, Descriptor: vision.Descriptor(r.Descriptor)}
+	}
+	s.gallery.Replace(ts)
+	s.skipped = skipped
+	return nil
+}
+
+// Gallery is the live gallery.
+func (s *Service) Gallery() *vision.Gallery { return s.gallery }
+
+// SkippedTemplates counts stored templates of another model version.
+func (s *Service) SkippedTemplates() int { return s.skipped }
+
+// Photo is one enrolment input.
+type Photo struct {
+	Name string
+	Data []byte
+}
+
+// Warning is something the admin should look at, though not fatal.
+type Warning struct {
+	Photo   string
+	Message string
+}
+
+// EnrolResult reports what was stored.
+type EnrolResult struct {
+	Person    storage.Person
+	Templates int
+	Warnings  []Warning
+}
+
+// checkedFace is a face accepted from an enrolment photo.
+type checkedFace struct {
+	photo Photo
+	face  vision.Face
+}
+
+// CheckPhoto finds exactly one usable face in an enrolment photo.
+func (s *Service) CheckPhoto(p Photo) (vision.Face, error) {
+	faces, err := s.Embedder.Faces(p.Name, p.Data)
+	if err != nil {
+		return vision.Face{}, err
+	}
+	switch {
+	case len(faces) == 0:
+		return vision.Face{}, &PhotoError{Name: p.Name, Err: ErrNoFace,
+			Hint: "use a well-lit, frontal photo where the face is at least 80 px wide"}
+	case len(faces) > 1:
+		return vision.Face{}, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: %d faces at %v", ErrManyFaces, len(faces), boxes(faces)),
+			Hint: "use a photo of this person alone, or crop it"}
+	}
+	f := faces[0]
+	if f.Width() < MinFaceWidth {
+		return f, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: %d px wide, need %d", ErrFaceTooSmall, f.Width(), MinFaceWidth),
+			Hint: "move closer or use a larger photo"}
+	}
+	if f.Sharpness < MinSharpness {
+		return f, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: sharpness %.0f, need %d", ErrFaceBlurred, f.Sharpness, MinSharpness),
+			Hint: "hold still and focus on the face"}
+	}
+	return f, nil
+}
+
+func boxes(fs []vision.Face) []image.Rectangle {
+	out := make([]image.Rectangle, len(fs))
+	for i, f := range fs {
+		out[i] = f.Box
+	}
+	return out
+}
+
+// Enrol checks every photo and, only if all pass, stores the person and one
+// template per photo. A face already close to another person's templates is
+// stored but warned about (possible duplicate enrolment).
+func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, error) {
+	var res EnrolResult
+	if len(photos) == 0 {
+		return res, errors.New("enrol: no photos given")
+	}
+	var faces []checkedFace
+	var errs []error
+	for _, p := range photos {
+		f, err := s.CheckPhoto(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		faces = append(faces, checkedFace{p, f})
+	}
+	if len(errs) > 0 {
+		return res, fmt.Errorf("enrol %s: nothing stored, %d of %d photos refused: %w", employeeID, len(errs), len(photos), errors.Join(errs...))
+	}
+	existing, err := s.DB.PersonByEmployeeID(employeeID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return res, err
+	}
+	ts := make([]storage.NewTemplate, 0, len(faces))
+	for _, cf := range faces {
+		m := s.gallery.MatchExcluding(cf.face.Descriptor, existing.ID)
+		if m.Found() && m.Distance <= s.Rule.Threshold {
+			people, _ := s.DB.People([]int64{m.PersonID})
+			other := people[m.PersonID]
+			res.Warnings = append(res.Warnings, Warning{Photo: cf.photo.Name, Message: fmt.Sprintf(
+				"possible duplicate enrolment: this face is %.3f from %s (%s), under the match threshold %.2f",
+				m.Distance, other.Name, other.EmployeeID, s.Rule.Threshold)})
+		}
+		sum := sha256.Sum256(cf.photo.Data)
+		ts = append(ts, storage.NewTemplate{
+			Descriptor:   [storage.DescriptorLen]float32(cf.face.Descriptor),
+			ModelVersion: s.Embedder.ModelVersion(),
+			SourceName:   cf.photo.Name,
+			PhotoSHA256:  hex.EncodeToString(sum[:]),
+			FaceWidth:    cf.face.Width(),
+			Sharpness:    cf.face.Sharpness,
+		})
+	}
+	p, err := s.DB.Enroll(employeeID, name, ts)
+	if err != nil {
+		return res, err
+	}
+	res.Person, res.Templates = p, len(ts)
+	return res, s.Reload()
+}
+
+// Identified is one face in an identified photo.
+type Identified struct {
+	Box       image.Rectangle `json:"box"`
+	Verdict   vision.Verdict  `json:"verdict"`
+	Reason    string          `json:"reason"`
+	Person    *PersonRef      `json:"person,omitempty"`
+	Nearest   *PersonRef      `json:"nearest,omitempty"`
+	Distance  *float64        `json:"distance,omitempty"`
+	RunnerUp  *PersonRef      `json:"runner_up,omitempty"`
+	RunnerUpD *float64        `json:"runner_up_distance,omitempty"`
+	Sharpness float64         `json:"sharpness"`
+}
+
+// PersonRef names a person in output.
+type PersonRef struct {
+	ID         int64  `json:"id"`
+	EmployeeID string `json:"employee_id"`
+	Name       string `json:"name"`
+}
+
+// Identify finds every face in a photo and matches it.
+func (s *Service) Identify(p Photo) ([]Identified, error) {
+	faces, err := s.Embedder.Faces(p.Name, p.Data)
+	if err != nil {
+		return nil, err
+	}
+	var out []Identified
+	var ids []int64
+	matches := make([]vision.Match, len(faces))
+	for i, f := range faces {
+		matches[i] = s.gallery.Match(f.Descriptor)
+		ids = append(ids, matches[i].PersonID, matches[i].RunnerUpID)
+	}
+	people, err := s.DB.People(ids)
+	if err != nil {
+		return nil, err
+	}
+	ref := func(id int64) *PersonRef {
+		p, ok := people[id]
+		if !ok {
+			return nil
+		}
+		return &PersonRef{ID: p.ID, EmployeeID: p.EmployeeID, Name: p.Name}
+	}
+	for i, f := range faces {
+		m := matches[i]
+		v, why := s.Rule.Decide(m)
+		id := Identified{Box: f.Box, Verdict: v, Reason: why, Sharpness: f.Sharpness}
+		if m.Found() {
+			d := m.Distance
+			id.Nearest, id.Distance = ref(m.PersonID), &d
+		}
+		if m.RunnerUpID != 0 {
+			d := m.RunnerUpDistance
+			id.RunnerUp, id.RunnerUpD = ref(m.RunnerUpID), &d
+		}
+		if v == vision.VerdictMatch {
+			id.Person = id.Nearest
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}

@@ -1,0 +1,90 @@
+package storage
+
+import (
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// schemaMigration records an applied migration.
+type schemaMigration struct {
+	Version   int `gorm:"primaryKey;autoIncrement:false"`
+	Name      string
+	AppliedAt time.Time
+}
+
+func (schemaMigration) TableName() string { return "schema_migrations" }
+
+// migration is one schema step. Each uses its own frozen copies of the
+// structs it creates, so that changing today's entities never rewrites what
+// an old step did on an installed appliance.
+type migration struct {
+	version int
+	name    string
+	up      func(tx *gorm.DB) error
+}
+
+var migrations = []migration{
+	{1, "people and face templates", func(tx *gorm.DB) error {
+		type Person struct {
+			ID         int64  `gorm:"primaryKey"`
+			EmployeeID string `gorm:"size:64;not null;uniqueIndex"`
+			Name       string `gorm:"size:200;not null"`
+			CreatedAt  time.Time
+			UpdatedAt  time.Time
+		}
+		type FaceTemplate struct {
+			ID           int64  `gorm:"primaryKey"`
+			PersonID     int64  `gorm:"not null;index"`
+			Person       Person `gorm:"constraint:OnDelete:CASCADE"`
+			Descriptor   []byte `gorm:"not null"`
+			ModelVersion string `gorm:"size:120;not null"`
+			SourceName   string `gorm:"size:300"`
+			PhotoSHA256  string `gorm:"size:64;index"`
+			FaceWidth    int
+			Sharpness    float64
+			CreatedAt    time.Time
+		}
+		return tx.Migrator().CreateTable(&Person{}, &FaceTemplate{})
+	}},
+}
+
+// SchemaVersion is the version the current code migrates to.
+func SchemaVersion() int { return migrations[len(migrations)-1].version }
+
+// Migrate applies every migration not yet applied, each in its own
+// transaction, and refuses a database newer than this code.
+func (db *DB) Migrate() error {
+	if err := db.AutoMigrate(&schemaMigration{}); err != nil {
+		return fmt.Errorf("storage: migrations table: %w", err)
+	}
+	var applied []schemaMigration
+	if err := db.Order("version").Find(&applied).Error; err != nil {
+		return fmt.Errorf("storage: read migrations: %w", err)
+	}
+	done := map[int]bool{}
+	latest := 0
+	for _, a := range applied {
+		done[a.Version] = true
+		latest = max(latest, a.Version)
+	}
+	if latest > SchemaVersion() {
+		return fmt.Errorf("storage: database schema version %d is newer than this facegate (%d): upgrade facegate", latest, SchemaVersion())
+	}
+	for _, m := range migrations {
+		if done[m.version] {
+			continue
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := m.up(tx); err != nil {
+				return err
+			}
+			return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().UTC()}).Error
+		})
+		if err != nil {
+			return fmt.Errorf("storage: migration %d (%s): %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package storage
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// descriptorFormat is the first byte of a stored descriptor: 1 = 128
+// little-endian float32. Encryption at rest will take a new format byte.
+const descriptorFormat = 1
+
+// DescriptorLen mirrors vision.DescriptorLen without importing vision.
+const DescriptorLen = 128
+
+// Person is someone who may be recognised.
+type Person struct {
+	ID         int64  `gorm:"primaryKey"`
+	EmployeeID string `gorm:"size:64;not null;uniqueIndex"`
+	Name       string `gorm:"size:200;not null"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// FaceTemplate is one enrolled face descriptor of a person.
+type FaceTemplate struct {
+	ID           int64 `gorm:"primaryKey"`
+	PersonID     int64 `gorm:"not null;index"`
+	Descriptor   []byte
+	ModelVersion string
+	SourceName   string
+	PhotoSHA256  string
+	FaceWidth    int
+	Sharpness    float64
+	CreatedAt    time.Time
+}
+
+// NewTemplate is a template to store, before it has an ID.
+type NewTemplate struct {
+	Descriptor   [DescriptorLen]float32
+	ModelVersion string
+	SourceName   string
+	PhotoSHA256  string
+	FaceWidth    int
+	Sharpness    float64
+}
+
+// EncodeDescriptor serialises a descriptor for storage.
+func EncodeDescriptor(d [DescriptorLen]float32) []byte {
+	b := make([]byte, 1+4*DescriptorLen)
+	b[0] = descriptorFormat
+	for i, v := range d {
+		binary.LittleEndian.PutUint32(b[1+4*i:], math.Float32bits(v))
+	}
+	return b
+}
+
+// DecodeDescriptor parses a stored descriptor.
+func DecodeDescriptor(b []byte) ([DescriptorLen]float32, error) {
+	var d [DescriptorLen]float32
+	if len(b) != 1+4*DescriptorLen || b[0] != descriptorFormat {
+		return d, fmt.Errorf("storage: stored descriptor has format %v and %d bytes, want format %d and %d bytes",
+			first(b), len(b), descriptorFormat, 1+4*DescriptorLen)
+	}
+	for i := range d {
+		d[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[1+4*i:]))
+	}
+	return d, nil
+}
+
+func first(b []byte) any {
+	if len(b) == 0 {
+		return "none"
+	}
+	return b[0]
+}
+
+// ErrConflict is returned when an enrolment contradicts what is stored.
+var ErrConflict = errors.New("conflict")
+
+// Enroll stores a person (created if the employee ID is new) and their new
+// templates in one transaction: either all of it is stored or none.
+func (db *DB) Enroll(employeeID, name string, ts []NewTemplate) (Person, error) {
+	employeeID, name = strings.TrimSpace(employeeID), strings.TrimSpace(name)
+	var p Person
+	if employeeID == "" || name == "" {
+		return p, errors.New("storage: enrolment needs an employee ID and a name")
+	}
+	if len(ts) == 0 {
+		return p, errors.New("storage: enrolment needs at least one face template")
+	}
+	err := db.Transaction(func(tx *gorm.DB) error {
+		err := tx.Where("employee_id = ?", employeeID).First(&p).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			p = Person{EmployeeID: employeeID, Name: name}
+			if err := tx.Create(&p).Error; err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case p.Name != name:
+			return fmt.Errorf("%w: employee ID %s belongs to %q, not %q", ErrConflict, employeeID, p.Name, name)
+		}
+		for _, t := range ts {
+			row := FaceTemplate{PersonID: p.ID, Descriptor: EncodeDescriptor(t.Descriptor), ModelVersion: t.ModelVersion,
+				SourceName: t.SourceName, PhotoSHA256: t.PhotoSHA256, FaceWidth: t.FaceWidth, Sharpness: t.Sharpness}
+			if err := tx.Create(&row).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return p, fmt.Errorf("storage: enrol %s: %w", employeeID, err)
+	}
+	return p, nil
+}
+
+// StoredTemplate is a template with its decoded descriptor.
+type StoredTemplate struct {
+	ID         int64
+	PersonID   int64
+	Descriptor [DescriptorLen]float32
+}
+
+// Templates loads every template made by modelVersion. Templates of another
+// model version are not comparable and are skipped; the count is returned.
+func (db *DB) Templates(modelVersion string) ([]StoredTemplate, int, error) {
+	var rows []FaceTemplate
+	if err := db.Select("id", "person_id", "descriptor", "model_version").Find(&rows).Error; err != nil {
+		return nil, 0, fmt.Errorf("storage: load templates: %w", err)
+	}
+	out := make([]StoredTemplate, 0, len(rows))
+	skipped := 0
+	for _, r := range rows {
+		if r.ModelVersion != modelVersion {
+			skipped++
+			continue
+		}
+		d, err := DecodeDescriptor(r.Descriptor)
+		if err != nil {
+			return nil, skipped, fmt.Errorf("template %d: %w", r.ID, err)
+		}
+		out = append(out, StoredTemplate{ID: r.ID, PersonID: r.PersonID, Descriptor: d})
+	}
+	return out, skipped, nil
+}
+
+// People returns people by ID.
+func (db *DB) People(ids []int64) (map[int64]Person, error) {
+	out := map[int64]Person{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var ps []Person
+	if err := db.Where("id IN ?", ids).Find(&ps).Error; err != nil {
+		return nil, fmt.Errorf("storage: load people: %w", err)
+	}
+	for _, p := range ps {
+		out[p.ID] = p
+	}
+	return out, nil
+}
+
+// PersonByEmployeeID looks a person up.
+func (db *DB) PersonByEmployeeID(id string) (Person, error) {
+	var p Person
+	err := db.Where("employee_id = ?", id).First(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return p, fmt.Errorf("storage: employee %s: %w", id, ErrNotFound)
+	}
+	return p, err
+}
+
+// CountTemplates counts a person's templates.
+func (db *DB) CountTemplates(personID int64) (int64, error) {
+	var n int64
+	err := db.Model(&FaceTemplate{}).Where("person_id = ?", personID).Count(&n).Error
+	return n, err
+}
