@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/facegate/facegate/gate/identity"
+	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/vision"
+)
+
+// openService opens storage and the recognizer. The caller runs closeFn.
+func openService(cfg *Config) (*identity.Service, func(), error) {
+	rec, err := vision.NewRecognizer(cfg.ModelsDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := storage.Open(cfg.DB)
+	if err != nil {
+		rec.Close()
+		return nil, nil, err
+	}
+	svc, err := identity.New(db, rec, cfg.Rule())
+	if err != nil {
+		db.Close()
+		rec.Close()
+		return nil, nil, err
+	}
+	return svc, func() { db.Close(); rec.Close() }, nil
+}
+
+// readPhoto reads a photo file with the same size limit as uploads.
+func readPhoto(path string) (identity.Photo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return identity.Photo{}, fmt.Errorf("%s: %w", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, vision.MaxImageBytes+1))
+	if err != nil {
+		return identity.Photo{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return identity.Photo{Name: path, Data: b}, nil
+}
+
+func cmdEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
+	cfg.register(fs)
+	name := fs.String("name", "", "person's full name")
+	empID := fs.String("employee-id", "", "employee ID (unique)")
+	fromDir := fs.String("from-dir", "", "enrol every DIR/<person name>/*.jpg|png; the folder name is name and employee ID")
+	fs.SetOutput(io.Discard)
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if *fromDir != "" {
+		if *name != "" || *empID != "" || len(files) > 0 {
+			return usageError{"--from-dir takes no --name, --employee-id or photos"}
+		}
+		return enrollDir(ctx, &cfg, *fromDir, stdout, stderr)
+	}
+	if *name == "" || *empID == "" || len(files) == 0 {
+		return usageError{"enroll needs --name, --employee-id and at least one photo (or --from-dir DIR)"}
+	}
+	svc, closeFn, err := openService(&cfg)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	var photos []identity.Photo
+	for _, p := range files {
+		ph, err := readPhoto(p)
+		if err != nil {
+			return err
+		}
+		photos = append(photos, ph)
+	}
+	res, err := svc.Enrol(*empID, *name, photos)
+	if err != nil {
+		return err
+	}
+	printWarnings(stderr, res.Warnings)
+	fmt.Fprintf(stdout, "enrolled %s (%s): %d template(s) added\n", res.Person.Name, res.Person.EmployeeID, res.Templates)
+	return nil
+}
+
+func printWarnings(w io.Writer, ws []identity.Warning) {
+	for _, x := range ws {
+		fmt.Fprintf(w, "warning: %s: %s\n", x.Photo, x.Message)
+	}
+}
+
+var photoExt = map[string]bool{".jpg": true, ".jpeg": true, ".png": true}
+
+// enrollDir enrols one person per sub-folder. A refused photo is reported
+// and skipped; the person is enrolled from the photos that passed.
+func enrollDir(ctx context.Context, cfg *Config, dir string, stdout, stderr io.Writer) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("--from-dir: %w", err)
+	}
+	type job struct {
+		person string
+		files  []string
+	}
+	var jobs []job
+	total := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		files, _ := os.ReadDir(filepath.Join(dir, e.Name()))
+		var ps []string
+		for _, f := range files {
+			if !f.IsDir() && photoExt[strings.ToLower(filepath.Ext(f.Name()))] {
+				ps = append(ps, filepath.Join(dir, e.Name(), f.Name()))
+			}
+		}
+		sort.Strings(ps)
+		if len(ps) > 0 {
+			jobs = append(jobs, job{e.Name(), ps})
+			total += len(ps)
+		}
+	}
+	if total == 0 {
+		return fmt.Errorf("--from-dir %s: no DIR/<person>/*.jpg|png photos found", dir)
+	}
+	svc, closeFn, err := openService(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	bar := newProgress(stderr, total)
+	var failures []error
+	people, templates := 0, 0
+	for _, j := range jobs {
+		var ok []identity.Photo
+		for _, f := range j.files {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			bar.step(filepath.Join(j.person, filepath.Base(f)))
+			ph, err := readPhoto(f)
+			if err == nil {
+				_, err = svc.CheckPhoto(ph)
+			}
+			if err != nil {
+				failures = append(failures, err)
+				continue
+			}
+			ok = append(ok, ph)
+		}
+		if len(ok) == 0 {
+			failures = append(failures, fmt.Errorf("%s: not enrolled, no usable photo", j.person))
+			continue
+		}
+		res, err := svc.Enrol(j.person, j.person, ok)
+		if err != nil {
+			failures = append(failures, err)
+			continue
+		}
+		printWarnings(stderr, res.Warnings)
+		people++
+		templates += res.Templates
+	}
+	bar.done()
+	fmt.Fprintf(stdout, "enrolled %d people, %d templates from %s\n", people, templates, dir)
+	if len(failures) > 0 {
+		for _, f := range failures {
+			fmt.Fprintln(stderr, "refused:", f)
+		}
+		return fmt.Errorf("%d photo(s) or people refused (see above); the rest is stored", len(failures))
+	}
+	return nil
+}
+
+// progress is a one-line text progress bar.
+type progress struct {
+	w          io.Writer
+	n, total   int
+	isTerminal bool
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	p := &progress{w: w, total: total}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.isTerminal = true
+		}
+	}
+	return p
+}
+
+const barWidth = 30
+
+func (p *progress) step(label string) {
+	p.n++
+	filled := barWidth * p.n / p.total
+	line := fmt.Sprintf("[%s%s] %d/%d %s", strings.Repeat("=", filled), strings.Repeat(" ", barWidth-filled), p.n, p.total, label)
+	if p.isTerminal {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+	} else {
+		fmt.Fprintln(p.w, line)
+	}
+}
+
+func (p *progress) done() {
+	if p.isTerminal {
+		fmt.Fprintln(p.w)
+	}
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/facegate/facegate/models/modeltest"
+)
+
+func runCmd(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestUsageErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{nil, "no command"},
+		{[]string{"fly"}, "unknown command"},
+		{[]string{"models"}, "prepare or verify"},
+		{[]string{"enroll", "--name", "X"}, "needs --name, --employee-id"},
+		{[]string{"enroll", "--from-dir", "d", "--name", "X"}, "takes no --name"},
+		{[]string{"identify"}, "exactly one photo"},
+		{[]string{"identify", "--bogus"}, "flag provided but not defined"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			_, _, err := runCmd(t, c.args...)
+			if err == nil || !strings.Contains(err.Error(), c.want) || exitCode(err) != 2 {
+				t.Fatalf("got %v (exit %d), want usage error containing %q", err, exitCode(err), c.want)
+			}
+		})
+	}
+}
+
+func TestConfigValidateAndEnvTwins(t *testing.T) {
+	t.Setenv("FACEGATE_THRESHOLD", "0.9x")
+	_, _, err := runCmd(t, "models", "verify")
+	if err == nil || !strings.Contains(err.Error(), "FACEGATE_THRESHOLD") {
+		t.Fatalf("bad env value: %v", err)
+	}
+	t.Setenv("FACEGATE_THRESHOLD", "1.5")
+	if _, _, err := runCmd(t, "models", "verify"); err == nil || !strings.Contains(err.Error(), "threshold") {
+		t.Fatalf("out-of-range threshold accepted: %v", err)
+	}
+	// The command line wins over the environment.
+	t.Setenv("FACEGATE_MODELS_DIR", modeltest.ModelsDir(t))
+	if out, _, err := runCmd(t, "models", "verify", "--threshold", "0.4"); err != nil || !strings.Contains(out, "OK") {
+		t.Fatalf("verify with env models dir: %v\n%s", err, out)
+	}
+	if envName("models-dir") != "FACEGATE_MODELS_DIR" {
+		t.Fatal(envName("models-dir"))
+	}
+}
+
+func TestEnrollIdentifyEndToEnd(t *testing.T) {
+	data := t.TempDir()
+	common := []string{"--data-dir", data, "--models-dir", modeltest.ModelsDir(t)}
+	out, _, err := runCmd(t, append([]string{"enroll", "--name", "Barack Obama", "--employee-id", "E001", modeltest.Face(t, "obama.jpg")}, common...)...)
+	if err != nil || !strings.Contains(out, "enrolled Barack Obama (E001): 1 template") {
+		t.Fatalf("enroll: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(data, "facegate.db")); err != nil {
+		t.Fatalf("default database not created: %v", err)
+	}
+	// Flags after the photo, as in `identify photo.jpg --json`.
+	out, _, err = runCmd(t, append([]string{"identify", modeltest.Face(t, "obama-1080p.jpg"), "--json"}, common...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Threshold float64
+		Faces     []struct {
+			Box     struct{ Min, Max struct{ X, Y int } }
+			Verdict string
+			Person  *struct {
+				EmployeeID string `json:"employee_id"`
+			}
+			Distance *float64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("identify --json: %v\n%s", err, out)
+	}
+	if len(res.Faces) != 1 || res.Faces[0].Verdict != "match" || res.Faces[0].Person.EmployeeID != "E001" ||
+		*res.Faces[0].Distance > res.Threshold || res.Faces[0].Box.Max.X <= res.Faces[0].Box.Min.X {
+		t.Fatalf("identify result %s", out)
+	}
+	out, _, err = runCmd(t, append([]string{"identify", modeltest.Face(t, "biden.jpg")}, common...)...)
+	if err != nil || !strings.Contains(out, "unknown") || !strings.Contains(out, "BEST MATCH") {
+		t.Fatalf("identify text: %v\n%s", err, out)
+	}
+	// A refused photo names the file and stores nothing.
+	_, _, err = runCmd(t, append([]string{"enroll", "--name", "Two", "--employee-id", "E2", modeltest.Face(t, "two_people.jpg")}, common...)...)
+	if err == nil || !strings.Contains(err.Error(), "two_people.jpg") || exitCode(err) != 1 {
+		t.Fatalf("two faces: %v", err)
+	}
+	// A file that does not exist.
+	_, _, err = runCmd(t, append([]string{"identify", filepath.Join(data, "nope.jpg")}, common...)...)
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing photo: %v", err)
+	}
+}
+
+func TestEnrollFromDir(t *testing.T) {
+	data := t.TempDir()
+	train := filepath.Join(modeltest.Testdata(t), "faces", "people", "train")
+	out, errOut, err := runCmd(t, "enroll", "--from-dir", train, "--data-dir", data, "--models-dir", modeltest.ModelsDir(t))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	if !strings.Contains(out, "enrolled 5 people, 9 templates") || !strings.Contains(errOut, "9/9") {
+		t.Fatalf("stdout %q stderr %q", out, errOut)
+	}
+	out, _, err = runCmd(t, "identify", filepath.Join(modeltest.Testdata(t), "faces", "people", "test", "obama1.jpg"),
+		"--data-dir", data, "--models-dir", modeltest.ModelsDir(t))
+	if err != nil || !strings.Contains(out, "match    obama (obama)") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// serve on the demo clip: enrols the demo people on first start, grants
+// Lin-Manuel Miranda on stage, and stops cleanly on cancel.
+func TestServeDemo(t *testing.T) {
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(9*time.Second, cancel)
+	var out, errb bytes.Buffer
+	err := run(ctx, []string{"serve", "--data-dir", data, "--models-dir", modeltest.ModelsDir(t),
+		"--demo-dir", modeltest.Testdata(t), "--listen", "127.0.0.1:0"}, &out, &errb)
+	if err != nil {
+		t.Fatalf("serve: %v\n%s", err, errb.String())
+	}
+	log := errb.String()
+	if strings.Count(log, "demo person enrolled") != 2 {
+		t.Errorf("demo people not enrolled:\n%s", log)
+	}
+	if !strings.Contains(log, `verdict=match person="Lin-Manuel Miranda"`) {
+		t.Errorf("Lin-Manuel Miranda never matched:\n%s", log)
+	}
+	if !strings.Contains(log, "facegate stopped") {
+		t.Errorf("no clean stop:\n%s", log)
+	}
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const usage = `facegate — face-recognition gate appliance
+
+Usage:
+  facegate models prepare [--dir DIR] [--from MIRROR]   build and verify the model files
+  facegate models verify  [--dir DIR]                   check the model files against the manifest
+  facegate enroll --name NAME --employee-id ID PHOTO…   enrol one person from photos
+  facegate enroll --from-dir DIR                        enrol DIR/<person name>/*.jpg|png
+  facegate identify PHOTO [--json]                      identify every face in a photo
+  facegate serve                                        run the appliance (demo clip as camera)
+
+Every flag has an environment twin: --models-dir is FACEGATE_MODELS_DIR.
+Run 'facegate COMMAND -h' for a command's flags.
+`
+
+// usageError marks a mistake in the command line (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+// run dispatches a subcommand. It never panics past here: every failure is
+// an error with what went wrong and what to do.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command given"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "models":
+		if len(rest) == 0 {
+			return usageError{"models needs a subcommand: prepare or verify"}
+		}
+		switch rest[0] {
+		case "prepare":
+			return cmdModelsPrepare(ctx, rest[1:], stdout, stderr)
+		case "verify":
+			return cmdModelsVerify(ctx, rest[1:], stdout, stderr)
+		}
+		return usageError{fmt.Sprintf("unknown models subcommand %q (want prepare or verify)", rest[0])}
+	case "enroll", "enrol":
+		return cmdEnroll(ctx, rest, stdout, stderr)
+	case "identify":
+		return cmdIdentify(ctx, rest, stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", strings.TrimSpace(cmd))}
+}
