@@ -1,0 +1,44 @@
+# facegate — see README.md.
+#   make run    start the appliance on the embedded default (SQLite, demo clip, simulated relay)
+#   make test   install what is missing, prepare the models, run every test
+
+GO          ?= go
+DATA_DIR    ?= ./data
+MODELS_DIR  ?= $(DATA_DIR)/models
+# Mirror holding mmod_human_face_detector.dat (CI and developers have ../shared/models).
+MODELS_FROM ?= ../shared/models
+# Demo photos and clip for `make run` and the tests.
+DEMO_DIR    ?= ../shared/testdata
+BIN         := bin/facegate
+
+export FACEGATE_TESTDATA := $(abspath $(DEMO_DIR))
+export FACEGATE_TEST_MODELS := $(abspath $(MODELS_DIR))
+
+.PHONY: all setup setup-test build models test bench run clean
+
+all: build
+
+setup:
+	scripts/setup.sh
+
+setup-test:
+	scripts/setup.sh test
+
+build: setup
+	$(GO) build -o $(BIN) ./cmd/facegate
+
+models: build
+	$(BIN) models prepare --dir $(MODELS_DIR) $(if $(wildcard $(MODELS_FROM)),--from $(MODELS_FROM),)
+
+test: setup-test models
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+bench: models
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./vision/ ./gate/... ./models/...
+
+run: models
+	$(BIN) serve --data-dir $(DATA_DIR) --models-dir $(MODELS_DIR) --demo-dir $(DEMO_DIR)
+
+clean:
+	rm -rf bin
