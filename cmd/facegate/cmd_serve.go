@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/gate/identity"
 	"github.com/facegate/facegate/vision"
 	"github.com/facegate/facegate/web"
@@ -30,18 +31,39 @@ type serveStats struct {
 	lastFrame              atomic.Int64 // unix nanoseconds
 }
 
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	cfg := defaultConfig()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg.register(fs)
 	demo := fs.String("demo-dir", "", "shared test data: enrol the demo people on first start and use the demo clip as camera")
 	source := fs.String("source", "", "video file used as camera (default: DEMO_DIR/video/short_hamilton_clip.mp4)")
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the HTTP status server (/healthz)")
+	door := fs.String("door", "front", "this appliance's door ID")
+	relaySpec := fs.String("relay", "", "relay: sim:PATH | gpio:CHIP:OFFSET[:active-low] | serial:PATH[:CH] | http://HOST/rpc[#ID] (default sim:DATA_DIR/relay/state)")
+	sensorSpec := fs.String("door-sensor", "", "door contact: gpio:CHIP:OFFSET[:open-high|open-low] (default none)")
+	openTime := fs.Duration("open-time", 4*time.Second, "relay pulse per grant: long enough to reach and pull the door")
+	siteTZ := fs.String("site-tz", "Local", "site time zone for schedules, e.g. Asia/Tokyo")
+	level := fs.String("security-level", string(gate.LevelFace), "face, face+liveness or face+pin")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
+	}
+	loc, err := time.LoadLocation(*siteTZ)
+	if err != nil {
+		return usageError{fmt.Sprintf("--site-tz %q: %v", *siteTZ, err)}
+	}
+	if *relaySpec == "" {
+		*relaySpec = "sim:" + filepath.Join(cfg.DataDir, "relay", "state")
+	}
+	policy := gate.SingleDoorPolicy(*door, loc, *openTime, gate.SecurityLevel(*level))
+	if err := policy.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	sensor, err := gate.ParseSensor(*sensorSpec)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	if *source == "" {
 		if *demo == "" {
@@ -50,6 +72,31 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*source = filepath.Join(*demo, "video", "short_hamilton_clip.mp4")
 	}
 	log := cfg.logger(stderr)
+	// The relay is locked before anything else starts (fail secure).
+	relay, err := gate.OpenRelay(*relaySpec,
+		func(err error) { log.Error("relay", "err", err) },
+		func(unlocked bool) { log.Info("relay (simulated)", "unlocked", unlocked) })
+	if err != nil {
+		return err
+	}
+	defer relay.Close()
+	ctrl, err := gate.NewController(func() *gate.Policy { return policy }, *door, relay, nil, func(e gate.Event) {
+		log.Info("gate event", "kind", e.Kind, "door", e.Door, "person_id", e.PersonID, "code", e.Code, "reason", e.Reason)
+	}, nil)
+	if err != nil {
+		return err
+	}
+	// Any panic past here locks the door first.
+	defer func() {
+		if r := recover(); r != nil {
+			ctrl.Halt()
+			err = fmt.Errorf("serve: internal error (door locked): %v", r)
+		}
+	}()
+	ctrlCtx, stopCtrl := context.WithCancel(ctx)
+	defer stopCtrl()
+	go ctrl.Run(ctrlCtx, sensor)
+
 	svc, closeFn, err := openService(&cfg)
 	if err != nil {
 		return err
@@ -105,6 +152,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				attrs = append(attrs, "distance", fmt.Sprintf("%.3f", *r.Distance))
 			}
 			log.Info("face", attrs...)
+			var p *gate.Person
+			if r.Person != nil {
+				p = &gate.Person{ID: r.Person.ID, Name: r.Person.Name, Groups: []string{gate.EveryoneGroup}}
+			}
+			ctrl.Attempt(gate.Request{Person: p})
 		}
 		for i := len(res); i < len(last)+len(res); i++ {
 			delete(last, i)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/models/modeltest"
 )
 
@@ -148,6 +149,12 @@ func TestServeDemo(t *testing.T) {
 	}
 	if !strings.Contains(log, `verdict=match person="Lin-Manuel Miranda"`) {
 		t.Errorf("Lin-Manuel Miranda never matched:\n%s", log)
+	}
+	if !strings.Contains(log, "kind=access_granted") || !strings.Contains(log, `msg="relay (simulated)" unlocked=true`) {
+		t.Errorf("no grant reached the relay:\n%s", log)
+	}
+	if on, err := gate.ReadFileSwitch(filepath.Join(data, "relay", "state")); err != nil || on {
+		t.Errorf("relay %v (%v) after serve stopped, want locked", on, err)
 	}
 	if !strings.Contains(log, "facegate stopped") {
 		t.Errorf("no clean stop:\n%s", log)
