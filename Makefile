@@ -33,9 +33,13 @@ models: build
 test: setup-test models
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	# Native memory: every gocv Mat closed again (gocv's MatProfile).
+	$(GO) test -count=1 -tags matprofile -run TestNoMatLeak ./vision/
 
 bench: models
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./vision/ ./gate/... ./models/...
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./vision/
+	$(BIN) bench --models-dir $(MODELS_DIR) --source $(DEMO_DIR)/video/short_hamilton_clip.mp4 \
+	  --enroll "Lin-Manuel Miranda=$(DEMO_DIR)/faces/lin-manuel-miranda.png" --enroll "Barack Obama=$(DEMO_DIR)/faces/obama.jpg"
 
 run: models
 	$(BIN) serve --data-dir $(DATA_DIR) --models-dir $(MODELS_DIR) --demo-dir $(DEMO_DIR)

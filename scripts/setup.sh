@@ -10,9 +10,9 @@ set -euo pipefail
 # Build: OpenCV 4.6 for gocv v0.31.0; dlib 19.24 and its BLAS/LAPACK/JPEG for go-face.
 BUILD_PKGS=(build-essential pkg-config libopencv-dev libdlib-dev libblas-dev liblapack-dev
             libatlas-base-dev libjpeg62-turbo-dev)
-# Run: ffmpeg backs OpenCV's video and RTSP capture; npm fetches the
+# Run: ffmpeg backs OpenCV's video and RTSP capture; opencv-data has the face cascades; npm fetches the
 # descriptor weights package during `models prepare`.
-RUN_PKGS=(ffmpeg npm)
+RUN_PKGS=(ffmpeg npm opencv-data)
 # Test: ImageMagick writes the CMYK JPEG fixture.
 TEST_PKGS=(imagemagick)
 

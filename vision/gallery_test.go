@@ -79,7 +79,7 @@ func TestGalleryMatchesReference(t *testing.T) {
 				}
 				got, want := g.MatchExcluding(probe, exclude), naiveMatch(ts, probe, exclude)
 				if got.PersonID != want.PersonID || got.RunnerUpID != want.RunnerUpID ||
-					!close(got.Distance, want.Distance) || !close(got.RunnerUpDistance, want.RunnerUpDistance) {
+					!approxEq(got.Distance, want.Distance) || !approxEq(got.RunnerUpDistance, want.RunnerUpDistance) {
 					t.Fatalf("probe %d: got %+v, want %+v", q, got, want)
 				}
 			}
@@ -87,7 +87,7 @@ func TestGalleryMatchesReference(t *testing.T) {
 	}
 }
 
-func close(a, b float64) bool {
+func approxEq(a, b float64) bool {
 	if math.IsInf(a, 1) || math.IsInf(b, 1) {
 		return a == b
 	}
@@ -103,7 +103,7 @@ func TestGalleryEdges(t *testing.T) {
 	b[0] = 0.3
 	g := NewGallery([]Template{{ID: 1, PersonID: 7, Descriptor: a}})
 	m := g.Match(b)
-	if m.PersonID != 7 || !close(m.Distance, 0.3) || m.RunnerUpID != 0 || !math.IsInf(m.RunnerUpDistance, 1) {
+	if m.PersonID != 7 || !approxEq(m.Distance, 0.3) || m.RunnerUpID != 0 || !math.IsInf(m.RunnerUpDistance, 1) {
 		t.Fatalf("single person: %+v", m)
 	}
 	if g.MatchExcluding(b, 7).Found() {

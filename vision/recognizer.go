@@ -36,6 +36,9 @@ type Face struct {
 	// Sharpness is the variance of the Laplacian of the face scaled to
 	// 128 px: below ~50 the face is blurred.
 	Sharpness float64
+	// EyeAspect is the eye aspect ratio measured at descriptor scale (more
+	// precise than from the rounded frame coordinates); -1 if unknown.
+	EyeAspect float64
 }
 
 // Width is the face box's width in original pixels.
@@ -132,6 +135,7 @@ func (r *Recognizer) faces(name string, img []byte, cnn bool) ([]Face, error) {
 			Descriptor: Descriptor(f.Descriptor),
 			Landmarks:  scalePoints(f.Shapes, d.scale),
 			Sharpness:  sharpness(d.mat, f.Rectangle),
+			EyeAspect:  eyeAspect(f.Shapes),
 		})
 	}
 	return out, nil
@@ -174,4 +178,77 @@ func sharpness(m gocv.Mat, box image.Rectangle) float64 {
 	gocv.MeanStdDev(lap, &mean, &std)
 	s := std.GetDoubleAt(0, 0)
 	return s * s
+}
+
+// describeRegion describes the face inside box of frame: it crops the box
+// with a margin, scales the crop so the face is about 150 px (dlib's chip
+// size; HOG's 80 px minimum is then comfortably met), and runs go-face on
+// the crop only. Returned coordinates are in frame space.
+func (r *Recognizer) describeRegion(frame gocv.Mat, box image.Rectangle) ([]Face, error) {
+	mx, my := box.Dx()*cropMarginPct/100, box.Dy()*cropMarginPct/100
+	crop := image.Rect(box.Min.X-mx, box.Min.Y-my, box.Max.X+mx, box.Max.Y+my).Intersect(image.Rect(0, 0, frame.Cols(), frame.Rows()))
+	if crop.Dx() < 16 || crop.Dy() < 16 {
+		return nil, nil
+	}
+	roi := frame.Region(crop)
+	defer roi.Close()
+	f := float64(cropFaceSide) / float64(max(box.Dx(), 1))
+	scaled := gocv.NewMat()
+	defer scaled.Close()
+	interp := gocv.InterpolationArea
+	if f > 1 {
+		interp = gocv.InterpolationLinear
+	}
+	gocv.Resize(roi, &scaled, image.Point{}, f, f, interp)
+	jpg, err := encodeJPEG(scaled)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	if r.rec == nil {
+		r.mu.Unlock()
+		return nil, errors.New("vision: recognizer is closed")
+	}
+	raw, err := r.rec.Recognize(jpg)
+	r.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Face, 0, len(raw))
+	for _, x := range raw {
+		fb := scaleRect(x.Rectangle, 1/f).Add(crop.Min)
+		lm := scalePoints(x.Shapes, 1/f)
+		for i := range lm {
+			lm[i] = lm[i].Add(crop.Min)
+		}
+		out = append(out, Face{Box: fb, Descriptor: Descriptor(x.Descriptor), Landmarks: lm,
+			Sharpness: sharpness(scaled, x.Rectangle), EyeAspect: eyeAspect(x.Shapes)})
+	}
+	return out, nil
+}
+
+// Crop tunables for describeRegion.
+const (
+	// cropMarginPct: cascades box the face tightly; dlib's HOG needs
+	// some forehead and chin around it to fire.
+	cropMarginPct = 40
+	// cropFaceSide: faces are scaled to this width before go-face, near
+	// dlib's 150 px chip, so small faces are found and big ones cost little.
+	cropFaceSide = 150
+)
+
+// Yaw estimates how far a face is turned from its 68 landmarks: 0 is
+// frontal, 1 is profile. It compares the nose tip's distance to the two
+// outer eye corners. Returns -1 without 68 points.
+func Yaw(lm []image.Point) float64 {
+	if len(lm) != 68 {
+		return -1
+	}
+	nose, le, re := lm[30], lm[36], lm[45]
+	dl := math.Abs(float64(nose.X - le.X))
+	dr := math.Abs(float64(re.X - nose.X))
+	if dl+dr == 0 {
+		return 1
+	}
+	return math.Abs(dl-dr) / (dl + dr)
 }

@@ -14,11 +14,14 @@ const StaleAfter = 5 * time.Second
 
 // Health is a snapshot of the appliance's state.
 type Health struct {
-	Frames    int64     `json:"frames"`
-	Faces     int64     `json:"faces"`
-	Matches   int64     `json:"matches"`
-	Templates int       `json:"templates"`
-	LastFrame time.Time `json:"last_frame"`
+	Frames      int64     `json:"frames"`
+	FPS         float64   `json:"fps"`
+	Decisions   int64     `json:"decisions"`
+	Templates   int       `json:"templates"`
+	LastFrame   time.Time `json:"last_frame"`
+	Source      string    `json:"source"`
+	SourceState string    `json:"source_state"`
+	SourceError string    `json:"source_error,omitempty"`
 }
 
 // New returns the echo server with the status routes. health is called on

@@ -25,18 +25,12 @@ var demoPeople = []struct{ id, name, photo string }{
 	{"DEMO-002", "Barack Obama", "faces/obama.jpg"},
 }
 
-// serveStats is what /healthz reports.
-type serveStats struct {
-	frames, faces, matches atomic.Int64
-	lastFrame              atomic.Int64 // unix nanoseconds
-}
-
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	cfg := defaultConfig()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg.register(fs)
 	demo := fs.String("demo-dir", "", "shared test data: enrol the demo people on first start and use the demo clip as camera")
-	source := fs.String("source", "", "video file used as camera (default: DEMO_DIR/video/short_hamilton_clip.mp4)")
+	source := fs.String("source", "", "camera: /dev/videoN, index, rtsp:// or http:// URL, video file or image folder (default: first V4L2 camera, else the demo clip looped)")
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the HTTP status server (/healthz)")
 	door := fs.String("door", "front", "this appliance's door ID")
 	relaySpec := fs.String("relay", "", "relay: sim:PATH | gpio:CHIP:OFFSET[:active-low] | serial:PATH[:CH] | http://HOST/rpc[#ID] (default sim:DATA_DIR/relay/state)")
@@ -66,10 +60,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return usageError{err.Error()}
 	}
 	if *source == "" {
-		if *demo == "" {
-			return usageError{"serve needs --source FILE or --demo-dir DIR"}
+		if devs, _ := filepath.Glob("/dev/video*"); len(devs) > 0 {
+			*source = devs[0]
+		} else if *demo != "" {
+			*source = filepath.Join(*demo, "video", "short_hamilton_clip.mp4")
+		} else {
+			return usageError{"serve: no camera found; pass --source (device, URL, file or folder) or --demo-dir"}
 		}
-		*source = filepath.Join(*demo, "video", "short_hamilton_clip.mp4")
 	}
 	log := cfg.logger(stderr)
 	// The relay is locked before anything else starts (fail secure).
@@ -109,13 +106,49 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	log.Info("gallery loaded", "templates", svc.Gallery().Len(), "model_version", svc.Embedder.ModelVersion())
 
-	var st serveStats
+	src, err := vision.OpenSource(*source, vision.SourceOptions{Paced: true, Loop: true})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	det, err := vision.NewDetector("")
+	if err != nil {
+		return err
+	}
+	defer det.Close()
+	rec, ok := svc.Embedder.(*vision.Recognizer)
+	if !ok {
+		return errors.New("serve: the pipeline needs the dlib recognizer")
+	}
+	pc := vision.DefaultPipelineConfig()
+	pc.Rule = cfg.Rule()
+	pc.Liveness = gate.SecurityLevel(*level) == gate.LevelFaceLiveness
+	var decisions atomic.Int64
+	pipe := &vision.Pipeline{Source: src, Detector: det, Recognizer: rec, Gallery: svc.Gallery(), Config: pc, Log: log,
+		OnFrame: func(n int, at time.Time) { ctrl.FacesAtDoor(n, at) },
+		OnDecision: func(d vision.Decision) {
+			decisions.Add(1)
+			var p *gate.Person
+			name := "unknown"
+			if d.Verdict == vision.VerdictMatch {
+				if people, err := svc.DB.People([]int64{d.PersonID}); err == nil {
+					if who, ok := people[d.PersonID]; ok {
+						p = &gate.Person{ID: who.ID, Name: who.Name, Groups: []string{gate.EveryoneGroup}}
+						name = who.Name
+					}
+				}
+			}
+			log.Info("face decided", "track", d.Track, "verdict", d.Verdict, "person", name,
+				"distance", fmt.Sprintf("%.3f", d.Distance), "margin", fmt.Sprintf("%.3f", d.Margin),
+				"votes", d.Frames, "liveness", d.Liveness, "latency", d.Latency.Round(time.Millisecond))
+			ctrl.Attempt(gate.Request{Person: p, Time: d.At, Live: d.Liveness == vision.LivenessLive})
+		}}
+
 	e := web.New(func() web.Health {
-		h := web.Health{Frames: st.frames.Load(), Faces: st.faces.Load(), Matches: st.matches.Load(), Templates: svc.Gallery().Len()}
-		if ns := st.lastFrame.Load(); ns != 0 {
-			h.LastFrame = time.Unix(0, ns).UTC()
-		}
-		return h
+		sum := pipe.Stats().Summary()
+		ss := src.Status()
+		return web.Health{Frames: sum.Frames, FPS: sum.FPS, Decisions: decisions.Load(), Templates: svc.Gallery().Len(),
+			LastFrame: ss.LastFrame, Source: ss.Name, SourceState: string(ss.State), SourceError: ss.LastError}
 	}, nil)
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- e.Start(*listen) }()
@@ -124,45 +157,27 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		defer cancel()
 		e.Shutdown(sctx)
 	}()
-	log.Info("facegate serving", "source", *source, "healthz", "http://"+*listen+"/healthz")
-
-	last := map[int]string{} // face index → last logged verdict, to log changes only
-	err = vision.EachFrame(ctx, *source, true, func(frame int, jpg []byte) error {
-		res, err := svc.Identify(identity.Photo{Name: fmt.Sprintf("frame %d", frame), Data: jpg})
-		if err != nil {
-			log.Warn("frame skipped", "frame", frame, "err", err)
-			return nil
+	// A lost camera locks the door: nothing is decided while blind.
+	go func() {
+		tk := time.NewTicker(500 * time.Millisecond)
+		defer tk.Stop()
+		was := vision.SourceStreaming
+		for {
+			select {
+			case <-ctrlCtx.Done():
+				return
+			case <-tk.C:
+				st := src.Status()
+				if st.State == vision.SourceReconnecting && was != vision.SourceReconnecting {
+					ctrl.Halt()
+					log.Warn("camera lost: door locked, reconnecting", "source", st.Name, "err", st.LastError)
+				}
+				was = st.State
+			}
 		}
-		st.frames.Add(1)
-		st.lastFrame.Store(time.Now().UnixNano())
-		st.faces.Add(int64(len(res)))
-		for i, r := range res {
-			who := "unknown"
-			if r.Person != nil {
-				who = r.Person.Name
-				st.matches.Add(1)
-			}
-			key := string(r.Verdict) + "/" + who
-			if last[i] == key {
-				continue
-			}
-			last[i] = key
-			attrs := []any{"frame", frame, "verdict", r.Verdict, "person", who, "reason", r.Reason}
-			if r.Distance != nil {
-				attrs = append(attrs, "distance", fmt.Sprintf("%.3f", *r.Distance))
-			}
-			log.Info("face", attrs...)
-			var p *gate.Person
-			if r.Person != nil {
-				p = &gate.Person{ID: r.Person.ID, Name: r.Person.Name, Groups: []string{gate.EveryoneGroup}}
-			}
-			ctrl.Attempt(gate.Request{Person: p})
-		}
-		for i := len(res); i < len(last)+len(res); i++ {
-			delete(last, i)
-		}
-		return nil
-	})
+	}()
+	log.Info("facegate serving", "source", src.Status().Name, "door", *door, "liveness", pc.Liveness, "healthz", "http://"+*listen+"/healthz")
+	err = pipe.Run(ctx)
 	select {
 	case e := <-srvErr:
 		if !errors.Is(e, http.ErrServerClosed) {
@@ -170,7 +185,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		}
 	default:
 	}
-	if errors.Is(err, context.Canceled) {
+	if err == nil || ctx.Err() != nil {
 		log.Info("facegate stopped")
 		return nil
 	}

@@ -136,7 +136,7 @@ func TestEnrollFromDir(t *testing.T) {
 func TestServeDemo(t *testing.T) {
 	data := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(9*time.Second, cancel)
+	time.AfterFunc(10*time.Second, cancel)
 	var out, errb bytes.Buffer
 	err := run(ctx, []string{"serve", "--data-dir", data, "--models-dir", modeltest.ModelsDir(t),
 		"--demo-dir", modeltest.Testdata(t), "--listen", "127.0.0.1:0"}, &out, &errb)
@@ -147,7 +147,7 @@ func TestServeDemo(t *testing.T) {
 	if strings.Count(log, "demo person enrolled") != 2 {
 		t.Errorf("demo people not enrolled:\n%s", log)
 	}
-	if !strings.Contains(log, `verdict=match person="Lin-Manuel Miranda"`) {
+	if !strings.Contains(log, `verdict=match person="Lin-Manuel Miranda"`) || !strings.Contains(log, "latency=") {
 		t.Errorf("Lin-Manuel Miranda never matched:\n%s", log)
 	}
 	if !strings.Contains(log, "kind=access_granted") || !strings.Contains(log, `msg="relay (simulated)" unlocked=true`) {
@@ -158,5 +158,25 @@ func TestServeDemo(t *testing.T) {
 	}
 	if !strings.Contains(log, "facegate stopped") {
 		t.Errorf("no clean stop:\n%s", log)
+	}
+}
+
+func TestBench(t *testing.T) {
+	out, errOut, err := runCmd(t, "bench", "--models-dir", modeltest.ModelsDir(t),
+		"--source", filepath.Join(modeltest.Testdata(t), "video", "short_hamilton_clip.mp4"),
+		"--enroll", "Lin-Manuel Miranda="+modeltest.Face(t, "lin-manuel-miranda.png"),
+		"--enroll", "Barack Obama="+modeltest.Face(t, "obama.jpg"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	for _, want := range []string{"pipeline: 275 frames", "decode", "detect", "describe", "match",
+		"Lin-Manuel Miranda", "decision latency: mean", "naive loop", "pipeline / naive:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+	t.Log("\n" + out)
+	if _, _, err := runCmd(t, "bench", "--source", "x.mp4"); err == nil || exitCode(err) != 2 {
+		t.Fatalf("bench without --enroll: %v", err)
 	}
 }

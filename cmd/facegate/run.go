@@ -18,6 +18,7 @@ Usage:
   facegate enroll --from-dir DIR                        enrol DIR/<person name>/*.jpg|png
   facegate identify PHOTO [--json]                      identify every face in a photo
   facegate serve                                        run the appliance (demo clip as camera)
+  facegate bench --source CLIP --enroll PHOTO…          pipeline speed, latency, and the naive loop for comparison
 
 Every flag has an environment twin: --models-dir is FACEGATE_MODELS_DIR.
 Run 'facegate COMMAND -h' for a command's flags.
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdIdentify(ctx, rest, stdout, stderr)
 	case "serve":
 		return cmdServe(ctx, rest, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,53 @@
+//go:build matprofile
+
+package vision
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/facegate/facegate/models/modeltest"
+)
+
+// Run with `go test -tags matprofile`: every Mat the pipeline, the sources
+// and the image paths create is closed again.
+func TestNoMatLeak(t *testing.T) {
+	rec := testRecognizer(t)
+	gallery := demoGallery(t)
+	if n := gocv.MatProfile.Count(); n != 0 {
+		var b bytes.Buffer
+		gocv.MatProfile.WriteTo(&b, 1)
+		t.Fatalf("%d Mats open before the run:\n%s", n, b.String())
+	}
+	// Pipeline over the whole clip, on-demand source.
+	ds, _ := runClip(t, DefaultPipelineConfig())
+	if len(ds) == 0 {
+		t.Fatal("no decisions: the run did not exercise the describe path")
+	}
+	// A paced, looping source stopped mid-stream.
+	src, err := OpenSource(clipPath(t), SourceOptions{Paced: true, Loop: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, _ := NewDetector("")
+	p := &Pipeline{Source: src, Detector: det, Recognizer: rec, Gallery: gallery}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	p.Run(ctx)
+	cancel()
+	det.Close()
+	src.Close()
+	// Photo paths, including refused ones.
+	for _, name := range []string{"obama.jpg", "32bit.png", "two_people.jpg"} {
+		rec.Faces(name, modeltest.ReadFace(t, name))
+	}
+	rec.Faces("truncated.jpg", modeltest.ReadFace(t, "obama.jpg")[:5000])
+	if n := gocv.MatProfile.Count(); n != 0 {
+		var b bytes.Buffer
+		gocv.MatProfile.WriteTo(&b, 1)
+		t.Fatalf("%d Mats leaked:\n%s", n, b.String())
+	}
+}
