@@ -30,14 +30,17 @@ build: setup
 models: build
 	$(BIN) models prepare --dir $(MODELS_DIR) $(if $(wildcard $(MODELS_FROM)),--from $(MODELS_FROM),)
 
+# The storage suite runs on SQLite and on a real PostgreSQL server, which
+# scripts/postgres.sh installs, starts and prepares when needed.
 test: setup-test models
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m ./...
+	FACEGATE_TEST_POSTGRES="$$(scripts/postgres.sh)" $(GO) test -count=1 -timeout 30m ./...
 	# Native memory: every gocv Mat closed again (gocv's MatProfile).
 	$(GO) test -count=1 -tags matprofile -run TestNoMatLeak ./vision/
 
 bench: models
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./vision/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./storage/
 	$(BIN) bench --models-dir $(MODELS_DIR) --source $(DEMO_DIR)/video/short_hamilton_clip.mp4 \
 	  --enroll "Lin-Manuel Miranda=$(DEMO_DIR)/faces/lin-manuel-miranda.png" --enroll "Barack Obama=$(DEMO_DIR)/faces/obama.jpg"
 

@@ -33,6 +33,10 @@ func TestRelayChildProcess(t *testing.T) {
 		os.Exit(3)
 	}
 	fmt.Println("ready")
+	// Wait for the parent to look at the relay before pulsing it.
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		os.Exit(5)
+	}
 	if err := r.Pulse(5 * time.Second); err != nil {
 		fmt.Println("error", err)
 		os.Exit(3)
@@ -54,6 +58,7 @@ func TestRestartLoopNeverLeavesUnlocked(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestRelayChildProcess$")
 		cmd.Env = append(os.Environ(), childEnv+"="+path)
 		out, _ := cmd.StdoutPipe()
+		in, _ := cmd.StdinPipe()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -68,6 +73,7 @@ func TestRestartLoopNeverLeavesUnlocked(t *testing.T) {
 			cmd.Process.Kill()
 			t.Fatalf("iteration %d: relay %v (err %v) right after restart, want locked", i, on, err)
 		}
+		in.Write([]byte("go\n"))
 		time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()

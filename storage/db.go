@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -27,6 +28,14 @@ var ErrNotFound = errors.New("not found")
 type DB struct {
 	*gorm.DB
 	dialect string
+	Keys    *Keys
+}
+
+// Options are what Open needs besides the DSN.
+type Options struct {
+	// KeyDir holds the appliance's key files (DATA_DIR/keys), outside the
+	// database. Required.
+	KeyDir string
 }
 
 // Dialect is "sqlite" or "postgres".
@@ -35,17 +44,51 @@ func (db *DB) Dialect() string { return db.dialect }
 // Open opens (creating if needed) the database named by dsn and migrates
 // it to the current schema. A dsn starting with postgres:// or postgresql://
 // is PostgreSQL; anything else is a SQLite file path.
-func Open(dsn string) (*DB, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return openPostgres(dsn)
+func Open(dsn string, opts Options) (*DB, error) {
+	if opts.KeyDir == "" {
+		return nil, errors.New("storage: no key directory given")
 	}
-	return OpenSQLite(dsn)
+	var db *DB
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db, err = openPostgres(dsn)
+	} else {
+		db, err = openSQLite(dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.loadKeys(opts.KeyDir); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
-// OpenSQLite opens a SQLite file with WAL, foreign keys, a busy timeout and
+// loadKeys reads (or on first start creates) the keys, then seals any
+// template an older facegate stored in plain form.
+func (db *DB) loadKeys(dir string) error {
+	var sealed int64
+	if err := db.Model(&FaceTemplate{}).Where("substr(descriptor, 1, 1) = ?", []byte{descriptorSealed}).Count(&sealed).Error; err != nil {
+		// Not every dialect compares bytes that way; fall back to counting all.
+		db.Model(&FaceTemplate{}).Count(&sealed)
+	}
+	k, err := LoadOrCreateKeys(dir, sealed == 0)
+	if err != nil {
+		return err
+	}
+	db.Keys = k
+	return db.sealPlainTemplates()
+}
+
+// openSQLite opens a SQLite file with WAL, foreign keys, a busy timeout and
 // synchronous=FULL: an access-control log must survive power loss, and FULL
 // fsyncs the WAL on every commit (NORMAL may lose the last commits).
-func OpenSQLite(path string) (*DB, error) {
+func openSQLite(path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("storage: empty database path")
 	}
@@ -63,10 +106,6 @@ func OpenSQLite(path string) (*DB, error) {
 	}
 	db := &DB{DB: g, dialect: "sqlite"}
 	if err := db.checkSQLite(); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.Migrate(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -88,8 +127,26 @@ func (db *DB) checkSQLite() error {
 	return nil
 }
 
+// openPostgres opens a PostgreSQL database, for sites where many gates
+// share one log. Appends are serialised with an advisory lock.
 func openPostgres(dsn string) (*DB, error) {
-	return nil, errors.New("storage: PostgreSQL support is not built yet (evidence issue); use a SQLite path")
+	g, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }})
+	if err != nil {
+		return nil, fmt.Errorf("storage: open PostgreSQL %s: %w", redactDSN(dsn), err)
+	}
+	return &DB{DB: g, dialect: "postgres"}, nil
+}
+
+// redactDSN hides a password in error messages.
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "@"); i > 0 {
+		if j := strings.Index(dsn, "://"); j > 0 && j < i {
+			if k := strings.Index(dsn[j+3:i], ":"); k >= 0 {
+				return dsn[:j+3+k] + ":***" + dsn[i:]
+			}
+		}
+	}
+	return dsn
 }
 
 // Close closes the underlying connections.

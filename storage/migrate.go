@@ -48,6 +48,56 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateTable(&Person{}, &FaceTemplate{})
 	}},
+	{2, "events, checkpoints, admin users", func(tx *gorm.DB) error {
+		type Event struct {
+			ID            int64  `gorm:"primaryKey"`
+			Seq           int64  `gorm:"not null;uniqueIndex"`
+			AtMicro       int64  `gorm:"not null;index;index:idx_events_person_at,priority:2;index:idx_events_door_at,priority:2"`
+			Kind          string `gorm:"size:40;not null;index"`
+			Door          string `gorm:"size:64;index:idx_events_door_at,priority:1"`
+			Area          string `gorm:"size:64"`
+			Direction     string `gorm:"size:8"`
+			PersonID      int64  `gorm:"index:idx_events_person_at,priority:1"`
+			PersonName    string `gorm:"size:200"`
+			Granted       bool
+			Code          string `gorm:"size:40"`
+			Reason        string `gorm:"size:500"`
+			Rule          string `gorm:"size:200"`
+			Distance      float64
+			Margin        float64
+			Frames        int
+			Liveness      string `gorm:"size:20"`
+			ModelVersion  string `gorm:"size:120"`
+			SnapshotHash  string `gorm:"size:64"`
+			FaceHash      string `gorm:"size:64"`
+			SnapshotError string `gorm:"size:500"`
+			By            string `gorm:"size:200"`
+			Detail        string `gorm:"size:2000"`
+			ContentHash   string `gorm:"size:64;not null"`
+			PrevHash      string `gorm:"size:64;not null"`
+			Hash          string `gorm:"size:64;not null"`
+			Redacted      bool
+		}
+		type Checkpoint struct {
+			ID        int64  `gorm:"primaryKey"`
+			Seq       int64  `gorm:"not null;uniqueIndex"`
+			Hash      string `gorm:"size:64;not null"`
+			AtMicro   int64  `gorm:"not null"`
+			PublicKey string `gorm:"size:80;not null"`
+			Signature string `gorm:"size:128;not null"`
+		}
+		type AdminUser struct {
+			ID           int64  `gorm:"primaryKey"`
+			Username     string `gorm:"size:100;not null;uniqueIndex"`
+			PasswordHash string `gorm:"size:200;not null"`
+			Role         string `gorm:"size:20;not null"`
+			TOTPSecret   string `gorm:"size:100"`
+			Disabled     bool
+			CreatedAt    time.Time
+			UpdatedAt    time.Time
+		}
+		return tx.Migrator().CreateTable(&Event{}, &Checkpoint{}, &AdminUser{})
+	}},
 }
 
 // SchemaVersion is the version the current code migrates to.

@@ -11,9 +11,13 @@ import (
 	"gorm.io/gorm"
 )
 
-// descriptorFormat is the first byte of a stored descriptor: 1 = 128
-// little-endian float32. Encryption at rest will take a new format byte.
-const descriptorFormat = 1
+// Stored descriptor formats (first byte): 1 = 128 little-endian float32
+// in plain form (facegate before encryption at rest); 2 = format 1 sealed
+// with AES-256-GCM under the template key, bound to its model version.
+const (
+	descriptorFormat = 1
+	descriptorSealed = 2
+)
 
 // DescriptorLen mirrors vision.DescriptorLen without importing vision.
 const DescriptorLen = 128
@@ -108,7 +112,11 @@ func (db *DB) Enroll(employeeID, name string, ts []NewTemplate) (Person, error) 
 			return fmt.Errorf("%w: employee ID %s belongs to %q, not %q", ErrConflict, employeeID, p.Name, name)
 		}
 		for _, t := range ts {
-			row := FaceTemplate{PersonID: p.ID, Descriptor: EncodeDescriptor(t.Descriptor), ModelVersion: t.ModelVersion,
+			blob, err := db.sealDescriptor(t.Descriptor, t.ModelVersion)
+			if err != nil {
+				return err
+			}
+			row := FaceTemplate{PersonID: p.ID, Descriptor: blob, ModelVersion: t.ModelVersion,
 				SourceName: t.SourceName, PhotoSHA256: t.PhotoSHA256, FaceWidth: t.FaceWidth, Sharpness: t.Sharpness}
 			if err := tx.Create(&row).Error; err != nil {
 				return err
@@ -143,7 +151,7 @@ func (db *DB) Templates(modelVersion string) ([]StoredTemplate, int, error) {
 			skipped++
 			continue
 		}
-		d, err := DecodeDescriptor(r.Descriptor)
+		d, err := db.openDescriptor(r.Descriptor, r.ModelVersion)
 		if err != nil {
 			return nil, skipped, fmt.Errorf("template %d: %w", r.ID, err)
 		}
@@ -183,4 +191,54 @@ func (db *DB) CountTemplates(personID int64) (int64, error) {
 	var n int64
 	err := db.Model(&FaceTemplate{}).Where("person_id = ?", personID).Count(&n).Error
 	return n, err
+}
+
+func (db *DB) sealDescriptor(d [DescriptorLen]float32, model string) ([]byte, error) {
+	if db.Keys == nil {
+		return nil, errors.New("storage: no template key loaded")
+	}
+	sealed, err := db.Keys.sealTemplate(EncodeDescriptor(d), "facegate-template|"+model)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{descriptorSealed}, sealed...), nil
+}
+
+func (db *DB) openDescriptor(b []byte, model string) ([DescriptorLen]float32, error) {
+	if len(b) > 0 && b[0] == descriptorSealed {
+		if db.Keys == nil {
+			return [DescriptorLen]float32{}, errors.New("storage: no template key loaded")
+		}
+		plain, err := db.Keys.openTemplate(b[1:], "facegate-template|"+model)
+		if err != nil {
+			return [DescriptorLen]float32{}, err
+		}
+		return DecodeDescriptor(plain)
+	}
+	return DecodeDescriptor(b)
+}
+
+// sealPlainTemplates upgrades format-1 (plain) templates in place.
+func (db *DB) sealPlainTemplates() error {
+	var rows []FaceTemplate
+	if err := db.Select("id", "descriptor", "model_version").Find(&rows).Error; err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if len(r.Descriptor) == 0 || r.Descriptor[0] != descriptorFormat {
+			continue
+		}
+		d, err := DecodeDescriptor(r.Descriptor)
+		if err != nil {
+			return fmt.Errorf("template %d: %w", r.ID, err)
+		}
+		blob, err := db.sealDescriptor(d, r.ModelVersion)
+		if err != nil {
+			return err
+		}
+		if err := db.Model(&FaceTemplate{}).Where("id = ?", r.ID).Update("descriptor", blob).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,25 +1,17 @@
 package storage
 
 import (
+	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func openTemp(t *testing.T) (*DB, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "sub", "facegate.db")
-	db, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db, path
-}
-
 func TestSQLitePragmas(t *testing.T) {
-	db, _ := openTemp(t)
+	dir := t.TempDir()
+	db := openTestDB(t, filepath.Join(dir, "sub", "facegate.db"), dir)
 	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "5000"} {
 		var got string
 		if err := db.Raw("PRAGMA " + pragma).Scan(&got).Error; err != nil {
@@ -32,38 +24,37 @@ func TestSQLitePragmas(t *testing.T) {
 }
 
 func TestMigrationsAreVersionedAndIdempotent(t *testing.T) {
-	db, path := openTemp(t)
-	if _, err := db.Enroll("E1", "Ann", []NewTemplate{{ModelVersion: "m"}}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	db2, err := Open(path)
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
-	}
-	var n int64
-	db2.Table("schema_migrations").Count(&n)
-	if n != int64(len(migrations)) {
-		t.Errorf("%d migration rows, want %d", n, len(migrations))
-	}
-	if p, err := db2.PersonByEmployeeID("E1"); err != nil || p.Name != "Ann" {
-		t.Fatalf("data lost across reopen: %+v %v", p, err)
-	}
-	// A database from a newer facegate is refused, not damaged.
-	db2.Exec("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
-	db2.Close()
-	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "newer") {
-		t.Fatalf("newer schema accepted: %v", err)
-	}
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		if _, err := db.Enroll("E1", "Ann", []NewTemplate{{ModelVersion: "m"}}); err != nil {
+			t.Fatal(err)
+		}
+		db2 := db.reopen(t)
+		var n int64
+		db2.Table("schema_migrations").Count(&n)
+		if n != int64(len(migrations)) {
+			t.Errorf("%d migration rows, want %d", n, len(migrations))
+		}
+		if p, err := db2.PersonByEmployeeID("E1"); err != nil || p.Name != "Ann" {
+			t.Fatalf("data lost across reopen: %+v %v", p, err)
+		}
+		// A database from a newer facegate is refused, not damaged.
+		db2.Exec("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
+		db2.Close()
+		if _, err := Open(db.dsn, Options{KeyDir: db.keyDir}); err == nil || !strings.Contains(err.Error(), "newer") {
+			t.Fatalf("newer schema accepted: %v", err)
+		}
+	})
 }
 
 func TestNotADatabase(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.db")
-	if err := writeFile(path, []byte(strings.Repeat("not sqlite ", 200))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Open(path); err == nil {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.db")
+	os.WriteFile(path, []byte(strings.Repeat("not sqlite ", 200)), 0o600)
+	if _, err := Open(path, Options{KeyDir: dir}); err == nil {
 		t.Fatal("opened a text file as a database")
+	}
+	if _, err := Open(filepath.Join(dir, "y.db"), Options{}); err == nil {
+		t.Fatal("opened without a key directory")
 	}
 }
 
@@ -83,44 +74,87 @@ func TestDescriptorCoding(t *testing.T) {
 	}
 }
 
+func tpl(v float32, model string) NewTemplate {
+	var d [DescriptorLen]float32
+	d[0] = v
+	for i := 1; i < DescriptorLen; i++ {
+		d[i] = 0.0123 * float32(i)
+	}
+	return NewTemplate{Descriptor: d, ModelVersion: model}
+}
+
 func TestEnroll(t *testing.T) {
-	db, _ := openTemp(t)
-	tpl := func(v float32, model string) NewTemplate {
-		var d [DescriptorLen]float32
-		d[0] = v
-		return NewTemplate{Descriptor: d, ModelVersion: model}
-	}
-	p, err := db.Enroll(" E1 ", "Ann Lee", []NewTemplate{tpl(1, "m1"), tpl(2, "m1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Enroll("E1", "Ann Lee", []NewTemplate{tpl(3, "m2")}); err != nil {
-		t.Fatalf("adding templates to an existing person: %v", err)
-	}
-	if _, err := db.Enroll("E1", "Bob", []NewTemplate{tpl(4, "m1")}); !errors.Is(err, ErrConflict) {
-		t.Fatalf("name clash: %v", err)
-	}
-	if _, err := db.Enroll("E2", "Bob", nil); err == nil {
-		t.Fatal("enrolment without templates accepted")
-	}
-	if _, err := db.Enroll("", "Bob", []NewTemplate{tpl(4, "m1")}); err == nil {
-		t.Fatal("enrolment without employee ID accepted")
-	}
-	ts, skipped, err := db.Templates("m1")
-	if err != nil || len(ts) != 2 || skipped != 1 || ts[0].PersonID != p.ID || ts[1].Descriptor[0] != 2 {
-		t.Fatalf("Templates(m1) = %+v, skipped %d, %v", ts, skipped, err)
-	}
-	if n, _ := db.CountTemplates(p.ID); n != 3 {
-		t.Errorf("%d templates, want 3", n)
-	}
-	// Foreign keys: deleting the person deletes their templates.
-	if err := db.Exec("DELETE FROM people WHERE id = ?", p.ID).Error; err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := db.CountTemplates(p.ID); n != 0 {
-		t.Errorf("%d orphan templates after delete", n)
-	}
-	if _, err := db.PersonByEmployeeID("E1"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("deleted person found: %v", err)
-	}
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		p, err := db.Enroll(" E1 ", "Ann Lee", []NewTemplate{tpl(1, "m1"), tpl(2, "m1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Enroll("E1", "Ann Lee", []NewTemplate{tpl(3, "m2")}); err != nil {
+			t.Fatalf("adding templates to an existing person: %v", err)
+		}
+		if _, err := db.Enroll("E1", "Bob", []NewTemplate{tpl(4, "m1")}); !errors.Is(err, ErrConflict) {
+			t.Fatalf("name clash: %v", err)
+		}
+		if _, err := db.Enroll("E2", "Bob", nil); err == nil {
+			t.Fatal("enrolment without templates accepted")
+		}
+		ts, skipped, err := db.Templates("m1")
+		if err != nil || len(ts) != 2 || skipped != 1 || ts[0].PersonID != p.ID || ts[1].Descriptor[0] != 2 {
+			t.Fatalf("Templates(m1) = %+v, skipped %d, %v", ts, skipped, err)
+		}
+		// Foreign keys: deleting the person deletes their templates.
+		if err := db.Exec("DELETE FROM people WHERE id = ?", p.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := db.CountTemplates(p.ID); n != 0 {
+			t.Errorf("%d orphan templates after delete", n)
+		}
+	})
+}
+
+// Templates are sealed with AES-GCM under a key file outside the database;
+// without the right key there is a clear error, never garbage matches.
+func TestTemplatesEncryptedAtRest(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		want := tpl(0.5, "m1")
+		if _, err := db.Enroll("E1", "Ann", []NewTemplate{want}); err != nil {
+			t.Fatal(err)
+		}
+		var raw FaceTemplate
+		db.First(&raw)
+		plain := EncodeDescriptor(want.Descriptor)
+		if raw.Descriptor[0] != descriptorSealed || bytes.Contains(raw.Descriptor, plain[1:17]) {
+			t.Fatal("descriptor stored in plain form")
+		}
+		// A stored plain (format 1) template from an older facegate is sealed on open.
+		var legacy [DescriptorLen]float32
+		legacy[5] = 0.25
+		db.Exec("INSERT INTO face_templates (person_id, descriptor, model_version) VALUES (?, ?, ?)", raw.PersonID, EncodeDescriptor(legacy), "m1")
+		db = db.reopen(t)
+		ts, _, err := db.Templates("m1")
+		if err != nil || len(ts) != 2 || ts[0].Descriptor != want.Descriptor || ts[1].Descriptor != legacy {
+			t.Fatalf("after upgrade: %v %v", ts, err)
+		}
+		var n int64
+		db.Model(&FaceTemplate{}).Where("substr(descriptor, 1, 1) = ?", []byte{descriptorFormat}).Count(&n)
+		if n != 0 {
+			t.Fatalf("%d templates still plain after open", n)
+		}
+		db.Close()
+		// Lost key file: a clear error naming it.
+		os.Rename(filepath.Join(db.keyDir, TemplateKeyFile), filepath.Join(db.keyDir, "moved"))
+		if _, err := Open(db.dsn, Options{KeyDir: db.keyDir}); !errors.Is(err, ErrKey) || !strings.Contains(err.Error(), TemplateKeyFile) {
+			t.Fatalf("missing key: %v", err)
+		}
+		// Another key: refused when templates are read.
+		os.WriteFile(filepath.Join(db.keyDir, TemplateKeyFile), []byte(strings.Repeat("ab", 32)), 0o600)
+		db2, err := Open(db.dsn, Options{KeyDir: db.keyDir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db2.Close()
+		if _, _, err := db2.Templates("m1"); !errors.Is(err, ErrKey) || !strings.Contains(err.Error(), "do not decrypt") {
+			t.Fatalf("wrong key: %v", err)
+		}
+	})
 }

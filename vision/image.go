@@ -178,3 +178,15 @@ func encodeJPEG(m gocv.Mat) ([]byte, error) {
 	defer buf.Close()
 	return bytes.Clone(buf.GetBytes()), nil
 }
+
+// Reencode decodes an image (with every check of CheckImage) and encodes
+// it again as JPEG at working size: what is stored is pixels only, never
+// the uploaded bytes (no EXIF, GPS or trailing data).
+func Reencode(name string, b []byte) ([]byte, error) {
+	d, err := decodeImage(name, b)
+	if err != nil {
+		return nil, err
+	}
+	defer d.mat.Close()
+	return encodeJPEG(d.mat)
+}

@@ -21,12 +21,15 @@ func openService(cfg *Config) (*identity.Service, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := storage.Open(cfg.DB)
+	db, err := storage.Open(cfg.DB, storage.Options{KeyDir: cfg.KeyDir})
 	if err != nil {
 		rec.Close()
 		return nil, nil, err
 	}
 	svc, err := identity.New(db, rec, cfg.Rule())
+	if err == nil {
+		svc.Photos = cfg.Snapshots()
+	}
 	if err != nil {
 		db.Close()
 		rec.Close()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/gate/identity"
+	"github.com/facegate/facegate/storage"
 	"github.com/facegate/facegate/vision"
 	"github.com/facegate/facegate/web"
 )
@@ -38,6 +39,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	openTime := fs.Duration("open-time", 4*time.Second, "relay pulse per grant: long enough to reach and pull the door")
 	siteTZ := fs.String("site-tz", "Local", "site time zone for schedules, e.g. Asia/Tokyo")
 	level := fs.String("security-level", string(gate.LevelFace), "face, face+liveness or face+pin")
+	// Retention defaults: entries are evidence for a year (an information
+	// leak is often found months later); snapshots of granted entries for
+	// 90 days; those of denials and unknown faces, which are mostly
+	// passers-by who never consented, for 30 days.
+	retGrant := fs.Int("retain-grant-snapshots-days", 90, "days to keep snapshots of granted entries (0 = forever)")
+	retDeny := fs.Int("retain-deny-snapshots-days", 30, "days to keep snapshots of denials and unknown faces (0 = forever)")
+	retEvents := fs.Int("retain-events-days", 365, "days to keep entry details; older ones are redacted, their hashes kept (0 = forever)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -77,8 +85,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return err
 	}
 	defer relay.Close()
+	var recorder *storage.Recorder // set once the database is open
 	ctrl, err := gate.NewController(func() *gate.Policy { return policy }, *door, relay, nil, func(e gate.Event) {
 		log.Info("gate event", "kind", e.Kind, "door", e.Door, "person_id", e.PersonID, "code", e.Code, "reason", e.Reason)
+		// Decisions are recorded with their snapshots in OnDecision; the
+		// door's own events (forced, held open, passage, remote unlock,
+		// tailgating, relay errors) are recorded here.
+		if recorder == nil || e.Kind == gate.EventGranted || e.Kind == gate.EventDenied {
+			return
+		}
+		if _, err := recorder.Record(storage.Event{AtMicro: e.Time.UnixMicro(), Kind: string(e.Kind), Door: e.Door,
+			PersonID: e.PersonID, Code: string(e.Code), Reason: e.Reason, By: e.By}, nil, nil); err != nil {
+			log.Error("event not recorded", "kind", e.Kind, "err", err)
+		}
 	}, nil)
 	if err != nil {
 		return err
@@ -99,6 +118,23 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return err
 	}
 	defer closeFn()
+	recorder = &storage.Recorder{DB: svc.DB, Snapshots: cfg.Snapshots(), Keys: svc.DB.Keys}
+	log.Info("evidence log", "public_key", storage.PublicKeyString(svc.DB.Keys.Public))
+	retention := storage.RetentionPolicy{GrantSnapshotDays: *retGrant, DenySnapshotDays: *retDeny, EventDays: *retEvents}
+	go func() { // daily retention job, first run at start
+		for {
+			if res, err := recorder.ApplyRetention(retention, time.Now()); err != nil {
+				log.Error("retention", "err", err)
+			} else if res.SnapshotsDeleted+res.EventsRedacted > 0 {
+				log.Info("retention applied", "snapshots_deleted", res.SnapshotsDeleted, "events_redacted", res.EventsRedacted)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(24 * time.Hour):
+			}
+		}
+	}()
 	if *demo != "" {
 		if err := enrolDemo(svc, *demo, log); err != nil {
 			return err
@@ -141,7 +177,21 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			log.Info("face decided", "track", d.Track, "verdict", d.Verdict, "person", name,
 				"distance", fmt.Sprintf("%.3f", d.Distance), "margin", fmt.Sprintf("%.3f", d.Margin),
 				"votes", d.Frames, "liveness", d.Liveness, "latency", d.Latency.Round(time.Millisecond))
-			ctrl.Attempt(gate.Request{Person: p, Time: d.At, Live: d.Liveness == vision.LivenessLive})
+			gd := ctrl.Attempt(gate.Request{Person: p, Time: d.At, Live: d.Liveness == vision.LivenessLive})
+			ev := storage.Event{AtMicro: d.At.UnixMicro(), Kind: string(gate.EventDenied), Door: gd.Door.ID, Area: gd.Door.Area,
+				Direction: string(gd.Door.Direction), Granted: gd.Grant, Code: string(gd.Code), Reason: gd.Reason, Rule: gd.Rule,
+				Distance: d.Distance, Margin: d.Margin, Frames: d.Frames, Liveness: string(d.Liveness), ModelVersion: rec.ModelVersion()}
+			if gd.Grant {
+				ev.Kind = string(gate.EventGranted)
+			}
+			if p != nil {
+				ev.PersonID, ev.PersonName = p.ID, p.Name
+			}
+			if se, err := recorder.Record(ev, d.Snapshot, d.FaceCrop); err != nil {
+				log.Error("decision not recorded", "err", err)
+			} else if se.SnapshotError != "" {
+				log.Error("snapshot not stored", "seq", se.Seq, "err", se.SnapshotError)
+			}
 		}}
 
 	e := web.New(func() web.Health {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/facegate/facegate/storage"
 	"github.com/facegate/facegate/vision"
 )
 
@@ -21,6 +22,7 @@ type Config struct {
 	DataDir   string  // where the database, snapshots and keys live
 	DB        string  // SQLite file path or postgres:// DSN
 	ModelsDir string  // prepared model directory
+	KeyDir    string  // appliance keys, outside the database
 	Threshold float64 // see vision.DefaultThreshold for why this value
 	Margin    float64 // see vision.DefaultMinMargin for why this value
 	LogLevel  string
@@ -34,6 +36,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory")
 	fs.StringVar(&c.DB, "db", c.DB, "database: SQLite file path or postgres:// DSN (default DATA_DIR/facegate.db)")
 	fs.StringVar(&c.ModelsDir, "models-dir", c.ModelsDir, "model directory (default DATA_DIR/models)")
+	fs.StringVar(&c.KeyDir, "key-dir", c.KeyDir, "appliance keys: checkpoint signing and template encryption (default DATA_DIR/keys)")
 	fs.Float64Var(&c.Threshold, "threshold", c.Threshold, "maximum descriptor distance for a match (stricter than dlib's 0.6)")
 	fs.Float64Var(&c.Margin, "margin", c.Margin, "minimum distance gap between the best and the runner-up person")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
@@ -50,6 +53,9 @@ func (c *Config) Validate() error {
 	if c.ModelsDir == "" {
 		c.ModelsDir = filepath.Join(c.DataDir, "models")
 	}
+	if c.KeyDir == "" {
+		c.KeyDir = filepath.Join(c.DataDir, "keys")
+	}
 	if err := c.Rule().Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -57,6 +63,11 @@ func (c *Config) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// Snapshots is the evidence store under the data directory.
+func (c *Config) Snapshots() storage.SnapshotStore {
+	return storage.SnapshotStore{Dir: filepath.Join(c.DataDir, "snapshots")}
 }
 
 // Rule is the match rule the config describes.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/models/modeltest"
+	"github.com/facegate/facegate/storage"
 )
 
 func runCmd(t *testing.T, args ...string) (string, string, error) {
@@ -156,6 +158,23 @@ func TestServeDemo(t *testing.T) {
 	if on, err := gate.ReadFileSwitch(filepath.Join(data, "relay", "state")); err != nil || on {
 		t.Errorf("relay %v (%v) after serve stopped, want locked", on, err)
 	}
+	// Every decision is in the evidence log, which verifies; an export of
+	// it verifies with only the public key.
+	common := []string{"--data-dir", data, "--models-dir", modeltest.ModelsDir(t)}
+	out2, _, err := runCmd(t, append([]string{"verify"}, common...)...)
+	if err != nil || !strings.Contains(out2, "OK: the log is intact") {
+		t.Fatalf("verify after serve: %v\n%s", err, out2)
+	}
+	bundle := filepath.Join(t.TempDir(), "b.zip")
+	out2, _, err = runCmd(t, append([]string{"export", "--person", "DEMO-001", "--out", bundle, "--site-tz", "UTC"}, common...)...)
+	if err != nil || !strings.Contains(out2, "exported") {
+		t.Fatalf("export: %v\n%s", err, out2)
+	}
+	pub := strings.Fields(out2[strings.Index(out2, "--pubkey"):])[1]
+	out2, _, err = runCmd(t, "verify", "--bundle", bundle, "--pubkey", pub)
+	if err != nil || !strings.Contains(out2, "OK") {
+		t.Fatalf("verify bundle: %v\n%s", err, out2)
+	}
 	if !strings.Contains(log, "facegate stopped") {
 		t.Errorf("no clean stop:\n%s", log)
 	}
@@ -178,5 +197,57 @@ func TestBench(t *testing.T) {
 	t.Log("\n" + out)
 	if _, _, err := runCmd(t, "bench", "--source", "x.mp4"); err == nil || exitCode(err) != 2 {
 		t.Fatalf("bench without --enroll: %v", err)
+	}
+}
+
+func TestEvidenceCLI(t *testing.T) {
+	data := t.TempDir()
+	common := []string{"--data-dir", data, "--models-dir", modeltest.ModelsDir(t)}
+	if _, _, err := runCmd(t, append([]string{"enroll", "--name", "Barack Obama", "--employee-id", "E001", modeltest.Face(t, "obama.jpg")}, common...)...); err != nil {
+		t.Fatal(err)
+	}
+	db, err := storage.Open(filepath.Join(data, "facegate.db"), storage.Options{KeyDir: filepath.Join(data, "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := db.PersonByEmployeeID("E001")
+	r := &storage.Recorder{DB: db, Snapshots: storage.SnapshotStore{Dir: filepath.Join(data, "snapshots")}, Keys: db.Keys}
+	for i := 0; i < 5; i++ {
+		if _, err := r.Record(storage.Event{Kind: "access_granted", Granted: true, PersonID: p.ID, PersonName: p.Name, Door: "front"},
+			[]byte(fmt.Sprint("frame", i)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, _, err := runCmd(t, append([]string{"verify"}, common...)...)
+	if err != nil || !strings.Contains(out, "5 events") {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	db.Exec("UPDATE events SET door = 'back' WHERE seq = 3")
+	out, _, err = runCmd(t, append([]string{"verify", "--json"}, common...)...)
+	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "first broken position 3") || !strings.Contains(out, `"seq": 3`) {
+		t.Fatalf("tampered log: %v\n%s", err, out)
+	}
+	db.Exec("UPDATE events SET door = 'front' WHERE seq = 3")
+	out, _, err = runCmd(t, append([]string{"erase", "--employee-id", "E001", "--with-snapshots", "--by", "dpo@example"}, common...)...)
+	if err != nil || !strings.Contains(out, "erased Barack Obama") {
+		t.Fatalf("erase: %v\n%s", err, out)
+	}
+	if out, _, err := runCmd(t, append([]string{"verify"}, common...)...); err != nil {
+		t.Fatalf("verify after erasure: %v\n%s", err, out)
+	}
+	var erasure storage.Event
+	db.Where("kind = ?", storage.KindErasure).First(&erasure)
+	if erasure.By != "dpo@example" {
+		t.Fatalf("erasure event %+v", erasure)
+	}
+	db.Close()
+	if _, _, err := runCmd(t, append([]string{"export", "--out", filepath.Join(data, "x.zip"), "--door", "nowhere"}, common...)...); err == nil || !strings.Contains(err.Error(), "no events match") {
+		t.Fatalf("empty export: %v", err)
+	}
+	if _, _, err := runCmd(t, append([]string{"export", "--from", "yesterday", "--out", "x.zip"}, common...)...); exitCode(err) != 2 {
+		t.Fatalf("bad date: %v", err)
+	}
+	if _, _, err := runCmd(t, "verify", "--bundle", "x.zip"); exitCode(err) != 2 || !strings.Contains(err.Error(), "--pubkey") {
+		t.Fatalf("bundle without key: %v", err)
 	}
 }

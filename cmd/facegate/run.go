@@ -19,6 +19,9 @@ Usage:
   facegate identify PHOTO [--json]                      identify every face in a photo
   facegate serve                                        run the appliance (demo clip as camera)
   facegate bench --source CLIP --enroll PHOTO…          pipeline speed, latency, and the naive loop for comparison
+  facegate verify [--bundle FILE --pubkey KEY]          check the event chain, snapshots and signed checkpoints
+  facegate export --from DAY --to DAY [--door D] [--person ID] --out bundle.zip
+  facegate erase --employee-id ID [--with-snapshots]    erase a person; recorded, the chain still verifies
 
 Every flag has an environment twin: --models-dir is FACEGATE_MODELS_DIR.
 Run 'facegate COMMAND -h' for a command's flags.
@@ -65,6 +68,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdServe(ctx, rest, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, rest, stdout, stderr)
+	case "verify":
+		return cmdVerify(ctx, rest, stdout, stderr)
+	case "export":
+		return cmdExport(ctx, rest, stdout, stderr)
+	case "erase":
+		return cmdErase(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -52,6 +52,10 @@ type Service struct {
 	DB       *storage.DB
 	Embedder vision.Embedder
 	Rule     vision.Rule
+	// Photos, when set, keeps each enrolment photo (re-encoded, so EXIF and
+	// GPS are dropped) as evidence of what a template was made from;
+	// erasure deletes it.
+	Photos storage.SnapshotStore
 
 	mu      sync.Mutex // serialises gallery reloads
 	gallery *vision.Gallery
@@ -185,11 +189,21 @@ func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, e
 				m.Distance, other.Name, other.EmployeeID, s.Rule.Threshold)})
 		}
 		sum := sha256.Sum256(cf.photo.Data)
+		photoHash := hex.EncodeToString(sum[:])
+		if s.Photos.Dir != "" {
+			jpg, err := vision.Reencode(cf.photo.Name, cf.photo.Data)
+			if err != nil {
+				return res, err
+			}
+			if photoHash, err = s.Photos.Put(jpg); err != nil {
+				return res, fmt.Errorf("enrol %s: store enrolment photo: %w", employeeID, err)
+			}
+		}
 		ts = append(ts, storage.NewTemplate{
 			Descriptor:   [storage.DescriptorLen]float32(cf.face.Descriptor),
 			ModelVersion: s.Embedder.ModelVersion(),
 			SourceName:   cf.photo.Name,
-			PhotoSHA256:  hex.EncodeToString(sum[:]),
+			PhotoSHA256:  photoHash,
 			FaceWidth:    cf.face.Width(),
 			Sharpness:    cf.face.Sharpness,
 		})

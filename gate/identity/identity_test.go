@@ -24,12 +24,13 @@ var (
 
 func newService(t *testing.T, rule vision.Rule) *Service {
 	t.Helper()
-	dir := modeltest.ModelsDir(t)
-	recOnce.Do(func() { rec, recErr = vision.NewRecognizer(dir) })
+	models := modeltest.ModelsDir(t)
+	recOnce.Do(func() { rec, recErr = vision.NewRecognizer(models) })
 	if recErr != nil {
 		t.Fatal(recErr)
 	}
-	db, err := storage.Open(filepath.Join(t.TempDir(), "facegate.db"))
+	dir := t.TempDir()
+	db, err := storage.Open(filepath.Join(dir, "facegate.db"), storage.Options{KeyDir: filepath.Join(dir, "keys")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +39,7 @@ func newService(t *testing.T, rule vision.Rule) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Photos = storage.SnapshotStore{Dir: filepath.Join(dir, "snapshots")}
 	return s
 }
 

@@ -1,0 +1,304 @@
+package storage
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+	"time"
+)
+
+// Bundle layout (a zip an investigator hands on):
+//
+//	manifest.json      what was exported, from which chain range
+//	events.jsonl       the selected events, in full
+//	chain.jsonl        every event of the range as (seq, prev, content hash, hash)
+//	checkpoints.json   signed checkpoints of the range, ending at the range's last event
+//	snapshots/H.jpg    the selected events' snapshots
+//
+// VerifyBundle needs only the zip and the appliance's public key.
+const bundleFormat = 1
+
+// bundleLimits keep a hostile bundle from exhausting memory.
+const (
+	maxBundleEntry  = 64 << 20
+	maxBundleEvents = 10_000_000
+)
+
+type bundleManifest struct {
+	Format    int         `json:"format"`
+	CreatedAt time.Time   `json:"created_at"`
+	Filter    EventFilter `json:"filter"`
+	FirstSeq  int64       `json:"first_seq"`
+	LastSeq   int64       `json:"last_seq"`
+	PublicKey string      `json:"public_key"`
+	Selected  int         `json:"selected"`
+}
+
+type chainStub struct {
+	Seq         int64  `json:"seq"`
+	PrevHash    string `json:"prev"`
+	ContentHash string `json:"content"`
+	Hash        string `json:"hash"`
+	Redacted    bool   `json:"redacted,omitempty"`
+}
+
+// Export writes the events f selects, with the chain segment from the first
+// selected event to a checkpoint signed now at the chain head, to w.
+func (r *Recorder) Export(f EventFilter, w io.Writer) (int, error) {
+	f.Limit = 0
+	sel, err := r.DB.Events(f)
+	if err != nil {
+		return 0, err
+	}
+	if len(sel) == 0 {
+		return 0, errors.New("export: no events match")
+	}
+	head, err := r.DB.SignCheckpoint(r.Keys)
+	if err != nil {
+		return 0, err
+	}
+	if head.ID == 0 { // head was already signed: fetch that checkpoint
+		if err := r.DB.Order("seq DESC").Limit(1).Find(&head).Error; err != nil {
+			return 0, err
+		}
+	}
+	first := sel[0].Seq
+	for _, e := range sel {
+		first = min(first, e.Seq)
+	}
+	zw := zip.NewWriter(w)
+	m := bundleManifest{Format: bundleFormat, CreatedAt: time.Now().UTC(), Filter: f, FirstSeq: first, LastSeq: head.Seq,
+		PublicKey: PublicKeyString(r.Keys.Public), Selected: len(sel)}
+	if err := writeJSON(zw, "manifest.json", m); err != nil {
+		return 0, err
+	}
+	ew, _ := zw.Create("events.jsonl")
+	enc := json.NewEncoder(ew)
+	for _, e := range sel {
+		if err := enc.Encode(e); err != nil {
+			return 0, err
+		}
+	}
+	cw, _ := zw.Create("chain.jsonl")
+	cenc := json.NewEncoder(cw)
+	after := first - 1
+	for {
+		var evs []Event
+		if err := r.DB.Select("seq", "prev_hash", "content_hash", "hash", "redacted").
+			Where("seq > ? AND seq <= ?", after, head.Seq).Order("seq").Limit(verifyBatch).Find(&evs).Error; err != nil {
+			return 0, err
+		}
+		for _, e := range evs {
+			cenc.Encode(chainStub{e.Seq, e.PrevHash, e.ContentHash, e.Hash, e.Redacted})
+		}
+		if len(evs) < verifyBatch {
+			break
+		}
+		after = evs[len(evs)-1].Seq
+	}
+	var cps []Checkpoint
+	if err := r.DB.Where("seq >= ? AND seq <= ?", first, head.Seq).Order("seq").Find(&cps).Error; err != nil {
+		return 0, err
+	}
+	if err := writeJSON(zw, "checkpoints.json", cps); err != nil {
+		return 0, err
+	}
+	done := map[string]bool{}
+	for _, e := range sel {
+		for _, h := range []string{e.SnapshotHash, e.FaceHash} {
+			if h == "" || done[h] {
+				continue
+			}
+			done[h] = true
+			b, err := r.Snapshots.Get(h)
+			if err != nil {
+				continue // purged or missing: the verifier reports it
+			}
+			sw, _ := zw.Create("snapshots/" + h + ".jpg")
+			sw.Write(b)
+		}
+	}
+	return len(sel), zw.Close()
+}
+
+func writeJSON(zw *zip.Writer, name string, v any) error {
+	w, err := zw.Create(name)
+	if err != nil {
+		return err
+	}
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(v)
+}
+
+// ErrBundle is wrapped by every malformed-bundle error.
+var ErrBundle = errors.New("evidence bundle")
+
+// VerifyBundle checks an exported bundle with only the appliance's public
+// key: the chain segment links and ends at a checkpoint signed by that key,
+// every selected event's content matches its place in the chain, and every
+// snapshot matches its hash.
+func VerifyBundle(zipPath string, pub ed25519.PublicKey) (VerifyReport, error) {
+	var rep VerifyReport
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		return rep, fmt.Errorf("%w: %s is not a zip file: %v", ErrBundle, zipPath, err)
+	}
+	defer zr.Close()
+	files := map[string]*zip.File{}
+	for _, f := range zr.File {
+		if strings.Contains(f.Name, "..") || path.IsAbs(f.Name) {
+			return rep, fmt.Errorf("%w: entry %q escapes the bundle", ErrBundle, f.Name)
+		}
+		files[f.Name] = f
+	}
+	read := func(name string) ([]byte, error) {
+		f, ok := files[name]
+		if !ok {
+			return nil, fmt.Errorf("%w: %s missing", ErrBundle, name)
+		}
+		if f.UncompressedSize64 > maxBundleEntry {
+			return nil, fmt.Errorf("%w: %s larger than %d bytes", ErrBundle, name, maxBundleEntry)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrBundle, name, err)
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(io.LimitReader(rc, maxBundleEntry+1))
+		if err != nil || len(b) > maxBundleEntry {
+			return nil, fmt.Errorf("%w: %s unreadable or too large", ErrBundle, name)
+		}
+		return b, nil
+	}
+	var m bundleManifest
+	mb, err := read("manifest.json")
+	if err != nil {
+		return rep, err
+	}
+	if err := json.Unmarshal(mb, &m); err != nil || m.Format != bundleFormat {
+		return rep, fmt.Errorf("%w: manifest.json unreadable or of another format", ErrBundle)
+	}
+	var cps []Checkpoint
+	cb, err := read("checkpoints.json")
+	if err != nil {
+		return rep, err
+	}
+	if err := json.Unmarshal(cb, &cps); err != nil {
+		return rep, fmt.Errorf("%w: checkpoints.json: %v", ErrBundle, err)
+	}
+	c := newChainChecker(&rep, cps, m.FirstSeq == 1)
+	stubs := map[int64]chainStub{}
+	chb, err := read("chain.jsonl")
+	if err != nil {
+		return rep, err
+	}
+	last := int64(0)
+	sc := bufio.NewScanner(bytes.NewReader(chb))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var s chainStub
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			return rep, fmt.Errorf("%w: chain.jsonl: %v", ErrBundle, err)
+		}
+		if len(stubs) >= maxBundleEvents {
+			return rep, fmt.Errorf("%w: more than %d chain entries", ErrBundle, maxBundleEvents)
+		}
+		if c.next == 0 && s.Seq != m.FirstSeq {
+			rep.add(m.FirstSeq, "chain segment starts at %d, the manifest says %d", s.Seq, m.FirstSeq)
+		}
+		stubs[s.Seq] = s
+		c.event(Event{Seq: s.Seq, PrevHash: s.PrevHash, ContentHash: s.ContentHash, Hash: s.Hash, Redacted: s.Redacted}, false)
+		last = s.Seq
+	}
+	if last != m.LastSeq {
+		rep.add(last+1, "chain segment ends at %d, the manifest says %d (entries removed)", last, m.LastSeq)
+	}
+	c.checkpoints(cps, pub, last)
+	if rep.LastCheckpoint != m.LastSeq {
+		rep.add(m.LastSeq, "the segment's last event %d is not covered by a valid signed checkpoint", m.LastSeq)
+	}
+	eb, err := read("events.jsonl")
+	if err != nil {
+		return rep, err
+	}
+	sc = bufio.NewScanner(bytes.NewReader(eb))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	n := 0
+	for sc.Scan() {
+		var e Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return rep, fmt.Errorf("%w: events.jsonl: %v", ErrBundle, err)
+		}
+		n++
+		s, ok := stubs[e.Seq]
+		switch {
+		case !ok:
+			rep.add(e.Seq, "event %d is not in the bundle's chain segment", e.Seq)
+			continue
+		case !e.Redacted && ComputeContentHash(e) != s.ContentHash:
+			rep.add(e.Seq, "event %d content was edited", e.Seq)
+		}
+		for _, h := range []string{e.SnapshotHash, e.FaceHash} {
+			if h == "" {
+				continue
+			}
+			b, err := read("snapshots/" + h + ".jpg")
+			if err != nil {
+				rep.add(e.Seq, "event %d: snapshot %s… not in the bundle", e.Seq, short12(h))
+				continue
+			}
+			rep.Snapshots++
+			if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != h {
+				rep.add(e.Seq, "event %d: snapshot %s… was swapped (content does not match its hash)", e.Seq, short12(h))
+			}
+		}
+	}
+	if n != m.Selected {
+		rep.add(m.FirstSeq, "%d events in the bundle, the manifest says %d", n, m.Selected)
+	}
+	sortProblems(&rep)
+	return rep, nil
+}
+
+func sortProblems(r *VerifyReport) {
+	ps := r.Problems
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].Seq < ps[j-1].Seq; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}
+
+// ExportFile is Export to a file, written atomically.
+func (r *Recorder) ExportFile(f EventFilter, out string) (int, error) {
+	tmp := out + ".partial"
+	fh, err := os.Create(tmp)
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(tmp)
+	n, err := r.Export(f, fh)
+	if err != nil {
+		fh.Close()
+		return 0, err
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return 0, err
+	}
+	if err := fh.Close(); err != nil {
+		return 0, err
+	}
+	return n, os.Rename(tmp, out)
+}

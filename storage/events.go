@@ -1,0 +1,248 @@
+package storage
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Event kinds recorded besides the gate's own (access_granted, …).
+const (
+	KindAlarm     = "alarm"
+	KindRetention = "retention"
+	KindErasure   = "erasure"
+)
+
+// GenesisHash is the "previous hash" of the first event.
+var GenesisHash = strings.Repeat("0", 64)
+
+// Event is one entry of the tamper-evident log. Everything but ID, the
+// hashes and Redacted is covered by ContentHash; Hash chains it to the
+// event before. Rows are never updated except by retention and erasure,
+// which redact personal fields, set Redacted, and are themselves events.
+type Event struct {
+	ID            int64  `gorm:"primaryKey"`
+	Seq           int64  `gorm:"not null;uniqueIndex"`
+	AtMicro       int64  `gorm:"not null;index;index:idx_events_person_at,priority:2;index:idx_events_door_at,priority:2"`
+	Kind          string `gorm:"size:40;not null;index"`
+	Door          string `gorm:"size:64;index:idx_events_door_at,priority:1"`
+	Area          string `gorm:"size:64"`
+	Direction     string `gorm:"size:8"`
+	PersonID      int64  `gorm:"index:idx_events_person_at,priority:1"`
+	PersonName    string `gorm:"size:200"`
+	Granted       bool
+	Code          string `gorm:"size:40"`
+	Reason        string `gorm:"size:500"`
+	Rule          string `gorm:"size:200"`
+	Distance      float64
+	Margin        float64
+	Frames        int
+	Liveness      string `gorm:"size:20"`
+	ModelVersion  string `gorm:"size:120"`
+	SnapshotHash  string `gorm:"size:64"`
+	FaceHash      string `gorm:"size:64"`
+	SnapshotError string `gorm:"size:500"`
+	By            string `gorm:"size:200"`
+	Detail        string `gorm:"size:2000"`
+	ContentHash   string `gorm:"size:64;not null"`
+	PrevHash      string `gorm:"size:64;not null"`
+	Hash          string `gorm:"size:64;not null"`
+	Redacted      bool
+}
+
+// At is the event time in UTC.
+func (e Event) At() time.Time { return time.UnixMicro(e.AtMicro).UTC() }
+
+// eventContent is the canonical, hashed form: a fixed field order, floats
+// in shortest round-trip form, time in microseconds.
+type eventContent struct {
+	Seq           int64  `json:"seq"`
+	At            int64  `json:"at_us"`
+	Kind          string `json:"kind"`
+	Door          string `json:"door"`
+	Area          string `json:"area"`
+	Direction     string `json:"direction"`
+	PersonID      int64  `json:"person_id"`
+	PersonName    string `json:"person_name"`
+	Granted       bool   `json:"granted"`
+	Code          string `json:"code"`
+	Reason        string `json:"reason"`
+	Rule          string `json:"rule"`
+	Distance      string `json:"distance"`
+	Margin        string `json:"margin"`
+	Frames        int    `json:"frames"`
+	Liveness      string `json:"liveness"`
+	ModelVersion  string `json:"model_version"`
+	SnapshotHash  string `json:"snapshot"`
+	FaceHash      string `json:"face"`
+	SnapshotError string `json:"snapshot_error"`
+	By            string `json:"by"`
+	Detail        string `json:"detail"`
+}
+
+func fl(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// ComputeContentHash hashes the event's canonical content.
+func ComputeContentHash(e Event) string {
+	c := eventContent{e.Seq, e.AtMicro, e.Kind, e.Door, e.Area, e.Direction, e.PersonID, e.PersonName, e.Granted,
+		e.Code, e.Reason, e.Rule, fl(e.Distance), fl(e.Margin), e.Frames, e.Liveness, e.ModelVersion,
+		e.SnapshotHash, e.FaceHash, e.SnapshotError, e.By, e.Detail}
+	b, _ := json.Marshal(c)
+	s := sha256.Sum256(append([]byte("facegate event v1\n"), b...))
+	return hex.EncodeToString(s[:])
+}
+
+// ChainHash links an event's content hash to the previous event's hash.
+func ChainHash(seq int64, prev, content string) string {
+	s := sha256.Sum256([]byte(fmt.Sprintf("facegate chain v1\n%d\n%s\n%s\n", seq, prev, content)))
+	return hex.EncodeToString(s[:])
+}
+
+// chainLockID serialises appends on PostgreSQL (pg_advisory_xact_lock);
+// SQLite serialises them with BEGIN IMMEDIATE.
+const chainLockID = 0x66616365 // "face"
+
+// Append adds e at the head of the chain in one transaction and returns it
+// with its position and hashes. When Append returns nil the event is
+// durable (synchronous=FULL on SQLite; commit on PostgreSQL).
+func (db *DB) Append(e Event) (Event, error) {
+	if e.AtMicro == 0 {
+		e.AtMicro = time.Now().UnixMicro()
+	}
+	if e.Kind == "" {
+		return e, errors.New("storage: event without a kind")
+	}
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if db.dialect == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
+				return err
+			}
+		}
+		var last Event
+		if err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+			return err
+		}
+		e.ID = 0
+		e.Seq = last.Seq + 1
+		e.PrevHash = GenesisHash
+		if last.Seq > 0 {
+			e.PrevHash = last.Hash
+		}
+		e.Redacted = false
+		e.ContentHash = ComputeContentHash(e)
+		e.Hash = ChainHash(e.Seq, e.PrevHash, e.ContentHash)
+		return tx.Create(&e).Error
+	})
+	if err != nil {
+		return e, fmt.Errorf("storage: append event: %w", err)
+	}
+	return e, nil
+}
+
+// Checkpoint is a signed statement of the chain head.
+type Checkpoint struct {
+	ID        int64  `gorm:"primaryKey" json:"-"`
+	Seq       int64  `gorm:"not null;uniqueIndex" json:"seq"`
+	Hash      string `gorm:"size:64;not null" json:"hash"`
+	AtMicro   int64  `gorm:"not null" json:"at_us"`
+	PublicKey string `gorm:"size:80;not null" json:"public_key"`
+	Signature string `gorm:"size:128;not null" json:"signature"`
+}
+
+// CheckpointMessage is the exact text a checkpoint signs.
+func CheckpointMessage(seq int64, hash string, atMicro int64) []byte {
+	return []byte(fmt.Sprintf("facegate checkpoint v1\nseq %d\nhash %s\nat %d\n", seq, hash, atMicro))
+}
+
+// VerifyCheckpoint checks a checkpoint's signature under pub.
+func VerifyCheckpoint(c Checkpoint, pub ed25519.PublicKey) bool {
+	sig, err := hex.DecodeString(c.Signature)
+	return err == nil && ed25519.Verify(pub, CheckpointMessage(c.Seq, c.Hash, c.AtMicro), sig)
+}
+
+// SignCheckpoint signs the current head (a no-op if it is signed already,
+// or the chain is empty).
+func (db *DB) SignCheckpoint(keys *Keys) (Checkpoint, error) {
+	var c Checkpoint
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if db.dialect == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
+				return err
+			}
+		}
+		var last Event
+		if err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+			return err
+		}
+		if last.Seq == 0 {
+			return nil
+		}
+		if err := tx.Where("seq = ?", last.Seq).Limit(1).Find(&c).Error; err != nil || c.ID != 0 {
+			return err
+		}
+		c = Checkpoint{Seq: last.Seq, Hash: last.Hash, AtMicro: time.Now().UnixMicro(), PublicKey: PublicKeyString(keys.Public)}
+		c.Signature = hex.EncodeToString(ed25519.Sign(keys.Signing, CheckpointMessage(c.Seq, c.Hash, c.AtMicro)))
+		return tx.Create(&c).Error
+	})
+	if err != nil {
+		return c, fmt.Errorf("storage: checkpoint: %w", err)
+	}
+	return c, nil
+}
+
+// EventFilter selects events for history queries and exports.
+type EventFilter struct {
+	From, To time.Time // [From, To); zero = open
+	Door     string
+	PersonID int64
+	Kind     string
+	Granted  *bool
+	AfterSeq int64 // keyset pagination: events with seq > AfterSeq
+	Limit    int
+}
+
+func (f EventFilter) apply(q *gorm.DB) *gorm.DB {
+	if !f.From.IsZero() {
+		q = q.Where("at_micro >= ?", f.From.UnixMicro())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("at_micro < ?", f.To.UnixMicro())
+	}
+	if f.Door != "" {
+		q = q.Where("door = ?", f.Door)
+	}
+	if f.PersonID != 0 {
+		q = q.Where("person_id = ?", f.PersonID)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Granted != nil {
+		q = q.Where("granted = ?", *f.Granted)
+	}
+	if f.AfterSeq > 0 {
+		q = q.Where("seq > ?", f.AfterSeq)
+	}
+	return q
+}
+
+// Events runs a filtered history query, oldest first.
+func (db *DB) Events(f EventFilter) ([]Event, error) {
+	q := f.apply(db.Model(&Event{})).Order("at_micro, seq")
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	var out []Event
+	if err := q.Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("storage: events: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,196 @@
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// CheckpointEvery: a signed checkpoint every this many events bounds what
+// an attacker with the database but not the key could silently truncate.
+const CheckpointEvery = 100
+
+// Recorder writes decisions as events with their snapshots.
+type Recorder struct {
+	DB        *DB
+	Snapshots SnapshotStore
+	Keys      *Keys
+}
+
+// Record stores the snapshots, then the event. A snapshot that cannot be
+// written (disk full, I/O error) never stops the event: the event says the
+// snapshot is missing and why, and an alarm event follows it.
+func (r *Recorder) Record(e Event, snapshot, face []byte) (Event, error) {
+	var failures []error
+	put := func(b []byte, what string) string {
+		if len(b) == 0 {
+			return ""
+		}
+		h, err := r.Snapshots.Put(b)
+		if err != nil {
+			failures = append(failures, fmt.Errorf("%s: %w", what, err))
+			return ""
+		}
+		return h
+	}
+	e.SnapshotHash = put(snapshot, "frame")
+	e.FaceHash = put(face, "face crop")
+	if len(failures) > 0 {
+		e.SnapshotError = "snapshot not stored: " + errors.Join(failures...).Error()
+	}
+	ev, err := r.DB.Append(e)
+	if err != nil {
+		return ev, err
+	}
+	if len(failures) > 0 {
+		if _, err := r.DB.Append(Event{Kind: KindAlarm, Code: "snapshot_write_failed", Door: e.Door,
+			Reason: fmt.Sprintf("evidence for event %d not stored: %s (check free space on the data disk)", ev.Seq, e.SnapshotError),
+			Detail: fmt.Sprintf(`{"event_seq":%d}`, ev.Seq)}); err != nil {
+			return ev, err
+		}
+	}
+	if ev.Seq%CheckpointEvery == 0 {
+		if _, err := r.DB.SignCheckpoint(r.Keys); err != nil {
+			return ev, err
+		}
+	}
+	return ev, nil
+}
+
+// RetentionPolicy says how long each kind of record is kept, in days
+// (0 = forever).
+type RetentionPolicy struct {
+	GrantSnapshotDays int // snapshots of granted entries
+	DenySnapshotDays  int // snapshots of denials and unknown faces
+	EventDays         int // event details (personal fields are redacted; hashes stay)
+}
+
+// retentionDetail is recorded in a retention event: everything up to these
+// chain positions may be purged or redacted.
+type retentionDetail struct {
+	GrantSnapshotsUpTo int64 `json:"grant_snapshots_up_to,omitempty"`
+	DenySnapshotsUpTo  int64 `json:"deny_snapshots_up_to,omitempty"`
+	EventsUpTo         int64 `json:"events_up_to,omitempty"`
+}
+
+// RetentionResult counts what ApplyRetention did.
+type RetentionResult struct {
+	SnapshotsDeleted int
+	EventsRedacted   int
+}
+
+func (db *DB) horizon(before time.Time) (int64, error) {
+	var seq int64
+	err := db.Model(&Event{}).Where("at_micro < ?", before.UnixMicro()).Select("COALESCE(MAX(seq), 0)").Scan(&seq).Error
+	return seq, err
+}
+
+// ApplyRetention deletes what is due at now and records that it did. The
+// chain stays verifiable: hashes are kept, and the retention event says up
+// to which position records were purged.
+func (r *Recorder) ApplyRetention(p RetentionPolicy, now time.Time) (RetentionResult, error) {
+	var res RetentionResult
+	var d retentionDetail
+	day := 24 * time.Hour
+	var err error
+	if p.GrantSnapshotDays > 0 {
+		if d.GrantSnapshotsUpTo, err = r.DB.horizon(now.Add(-time.Duration(p.GrantSnapshotDays) * day)); err != nil {
+			return res, err
+		}
+	}
+	if p.DenySnapshotDays > 0 {
+		if d.DenySnapshotsUpTo, err = r.DB.horizon(now.Add(-time.Duration(p.DenySnapshotDays) * day)); err != nil {
+			return res, err
+		}
+	}
+	if p.EventDays > 0 {
+		if d.EventsUpTo, err = r.DB.horizon(now.Add(-time.Duration(p.EventDays) * day)); err != nil {
+			return res, err
+		}
+	}
+	if d == (retentionDetail{}) {
+		return res, nil
+	}
+	// Record first: a crash after this leaves purgeable records, never
+	// unexplained missing ones.
+	detail, _ := json.Marshal(d)
+	if _, err := r.DB.Append(Event{Kind: KindRetention, Code: "retention", Detail: string(detail),
+		Reason: fmt.Sprintf("retention: grant snapshots %d d, denial snapshots %d d, events %d d",
+			p.GrantSnapshotDays, p.DenySnapshotDays, p.EventDays)}); err != nil {
+		return res, err
+	}
+	purge := func(upTo int64, granted bool) error {
+		if upTo == 0 {
+			return nil
+		}
+		var evs []Event
+		if err := r.DB.Where("seq <= ? AND granted = ? AND (snapshot_hash <> '' OR face_hash <> '')", upTo, granted).
+			Select("seq", "snapshot_hash", "face_hash").Find(&evs).Error; err != nil {
+			return err
+		}
+		for _, e := range evs {
+			for _, h := range []string{e.SnapshotHash, e.FaceHash} {
+				if h != "" && r.Snapshots.Delete(h) == nil {
+					res.SnapshotsDeleted++
+				}
+			}
+		}
+		return nil
+	}
+	if err := purge(d.GrantSnapshotsUpTo, true); err != nil {
+		return res, err
+	}
+	if err := purge(d.DenySnapshotsUpTo, false); err != nil {
+		return res, err
+	}
+	if d.EventsUpTo > 0 {
+		tx := r.DB.Model(&Event{}).Where("seq <= ? AND redacted = ? AND kind NOT IN ?", d.EventsUpTo, false,
+			[]string{KindRetention, KindErasure}).Updates(redaction())
+		if tx.Error != nil {
+			return res, tx.Error
+		}
+		res.EventsRedacted = int(tx.RowsAffected)
+	}
+	return res, nil
+}
+
+// redaction clears an event's personal fields; its hashes stay.
+func redaction() map[string]any {
+	return map[string]any{"person_name": "", "reason": "", "distance": 0, "margin": 0, "redacted": true}
+}
+
+// ErasePerson deletes a person's templates and enrolment photos (and, if
+// asked, the snapshots of their events), redacts their events, and records
+// the erasure. The chain still verifies.
+func (r *Recorder) ErasePerson(personID int64, by string, withSnapshots bool) error {
+	var tpls []FaceTemplate
+	if err := r.DB.Where("person_id = ?", personID).Find(&tpls).Error; err != nil {
+		return err
+	}
+	detail, _ := json.Marshal(map[string]any{"person_id": personID, "snapshots": withSnapshots, "templates": len(tpls)})
+	if _, err := r.DB.Append(Event{Kind: KindErasure, Code: "erasure", PersonID: personID, By: by, Detail: string(detail),
+		Reason: "person erased"}); err != nil {
+		return err
+	}
+	for _, t := range tpls {
+		if t.PhotoSHA256 != "" {
+			r.Snapshots.Delete(t.PhotoSHA256)
+		}
+	}
+	if withSnapshots {
+		var evs []Event
+		r.DB.Where("person_id = ? AND kind <> ?", personID, KindErasure).Select("snapshot_hash", "face_hash").Find(&evs)
+		for _, e := range evs {
+			for _, h := range []string{e.SnapshotHash, e.FaceHash} {
+				if h != "" {
+					r.Snapshots.Delete(h)
+				}
+			}
+		}
+	}
+	if err := r.DB.Model(&Event{}).Where("person_id = ? AND kind <> ?", personID, KindErasure).Updates(redaction()).Error; err != nil {
+		return err
+	}
+	return r.DB.Exec("DELETE FROM people WHERE id = ?", personID).Error // templates cascade
+}

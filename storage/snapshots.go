@@ -1,0 +1,98 @@
+package storage
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+// SnapshotStore keeps JPEG evidence content-addressed by SHA-256 under a
+// directory: written atomically (temp file, fsync, rename, fsync dir) and
+// never overwritten. A path is derived only from a hash this package
+// computed or validated, never from user input.
+type SnapshotStore struct{ Dir string }
+
+var hashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ErrBadHash is returned for anything that is not a SHA-256 hex digest.
+var ErrBadHash = errors.New("not a snapshot hash")
+
+// Path is where the snapshot with this hash lives.
+func (s SnapshotStore) Path(hash string) (string, error) {
+	if !hashRE.MatchString(hash) {
+		return "", fmt.Errorf("%w: %q", ErrBadHash, hash)
+	}
+	return filepath.Join(s.Dir, hash[:2], hash+".jpg"), nil
+}
+
+// Put stores b and returns its hash. Storing the same bytes twice is a no-op.
+func (s SnapshotStore) Put(b []byte) (string, error) {
+	sum := sha256.Sum256(b)
+	h := hex.EncodeToString(sum[:])
+	p, _ := s.Path(h)
+	if _, err := os.Stat(p); err == nil {
+		return h, nil
+	}
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return h, fmt.Errorf("snapshot store: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return h, fmt.Errorf("snapshot store: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return h, fmt.Errorf("snapshot store: write: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return h, fmt.Errorf("snapshot store: fsync: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return h, fmt.Errorf("snapshot store: %w", err)
+	}
+	// Link, not rename: an existing file (a race with the same content) is
+	// never replaced.
+	if err := os.Link(tmp.Name(), p); err != nil && !errors.Is(err, os.ErrExist) {
+		return h, fmt.Errorf("snapshot store: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return h, nil
+}
+
+// Get reads a snapshot and checks it still hashes to its name.
+func (s SnapshotStore) Get(hash string) ([]byte, error) {
+	p, err := s.Path(hash)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != hash {
+		return b, fmt.Errorf("snapshot %s: content does not match its hash (swapped or damaged)", hash)
+	}
+	return b, nil
+}
+
+// Delete removes a snapshot (retention, erasure).
+func (s SnapshotStore) Delete(hash string) error {
+	p, err := s.Path(hash)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
