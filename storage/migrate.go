@@ -98,6 +98,58 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateTable(&Event{}, &Checkpoint{}, &AdminUser{})
 	}},
+	{3, "access policy: areas, doors, groups, rules, holidays; account status", func(tx *gorm.DB) error {
+		type Area struct {
+			Name         string `gorm:"primaryKey;size:64"`
+			AntiPassback bool
+		}
+		type Door struct {
+			ID              string `gorm:"primaryKey;size:64"`
+			Name            string `gorm:"size:200;not null"`
+			Area            string `gorm:"size:64;not null"`
+			Direction       string `gorm:"size:8;not null"`
+			OpenMillis      int64  `gorm:"not null"`
+			HeldOpenSeconds int
+			Level           string `gorm:"size:20;not null"`
+			PassageWindows  string `gorm:"size:500"`
+		}
+		type Group struct {
+			Name string `gorm:"primaryKey;size:100"`
+		}
+		type AccessRule struct {
+			ID              int64  `gorm:"primaryKey"`
+			GroupName       string `gorm:"size:100;index"`
+			PersonID        int64  `gorm:"index"`
+			Name            string `gorm:"size:200;not null"`
+			Doors           string `gorm:"size:1000;not null"`
+			ScheduleName    string `gorm:"size:200;not null"`
+			Windows         string `gorm:"size:1000;not null"`
+			ValidFrom       string `gorm:"size:10"`
+			ValidUntil      string `gorm:"size:10"`
+			ObserveHolidays bool
+		}
+		type Holiday struct {
+			Date string `gorm:"primaryKey;size:10"`
+			Name string `gorm:"size:200"`
+		}
+		type PersonGroup struct {
+			PersonID  int64  `gorm:"primaryKey"`
+			GroupName string `gorm:"primaryKey;size:100"`
+		}
+		if err := tx.Migrator().CreateTable(&Area{}, &Door{}, &Group{}, &AccessRule{}, &Holiday{}, &PersonGroup{}); err != nil {
+			return err
+		}
+		type Person struct {
+			SuspendedSince *time.Time
+			ExpiresAt      *time.Time
+		}
+		for _, col := range []string{"SuspendedSince", "ExpiresAt"} {
+			if err := tx.Table("people").Migrator().AddColumn(&Person{}, col); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // SchemaVersion is the version the current code migrates to.

@@ -24,11 +24,13 @@ const DescriptorLen = 128
 
 // Person is someone who may be recognised.
 type Person struct {
-	ID         int64  `gorm:"primaryKey"`
-	EmployeeID string `gorm:"size:64;not null;uniqueIndex"`
-	Name       string `gorm:"size:200;not null"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	ID             int64  `gorm:"primaryKey"`
+	EmployeeID     string `gorm:"size:64;not null;uniqueIndex"`
+	Name           string `gorm:"size:200;not null"`
+	SuspendedSince *time.Time
+	ExpiresAt      *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // FaceTemplate is one enrolled face descriptor of a person.

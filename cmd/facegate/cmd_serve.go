@@ -20,6 +20,10 @@ import (
 	"github.com/facegate/facegate/web"
 )
 
+// reloadEvery is how often serve picks up enrolments and policy edits made
+// by another process (the CLI, another gate sharing a PostgreSQL log).
+const reloadEvery = 5 * time.Second
+
 // demoPeople are enrolled on first start when a demo directory is given.
 var demoPeople = []struct{ id, name, photo string }{
 	{"DEMO-001", "Lin-Manuel Miranda", "faces/lin-manuel-miranda.png"},
@@ -59,10 +63,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if *relaySpec == "" {
 		*relaySpec = "sim:" + filepath.Join(cfg.DataDir, "relay", "state")
 	}
-	policy := gate.SingleDoorPolicy(*door, loc, *openTime, gate.SecurityLevel(*level))
-	if err := policy.Validate(); err != nil {
+	single := gate.SingleDoorPolicy(*door, loc, *openTime, gate.SecurityLevel(*level))
+	if err := single.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
+	var policy atomic.Pointer[gate.Policy]
+	var people atomic.Pointer[map[int64]*gate.Person]
+	policy.Store(single)
+	people.Store(&map[int64]*gate.Person{})
 	sensor, err := gate.ParseSensor(*sensorSpec)
 	if err != nil {
 		return usageError{err.Error()}
@@ -86,7 +94,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	defer relay.Close()
 	var recorder *storage.Recorder // set once the database is open
-	ctrl, err := gate.NewController(func() *gate.Policy { return policy }, *door, relay, nil, func(e gate.Event) {
+	ctrl, err := gate.NewController(policy.Load, *door, relay, nil, func(e gate.Event) {
 		log.Info("gate event", "kind", e.Kind, "door", e.Door, "person_id", e.PersonID, "code", e.Code, "reason", e.Reason)
 		// Decisions are recorded with their snapshots in OnDecision; the
 		// door's own events (forced, held open, passage, remote unlock,
@@ -119,6 +127,66 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	defer closeFn()
 	recorder = &storage.Recorder{DB: svc.DB, Snapshots: cfg.Snapshots(), Keys: svc.DB.Keys}
+	// The access policy comes from the database once doors are defined
+	// there; until then, the one-door default. Both are reloaded, with the
+	// gallery, while running.
+	loadPolicy := func() {
+		recs, err := svc.DB.LoadPolicy()
+		if err != nil {
+			log.Error("policy not reloaded", "err", err)
+			return
+		}
+		if len(recs.Doors) == 0 {
+			m := map[int64]*gate.Person{}
+			for _, pe := range recs.People {
+				m[pe.ID] = &gate.Person{ID: pe.ID, Name: pe.Name, Groups: []string{gate.EveryoneGroup},
+					SuspendedSince: pe.SuspendedSince, ExpiresAt: pe.ExpiresAt}
+			}
+			policy.Store(single)
+			people.Store(&m)
+			return
+		}
+		p, m, err := gate.FromRecords(recs, loc)
+		if err == nil {
+			if _, ok := p.Doors[*door]; !ok {
+				err = fmt.Errorf("door %q is not among the stored doors", *door)
+			}
+		}
+		if err != nil {
+			log.Error("stored policy refused; keeping the previous one", "err", err)
+			return
+		}
+		policy.Store(p)
+		people.Store(&m)
+	}
+	loadPolicy()
+	type tplStat struct{ N, M int64 }
+	templateStat := func() tplStat {
+		var st tplStat
+		svc.DB.Model(&storage.FaceTemplate{}).Select("COUNT(*) AS n, COALESCE(MAX(id), 0) AS m").Scan(&st)
+		return st
+	}
+	startReloader := func() {
+		last := templateStat()
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(reloadEvery):
+				}
+				if st := templateStat(); st != last {
+					if err := svc.Reload(); err != nil {
+						log.Error("gallery not reloaded", "err", err)
+					} else {
+						log.Info("gallery reloaded", "templates", svc.Gallery().Len())
+						last = st
+					}
+				}
+				loadPolicy()
+			}
+		}()
+	}
 	log.Info("evidence log", "public_key", storage.PublicKeyString(svc.DB.Keys.Public))
 	retention := storage.RetentionPolicy{GrantSnapshotDays: *retGrant, DenySnapshotDays: *retDeny, EventDays: *retEvents}
 	go func() { // daily retention job, first run at start
@@ -141,6 +209,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		}
 	}
 	log.Info("gallery loaded", "templates", svc.Gallery().Len(), "model_version", svc.Embedder.ModelVersion())
+	startReloader()
 
 	src, err := vision.OpenSource(*source, vision.SourceOptions{Paced: true, Loop: true})
 	if err != nil {
@@ -167,10 +236,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			var p *gate.Person
 			name := "unknown"
 			if d.Verdict == vision.VerdictMatch {
-				if people, err := svc.DB.People([]int64{d.PersonID}); err == nil {
-					if who, ok := people[d.PersonID]; ok {
-						p = &gate.Person{ID: who.ID, Name: who.Name, Groups: []string{gate.EveryoneGroup}}
-						name = who.Name
+				if who, ok := (*people.Load())[d.PersonID]; ok {
+					p, name = who, who.Name
+				} else if found, err := svc.DB.People([]int64{d.PersonID}); err == nil && found[d.PersonID].ID != 0 {
+					// Enrolled since the last reload: known, with no rules yet.
+					who := found[d.PersonID]
+					p, name = &gate.Person{ID: who.ID, Name: who.Name}, who.Name
+					if policy.Load() == single {
+						p.Groups = []string{gate.EveryoneGroup}
 					}
 				}
 			}

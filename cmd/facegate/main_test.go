@@ -138,7 +138,14 @@ func TestEnrollFromDir(t *testing.T) {
 func TestServeDemo(t *testing.T) {
 	data := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(10*time.Second, cancel)
+	time.AfterFunc(12*time.Second, cancel)
+	// An enrolment by another process while serve runs reaches its gallery.
+	enrolled := make(chan error, 1)
+	time.AfterFunc(2*time.Second, func() {
+		_, _, err := runCmd(t, "enroll", "--name", "Joe Biden", "--employee-id", "E-B", modeltest.Face(t, "biden.jpg"),
+			"--data-dir", data, "--models-dir", modeltest.ModelsDir(t))
+		enrolled <- err
+	})
 	var out, errb bytes.Buffer
 	err := run(ctx, []string{"serve", "--data-dir", data, "--models-dir", modeltest.ModelsDir(t),
 		"--demo-dir", modeltest.Testdata(t), "--listen", "127.0.0.1:0"}, &out, &errb)
@@ -146,6 +153,12 @@ func TestServeDemo(t *testing.T) {
 		t.Fatalf("serve: %v\n%s", err, errb.String())
 	}
 	log := errb.String()
+	if err := <-enrolled; err != nil {
+		t.Fatalf("enrol while serving: %v", err)
+	}
+	if !strings.Contains(log, `msg="gallery reloaded" templates=3`) {
+		t.Errorf("gallery not reloaded after a CLI enrolment:\n%s", log)
+	}
 	if strings.Count(log, "demo person enrolled") != 2 {
 		t.Errorf("demo people not enrolled:\n%s", log)
 	}
