@@ -13,6 +13,8 @@ BIN         := bin/facegate
 
 export FACEGATE_TESTDATA := $(abspath $(DEMO_DIR))
 export FACEGATE_TEST_MODELS := $(abspath $(MODELS_DIR))
+# Browser-test screenshots land here.
+export FACEGATE_ARTIFACTS := $(abspath artifacts)
 
 .PHONY: all setup setup-test build models test bench run clean
 
@@ -45,7 +47,7 @@ bench: models
 	  --enroll "Lin-Manuel Miranda=$(DEMO_DIR)/faces/lin-manuel-miranda.png" --enroll "Barack Obama=$(DEMO_DIR)/faces/obama.jpg"
 
 run: models
-	$(BIN) serve --data-dir $(DATA_DIR) --models-dir $(MODELS_DIR) --demo-dir $(DEMO_DIR)
+	$(BIN) serve --data-dir $(DATA_DIR) --models-dir $(MODELS_DIR) --demo-dir $(DEMO_DIR) --web-listen :8443
 
 clean:
 	rm -rf bin

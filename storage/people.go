@@ -244,3 +244,55 @@ func (db *DB) sealPlainTemplates() error {
 	}
 	return nil
 }
+
+// PersonRow is a person with their template count, for listings.
+type PersonRow struct {
+	Person
+	Templates int64
+}
+
+// likeEscape makes user text safe inside a LIKE pattern.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// SearchPeople finds people whose name or employee ID contains q.
+func (db *DB) SearchPeople(q string, limit int) ([]PersonRow, error) {
+	var ps []Person
+	tx := db.Order("name").Limit(limit)
+	if q = strings.TrimSpace(q); q != "" {
+		pat := "%" + likeEscape(q) + "%"
+		tx = tx.Where(`name LIKE ? ESCAPE '\' OR employee_id LIKE ? ESCAPE '\'`, pat, pat)
+	}
+	if err := tx.Find(&ps).Error; err != nil {
+		return nil, fmt.Errorf("storage: search people: %w", err)
+	}
+	out := make([]PersonRow, len(ps))
+	for i, p := range ps {
+		n, _ := db.CountTemplates(p.ID)
+		out[i] = PersonRow{p, n}
+	}
+	return out, nil
+}
+
+// SetSuspended suspends a person from since, or reinstates them (nil).
+func (db *DB) SetSuspended(personID int64, since *time.Time) error {
+	tx := db.Model(&Person{}).Where("id = ?", personID).Update("suspended_since", since)
+	if tx.Error != nil {
+		return tx.Error
+	}
+	if tx.RowsAffected == 0 {
+		return fmt.Errorf("person %d: %w", personID, ErrNotFound)
+	}
+	return nil
+}
+
+// PersonByID looks a person up.
+func (db *DB) PersonByID(id int64) (Person, error) {
+	var p Person
+	err := db.Where("id = ?", id).Limit(1).Find(&p).Error
+	if err == nil && p.ID == 0 {
+		err = fmt.Errorf("person %d: %w", id, ErrNotFound)
+	}
+	return p, err
+}

@@ -126,3 +126,30 @@ func (db *DB) AuditLog(limit int) ([]Event, error) {
 	err := db.Where("kind = ?", KindAdmin).Order("seq DESC").Limit(limit).Find(&out).Error
 	return out, err
 }
+
+// AdminUser is a web user. Passwords are bcrypt hashes (package web).
+type AdminUser struct {
+	ID           int64  `gorm:"primaryKey"`
+	Username     string `gorm:"size:100;not null;uniqueIndex"`
+	PasswordHash string `gorm:"size:200;not null"`
+	Role         string `gorm:"size:20;not null"`
+	TOTPSecret   string `gorm:"size:100"`
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// APIToken is a hashed bearer token of a web user.
+type APIToken struct {
+	ID        int64  `gorm:"primaryKey"`
+	UserID    int64  `gorm:"not null;index"`
+	TokenHash string `gorm:"size:64;not null;uniqueIndex"`
+	CreatedAt time.Time
+}
+
+// CountAdmins counts web users.
+func (db *DB) CountAdmins() (int64, error) {
+	var n int64
+	err := db.Model(&AdminUser{}).Count(&n).Error
+	return n, err
+}

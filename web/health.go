@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // StaleAfter is how long without a processed frame before /healthz says
@@ -24,25 +26,44 @@ type Health struct {
 	SourceError string    `json:"source_error,omitempty"`
 }
 
-// New returns the echo server with the status routes. health is called on
-// every /healthz request.
-func New(health func() Health, now func() time.Time) *echo.Echo {
-	if now == nil {
-		now = time.Now
+func (s *Server) health() Health {
+	if s.deps.Health == nil {
+		return Health{}
 	}
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.GET("/healthz", func(c echo.Context) error {
-		h := health()
-		ok := !h.LastFrame.IsZero() && now().Sub(h.LastFrame) < StaleAfter
-		code := http.StatusOK
-		if !ok {
-			code = http.StatusServiceUnavailable
-		}
-		return c.JSON(code, struct {
-			OK bool `json:"ok"`
-			Health
-		}{ok, h})
-	})
-	return e
+	return s.deps.Health()
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	h := s.health()
+	ok := !h.LastFrame.IsZero() && s.deps.Now().Sub(h.LastFrame) < StaleAfter
+	code := http.StatusOK
+	if !ok {
+		code = http.StatusServiceUnavailable
+	}
+	return c.JSON(code, struct {
+		OK bool `json:"ok"`
+		Health
+	}{ok, h})
+}
+
+func (s *Server) metrics(c echo.Context) error {
+	reg := prometheus.NewRegistry()
+	h := s.health()
+	gauge := func(name, help string, v float64) {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return v }))
+	}
+	gauge("facegate_frames_total", "Frames processed by the pipeline since start.", float64(h.Frames))
+	gauge("facegate_fps", "Pipeline frames per second since start.", h.FPS)
+	gauge("facegate_decisions_total", "Decisions made since start.", float64(h.Decisions))
+	gauge("facegate_templates", "Face templates in the gallery.", float64(h.Templates))
+	up := 0.0
+	if h.SourceState == "streaming" {
+		up = 1
+	}
+	gauge("facegate_camera_up", "1 while the camera is streaming.", up)
+	var n int64
+	s.deps.DB.Model(&struct{ ID int64 }{}).Table("events").Count(&n)
+	gauge("facegate_events", "Events in the evidence log.", float64(n))
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
+	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -36,7 +35,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	cfg.register(fs)
 	demo := fs.String("demo-dir", "", "shared test data: enrol the demo people on first start and use the demo clip as camera")
 	source := fs.String("source", "", "camera: /dev/videoN, index, rtsp:// or http:// URL, video file or image folder (default: first V4L2 camera, else the demo clip looped)")
-	listen := fs.String("listen", "127.0.0.1:8080", "address of the HTTP status server (/healthz)")
+	listen := fs.String("web-listen", ":8443", "address of the web app (HTTPS; /healthz and /metrics too)")
+	plainHTTP := fs.Bool("web-plain-http", false, "serve plain HTTP (only allowed on a loopback address unless --allow-plain-http-lan)")
+	plainLAN := fs.Bool("allow-plain-http-lan", false, "allow plain HTTP on the LAN (behind a TLS proxy; browsers then refuse the webcam)")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM); default: a self-signed one made on first start in DATA_DIR/tls")
+	tlsKey := fs.String("tls-key", "", "TLS private key (PEM) for --tls-cert")
 	door := fs.String("door", "front", "this appliance's door ID")
 	relaySpec := fs.String("relay", "", "relay: sim:PATH | gpio:CHIP:OFFSET[:active-low] | serial:PATH[:CH] | http://HOST/rpc[#ID] (default sim:DATA_DIR/relay/state)")
 	sensorSpec := fs.String("door-sensor", "", "door contact: gpio:CHIP:OFFSET[:open-high|open-low] (default none)")
@@ -229,6 +232,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	pc.Rule = cfg.Rule()
 	pc.Liveness = gate.SecurityLevel(*level) == gate.LevelFaceLiveness
 	var decisions atomic.Int64
+	var hubRef *web.Hub
 	pipe := &vision.Pipeline{Source: src, Detector: det, Recognizer: rec, Gallery: svc.Gallery(), Config: pc, Log: log,
 		OnFrame: func(n int, at time.Time) { ctrl.FacesAtDoor(n, at) },
 		OnDecision: func(d vision.Decision) {
@@ -251,6 +255,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 				"distance", fmt.Sprintf("%.3f", d.Distance), "margin", fmt.Sprintf("%.3f", d.Margin),
 				"votes", d.Frames, "liveness", d.Liveness, "latency", d.Latency.Round(time.Millisecond))
 			gd := ctrl.Attempt(gate.Request{Person: p, Time: d.At, Live: d.Liveness == vision.LivenessLive})
+			if hubRef != nil {
+				hubRef.PublishDecision(map[string]any{"time": d.At.In(loc).Format("15:04:05"), "person": name,
+					"result": string(gd.Code), "granted": gd.Grant, "distance": fmt.Sprintf("%.3f", d.Distance), "liveness": d.Liveness})
+			}
 			ev := storage.Event{AtMicro: d.At.UnixMicro(), Kind: string(gate.EventDenied), Door: gd.Door.ID, Area: gd.Door.Area,
 				Direction: string(gd.Door.Direction), Granted: gd.Grant, Code: string(gd.Code), Reason: gd.Reason, Rule: gd.Rule,
 				Distance: d.Distance, Margin: d.Margin, Frames: d.Frames, Liveness: string(d.Liveness), ModelVersion: rec.ModelVersion()}
@@ -267,18 +275,35 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			}
 		}}
 
-	e := web.New(func() web.Health {
-		sum := pipe.Stats().Summary()
-		ss := src.Status()
-		return web.Health{Frames: sum.Frames, FPS: sum.FPS, Decisions: decisions.Load(), Templates: svc.Gallery().Len(),
-			LastFrame: ss.LastFrame, Source: ss.Name, SourceState: string(ss.State), SourceError: ss.LastError}
-	}, nil)
-	srvErr := make(chan error, 1)
-	go func() { srvErr <- e.Start(*listen) }()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		e.Shutdown(sctx)
+	hub := web.NewHub()
+	hubRef = hub
+	pipe.OnPreview = hub.PublishFrame
+	srv, err := web.New(web.Deps{DB: svc.DB, Recorder: recorder, Identity: svc, Hub: hub, Location: loc, Log: log,
+		PolicyChanged: loadPolicy,
+		Health: func() web.Health {
+			sum := pipe.Stats().Summary()
+			ss := src.Status()
+			return web.Health{Frames: sum.Frames, FPS: sum.FPS, Decisions: decisions.Load(), Templates: svc.Gallery().Len(),
+				LastFrame: ss.LastFrame, Source: ss.Name, SourceState: string(ss.State), SourceError: ss.LastError}
+		},
+		Settings: func() web.Settings {
+			return web.Settings{Threshold: cfg.Threshold, Margin: cfg.Margin, Liveness: pc.Liveness, Door: *door,
+				RetainGrant: *retGrant, RetainDeny: *retDeny, Events: *retEvents}
+		}}, web.Options{Addr: *listen, PlainHTTP: *plainHTTP, AllowPlainLAN: *plainLAN, CertFile: *tlsCert, KeyFile: *tlsKey,
+		TLSDir: filepath.Join(cfg.DataDir, "tls")})
+	if err != nil {
+		return err
+	}
+	webCtx, stopWeb := context.WithCancel(ctx)
+	defer stopWeb()
+	ln, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := srv.Serve(webCtx, ln); err != nil {
+			log.Error("web app stopped", "err", err)
+		}
 	}()
 	// A lost camera locks the door: nothing is decided while blind.
 	go func() {
@@ -299,15 +324,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			}
 		}
 	}()
-	log.Info("facegate serving", "source", src.Status().Name, "door", *door, "liveness", pc.Liveness, "healthz", "http://"+*listen+"/healthz")
+	log.Info("facegate serving", "source", src.Status().Name, "door", *door, "liveness", pc.Liveness)
 	err = pipe.Run(ctx)
-	select {
-	case e := <-srvErr:
-		if !errors.Is(e, http.ErrServerClosed) {
-			return fmt.Errorf("status server on %s: %w", *listen, e)
-		}
-	default:
-	}
 	if err == nil || ctx.Err() != nil {
 		log.Info("facegate stopped")
 		return nil

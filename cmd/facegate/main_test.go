@@ -148,7 +148,7 @@ func TestServeDemo(t *testing.T) {
 	})
 	var out, errb bytes.Buffer
 	err := run(ctx, []string{"serve", "--data-dir", data, "--models-dir", modeltest.ModelsDir(t),
-		"--demo-dir", modeltest.Testdata(t), "--listen", "127.0.0.1:0"}, &out, &errb)
+		"--demo-dir", modeltest.Testdata(t), "--web-listen", "127.0.0.1:0"}, &out, &errb)
 	if err != nil {
 		t.Fatalf("serve: %v\n%s", err, errb.String())
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -22,6 +23,8 @@ Usage:
   facegate verify [--bundle FILE --pubkey KEY]          check the event chain, snapshots and signed checkpoints
   facegate export --from DAY --to DAY [--door D] [--person ID] --out bundle.zip
   facegate erase --employee-id ID [--with-snapshots]    erase a person; recorded, the chain still verifies
+  facegate admin create --username U [--role R]         create a web user (password from stdin or FACEGATE_ADMIN_PASSWORD)
+  facegate admin token --username U                     create a JSON API token
 
 Every flag has an environment twin: --models-dir is FACEGATE_MODELS_DIR.
 Run 'facegate COMMAND -h' for a command's flags.
@@ -74,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdExport(ctx, rest, stdout, stderr)
 	case "erase":
 		return cmdErase(ctx, rest, stdout, stderr)
+	case "admin":
+		return cmdAdmin(ctx, rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/web"
+)
+
+// cmdAdmin manages web users. The password is read from
+// FACEGATE_ADMIN_PASSWORD or standard input, never from a flag (flags end
+// up in shell history and process lists).
+func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "token") {
+		return usageError{"admin needs a subcommand: create or token"}
+	}
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
+	cfg.register(fs)
+	user := fs.String("username", "", "web user name")
+	role := fs.String("role", web.RoleAdmin, "admin, investigator or viewer")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if *user == "" {
+		return usageError{"admin " + args[0] + " needs --username"}
+	}
+	db, err := storage.Open(cfg.DB, storage.Options{KeyDir: cfg.KeyDir})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r := &storage.Recorder{DB: db, Snapshots: cfg.Snapshots(), Keys: db.Keys}
+	if args[0] == "token" {
+		t, err := web.CreateAPIToken(db, *user)
+		if err != nil {
+			return err
+		}
+		r.Audit("cli", "api_token_created", map[string]any{"username": *user})
+		fmt.Fprintf(stdout, "%s\n(shown once: send it as \"Authorization: Bearer <token>\")\n", t)
+		return nil
+	}
+	pw, ok := os.LookupEnv("FACEGATE_ADMIN_PASSWORD")
+	if !ok {
+		fmt.Fprintf(stderr, "password for %s (at least %d characters): ", *user, web.MinPasswordLen)
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("no password given on standard input: %w", err)
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	}
+	if err := web.CreateAdmin(db, *user, pw, *role); err != nil {
+		return err
+	}
+	r.Audit("cli", "web_user_created", map[string]any{"username": *user, "role": *role})
+	fmt.Fprintf(stdout, "created %s user %s\n", *role, *user)
+	return nil
+}

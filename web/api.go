@@ -1,0 +1,201 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/facegate/facegate/gate/identity"
+	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/vision"
+)
+
+func (s *Server) apiPeople(c echo.Context) error {
+	rows, err := s.deps.DB.SearchPeople(c.QueryParam("q"), 1000)
+	if err != nil {
+		return err
+	}
+	type person struct {
+		ID         int64      `json:"id"`
+		EmployeeID string     `json:"employee_id"`
+		Name       string     `json:"name"`
+		Templates  int64      `json:"templates"`
+		Suspended  *time.Time `json:"suspended_since,omitempty"`
+	}
+	out := make([]person, len(rows))
+	for i, r := range rows {
+		out[i] = person{r.ID, r.EmployeeID, r.Name, r.Templates, r.SuspendedSince}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiEnrol(c echo.Context) error {
+	u, _ := userOf(c)
+	form, err := c.MultipartForm()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "expected multipart/form-data with name, employee_id and photos")
+	}
+	photos, err := readUploads(form, "photos")
+	if err != nil {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, err.Error())
+	}
+	if len(photos) == 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, "no photos")
+	}
+	res, err := s.deps.Identity.Enrol(c.FormValue("employee_id"), c.FormValue("name"), photos)
+	if err != nil {
+		code, msg := enrolError(err)
+		return echo.NewHTTPError(code, msg)
+	}
+	s.audit(u.Username, "person_enrolled", map[string]any{"employee_id": res.Person.EmployeeID, "templates": res.Templates, "via": "api"})
+	return c.JSON(http.StatusCreated, map[string]any{"id": res.Person.ID, "employee_id": res.Person.EmployeeID,
+		"templates": res.Templates, "warnings": res.Warnings})
+}
+
+func (s *Server) apiPerson(c echo.Context) (storage.Person, error) {
+	p, err := s.deps.DB.PersonByEmployeeID(c.Param("employee"))
+	if errors.Is(err, storage.ErrNotFound) {
+		return p, echo.NewHTTPError(http.StatusNotFound, "no such person")
+	}
+	return p, err
+}
+
+func (s *Server) apiSuspend(c echo.Context) error {
+	u, _ := userOf(c)
+	p, err := s.apiPerson(c)
+	if err != nil {
+		return err
+	}
+	var since *time.Time
+	if c.QueryParam("resume") != "true" {
+		now := s.deps.Now().UTC()
+		since = &now
+	}
+	if err := s.deps.DB.SetSuspended(p.ID, since); err != nil {
+		return err
+	}
+	s.audit(u.Username, map[bool]string{true: "person_suspended", false: "person_reinstated"}[since != nil], map[string]any{"employee_id": p.EmployeeID})
+	s.policyChanged()
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) apiErase(c echo.Context) error {
+	u, _ := userOf(c)
+	p, err := s.apiPerson(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Recorder.ErasePerson(p.ID, u.Username, c.QueryParam("snapshots") == "true"); err != nil {
+		return err
+	}
+	if err := s.deps.Identity.Reload(); err != nil {
+		return err
+	}
+	s.policyChanged()
+	return c.NoContent(http.StatusNoContent)
+}
+
+// apiIdentify identifies the faces in an uploaded photo and records the
+// result as an "identify" event with the photo as its snapshot.
+func (s *Server) apiIdentify(c echo.Context) error {
+	u, _ := userOf(c)
+	fh, err := c.FormFile("photo")
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "expected multipart/form-data with a photo")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	b := make([]byte, 0, fh.Size)
+	buf := make([]byte, 64<<10)
+	for {
+		n, rerr := f.Read(buf)
+		b = append(b, buf[:n]...)
+		if len(b) > vision.MaxImageBytes {
+			f.Close()
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "photo larger than the limit")
+		}
+		if rerr != nil {
+			break
+		}
+	}
+	f.Close()
+	res, err := s.deps.Identity.Identify(identity.Photo{Name: fh.Filename, Data: b})
+	if err != nil {
+		code, msg := enrolError(err)
+		return echo.NewHTTPError(code, msg)
+	}
+	snap, err := vision.Reencode(fh.Filename, b)
+	if err != nil {
+		return err
+	}
+	var seqs []int64
+	for _, r := range res {
+		ev := storage.Event{Kind: "identify", Code: string(r.Verdict), Reason: r.Reason, By: u.Username,
+			Granted: r.Verdict == vision.VerdictMatch, ModelVersion: s.deps.Identity.Embedder.ModelVersion()}
+		if r.Distance != nil {
+			ev.Distance = *r.Distance
+		}
+		if r.Distance != nil && r.RunnerUpD != nil {
+			ev.Margin = *r.RunnerUpD - *r.Distance
+		}
+		if r.Person != nil {
+			ev.PersonID, ev.PersonName = r.Person.ID, r.Person.Name
+		}
+		rec, err := s.deps.Recorder.Record(ev, snap, nil)
+		if err != nil {
+			return err
+		}
+		seqs = append(seqs, rec.Seq)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"faces": res, "events": seqs})
+}
+
+func (s *Server) apiEvents(c echo.Context) error {
+	f, err := s.filterFrom(c)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(c.QueryParam("limit")); err == nil && n > 0 && n <= 1000 {
+		f.Limit = n
+	}
+	evs, err := s.deps.DB.Events(f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, evs)
+}
+
+func (s *Server) apiPresence(c echo.Context) error {
+	stays, _, _, err := s.presenceData(c)
+	if err != nil {
+		return err
+	}
+	type stay struct {
+		PersonID int64      `json:"person_id"`
+		Name     string     `json:"name"`
+		Area     string     `json:"area"`
+		In       *time.Time `json:"in,omitempty"`
+		Out      *time.Time `json:"out,omitempty"`
+		Flag     string     `json:"flag,omitempty"`
+		Inside   bool       `json:"inside"`
+	}
+	out := []stay{}
+	for _, st := range stays {
+		x := stay{PersonID: st.PersonID, Name: st.Name, Area: st.Area, Flag: st.Flag, Inside: st.Open()}
+		if !st.In.IsZero() {
+			in := st.In
+			x.In = &in
+		}
+		if !st.Out.IsZero() {
+			o := st.Out
+			x.Out = &o
+		}
+		out = append(out, x)
+	}
+	return c.JSON(http.StatusOK, out)
+}

