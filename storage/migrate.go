@@ -159,6 +159,13 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateTable(&APIToken{})
 	}},
+	{5, "settings", func(tx *gorm.DB) error {
+		type Setting struct {
+			Key   string `gorm:"primaryKey;size:100"`
+			Value string `gorm:"size:1000;not null"`
+		}
+		return tx.Migrator().CreateTable(&Setting{})
+	}},
 }
 
 // SchemaVersion is the version the current code migrates to.

@@ -153,3 +153,41 @@ func (db *DB) CountAdmins() (int64, error) {
 	err := db.Model(&AdminUser{}).Count(&n).Error
 	return n, err
 }
+
+// Setting is one appliance setting edited in the web app (match
+// threshold, margin, liveness per door, retention); command-line flags
+// give the defaults until one is saved.
+type Setting struct {
+	Key   string `gorm:"primaryKey;size:100"`
+	Value string `gorm:"size:1000;not null"`
+}
+
+// Settings returns every stored setting.
+func (db *DB) Settings() (map[string]string, error) {
+	var rows []Setting
+	if err := db.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("storage: settings: %w", err)
+	}
+	out := map[string]string{}
+	for _, r := range rows {
+		out[r.Key] = r.Value
+	}
+	return out, nil
+}
+
+// SaveSettings stores settings in one transaction and audits the change.
+func (r *Recorder) SaveSettings(kv map[string]string, by string) error {
+	err := r.DB.Transaction(func(tx *gorm.DB) error {
+		for k, v := range kv {
+			if err := tx.Save(&Setting{Key: k, Value: v}).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("storage: save settings: %w", err)
+	}
+	_, err = r.Audit(by, "settings_saved", kv)
+	return err
+}

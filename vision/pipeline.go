@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -174,6 +175,23 @@ type Pipeline struct {
 	Log       *slog.Logger
 
 	stats *Stats
+	live  atomic.Pointer[PipelineConfig]
+}
+
+// conf is the configuration in force (SetConfig may change it while running).
+func (p *Pipeline) conf() *PipelineConfig {
+	if c := p.live.Load(); c != nil {
+		return c
+	}
+	return &p.Config
+}
+
+// SetConfig changes the running pipeline's configuration (match rule,
+// liveness …) from the next frame on.
+func (p *Pipeline) SetConfig(edit func(*PipelineConfig)) {
+	c := *p.conf()
+	edit(&c)
+	p.live.Store(&c)
 }
 
 // Stats returns the live statistics (valid after Run started).
@@ -193,6 +211,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	if p.Config.VotesNeeded == 0 {
 		p.Config = DefaultPipelineConfig()
+	}
+	if p.live.Load() == nil {
+		c := p.Config
+		p.live.Store(&c)
 	}
 	st := p.Stats()
 	st.start = time.Now()
@@ -237,7 +259,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 				p.OnDecision(d)
 			}
 		}
-		budget := p.Config.DescribesPerFrame
+		cfg := p.conf()
+		budget := cfg.DescribesPerFrame
 		for _, t := range seen {
 			if t.decided && !t.granted && seq >= t.retrySeq {
 				t.decided, t.describes, t.votes, t.live, t.pending = false, 0, nil, nil, nil
@@ -246,13 +269,13 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			if t.decided || budget == 0 {
 				continue
 			}
-			if t.box.Dx() < p.Config.MinFaceWidth {
+			if t.box.Dx() < cfg.MinFaceWidth {
 				p.skip(t, "face too small")
 				continue
 			}
 			// Blur is judged on the detector's box before paying for a
 			// descriptor (a third of the clip's faces are motion-blurred).
-			if sharpness(frame, t.box) < p.Config.MinSharpness {
+			if sharpness(frame, t.box) < cfg.MinSharpness {
 				p.skip(t, "blurred")
 				continue
 			}
@@ -279,6 +302,7 @@ func (p *Pipeline) skip(t *track, why string) {
 // describe runs one descriptor for track t and returns a decision when the
 // track settles.
 func (p *Pipeline) describe(frame gocv.Mat, t *track, seq int64, at time.Time, fps float64, faces int) (Decision, bool) {
+	cfg := p.conf()
 	t2 := time.Now()
 	fs, err := p.Recognizer.describeRegion(frame, t.box)
 	p.stats.add(StageDescribe, time.Since(t2))
@@ -297,22 +321,22 @@ func (p *Pipeline) describe(frame gocv.Mat, t *track, seq int64, at time.Time, f
 			best, f = v, x
 		}
 	}
-	if p.Config.Liveness {
+	if cfg.Liveness {
 		if t.live == nil {
 			t.live = &livenessTrack{}
 		}
 		t.live.add(f)
 	}
-	d := Decision{Track: t.id, Threshold: p.Config.Rule.Threshold, MinMargin: p.Config.Rule.MinMargin,
+	d := Decision{Track: t.id, Threshold: cfg.Rule.Threshold, MinMargin: cfg.Rule.MinMargin,
 		Box: t.box, FirstSeq: t.tryStart, Seq: seq, At: at, FacesInRow: faces, Liveness: LivenessOff}
 	p.vote(t, f)
 	if !p.settled(t, &d) {
 		return Decision{}, false
 	}
-	if d.Verdict == VerdictMatch && p.Config.Liveness {
+	if d.Verdict == VerdictMatch && cfg.Liveness {
 		d.Liveness = t.live.result()
 		if d.Liveness == LivenessPending {
-			if seq-t.tryStart < p.Config.LivenessFrames {
+			if seq-t.tryStart < cfg.LivenessFrames {
 				if (seq-t.tryStart)%15 == 0 {
 					p.Log.Debug("liveness pending", "track", t.id, "frames", t.live.frames, "blink", t.live.blinked(), "non_rigid", fmt.Sprintf("%.3f", t.live.maxNR))
 				}
@@ -333,7 +357,7 @@ func (p *Pipeline) describe(frame gocv.Mat, t *track, seq int64, at time.Time, f
 	p.Log.Debug("track decided", "track", t.id, "verdict", d.Verdict, "votes", fmt.Sprint(t.votes))
 	// Latency runs from the first frame of this attempt: a new face, or
 	// the retry of one decided "unknown" (a person turning to the camera).
-	if p.Config.VideoTime && fps > 0 {
+	if cfg.VideoTime && fps > 0 {
 		d.Latency = time.Duration(float64(seq-t.tryStart)/fps*float64(time.Second)) + time.Since(at)
 	} else {
 		d.Latency = time.Since(t.tryAt)
@@ -402,13 +426,14 @@ func (p *Pipeline) preview(frame gocv.Mat, tracks []*track) {
 
 // vote adds one descriptor vote if the face passes the quality gate.
 func (p *Pipeline) vote(t *track, f Face) bool {
-	if y := Yaw(f.Landmarks); y > p.Config.MaxYaw {
+	cfg := p.conf()
+	if y := Yaw(f.Landmarks); y > cfg.MaxYaw {
 		p.skip(t, "not frontal")
 		return false
 	}
 	t3 := time.Now()
 	m := p.Gallery.Match(f.Descriptor)
-	v, _ := p.Config.Rule.Decide(m)
+	v, _ := cfg.Rule.Decide(m)
 	p.stats.add(StageMatch, time.Since(t3))
 	t.describes++
 	t.votes = append(t.votes, vote{person: m.PersonID, distance: m.Distance, margin: m.Margin(), match: v == VerdictMatch})
@@ -418,6 +443,7 @@ func (p *Pipeline) vote(t *track, f Face) bool {
 // settled fills d's identity when the votes settle it: the same person won
 // VotesNeeded frames, or MaxDescribes passed without that ("unknown").
 func (p *Pipeline) settled(t *track, d *Decision) bool {
+	cfg := p.conf()
 	counts := map[int64][]vote{}
 	for _, vt := range t.votes {
 		if vt.match {
@@ -425,13 +451,13 @@ func (p *Pipeline) settled(t *track, d *Decision) bool {
 		}
 	}
 	for person, vs := range counts {
-		if len(vs) >= p.Config.VotesNeeded {
+		if len(vs) >= cfg.VotesNeeded {
 			d.Verdict, d.PersonID, d.Frames = VerdictMatch, person, len(t.votes)
 			d.Distance, d.Margin = medianDist(vs), minMargin(vs)
 			return true
 		}
 	}
-	if t.describes >= p.Config.MaxDescribes {
+	if t.describes >= cfg.MaxDescribes {
 		d.Verdict, d.PersonID, d.Frames = VerdictUnknown, 0, len(t.votes)
 		d.Distance, d.Margin = medianDist(t.votes), minMargin(t.votes)
 		return true

@@ -1,13 +1,16 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/gate/identity"
 	"github.com/facegate/facegate/storage"
 	"github.com/facegate/facegate/vision"
@@ -198,4 +201,39 @@ func (s *Server) apiPresence(c echo.Context) error {
 		out = append(out, x)
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// apiRules returns the stored access policy records.
+func (s *Server) apiRules(c echo.Context) error {
+	recs, err := s.deps.DB.LoadPolicy()
+	if err != nil {
+		return err
+	}
+	recs.People = nil
+	return c.JSON(http.StatusOK, recs)
+}
+
+// apiPutRules replaces the access policy (areas, doors, groups, rules,
+// holidays, memberships), checked as the gate would.
+func (s *Server) apiPutRules(c echo.Context) error {
+	var in storage.PolicyRecords
+	if err := json.NewDecoder(io.LimitReader(c.Request().Body, 1<<20)).Decode(&in); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "body must be the JSON of GET /api/v1/rules: "+err.Error())
+	}
+	u, _ := userOf(c)
+	cur, err := s.deps.DB.LoadPolicy()
+	if err != nil {
+		return err
+	}
+	in.People = cur.People
+	if len(in.Doors) > 0 {
+		if _, _, err := gate.FromRecords(in, s.deps.Location); err != nil {
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
+		}
+	}
+	if err := s.deps.Recorder.SavePolicy(in, u.Username); err != nil {
+		return err
+	}
+	s.policyChanged()
+	return c.NoContent(http.StatusNoContent)
 }

@@ -64,6 +64,8 @@ type Deps struct {
 	Location *time.Location
 	// PolicyChanged is called after the access rules were edited.
 	PolicyChanged func()
+	// SettingsChanged is called after the settings were saved.
+	SettingsChanged func()
 	Log           *slog.Logger
 	Now           func() time.Time
 }
@@ -244,6 +246,7 @@ func (s *Server) routes() {
 	e.POST("/rules/:kind/delete", s.rulesDelete, admin, small)
 	e.GET("/audit", s.auditPage, admin)
 	e.GET("/settings", s.settingsPage, inv)
+	e.POST("/settings", s.saveSettings, admin, small)
 
 	api := e.Group("/api/v1")
 	api.GET("/people", s.apiPeople, admin)
@@ -254,6 +257,8 @@ func (s *Server) routes() {
 	api.GET("/events", s.apiEvents, inv)
 	api.GET("/presence", s.apiPresence, viewer)
 	api.POST("/export", s.exportBundle, inv, small)
+	api.GET("/rules", s.apiRules, admin)
+	api.PUT("/rules", s.apiPutRules, admin, small)
 	s.e = e
 }
 

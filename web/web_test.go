@@ -31,7 +31,7 @@ var (
 )
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	s     *Server
 	db    *storage.DB
 	rec   *storage.Recorder
@@ -50,7 +50,7 @@ func (h *harness) advance(d time.Duration) {
 
 const testPassword = "correct horse battery"
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	models := modeltest.ModelsDir(t)
 	recOnce.Do(func() { rec, recErr = vision.NewRecognizer(models) })
@@ -526,5 +526,74 @@ func TestPlainHTTPRefusedOnLAN(t *testing.T) {
 	ln.Close()
 	if _, err := os.Stat(filepath.Join(s.opts.TLSDir, "facegate-cert.pem")); err != nil {
 		t.Fatalf("self-signed certificate not made: %v", err)
+	}
+}
+
+func TestSettingsEditedByAdminsOnly(t *testing.T) {
+	h := newHarness(t)
+	changed := 0
+	h.s.deps.Settings = func() Settings { return Settings{Threshold: 0.5, Margin: 0.06, Door: "front", RetainGrant: 90, RetainDeny: 30, Events: 365} }
+	h.s.deps.SettingsChanged = func() { changed++ }
+	h.user("ada", RoleAdmin)
+	h.user("ivy", RoleInvestigator)
+	post := func(c *http.Client, form url.Values) int {
+		form.Set("_csrf", h.csrf(c, "/settings"))
+		resp, err := c.PostForm(h.ts.URL+"/settings", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good := url.Values{"threshold": {"0.45"}, "margin": {"0.08"}, "liveness": {"on"}, "retain_grant": {"60"}, "retain_deny": {"14"}, "retain_events": {"180"}}
+	if code := post(h.login("ivy"), good); code != http.StatusForbidden {
+		t.Fatalf("investigator saved settings: %d", code)
+	}
+	ada := h.login("ada")
+	bad := url.Values{"threshold": {"2"}, "margin": {"0.08"}, "retain_grant": {"1"}, "retain_deny": {"1"}, "retain_events": {"1"}}
+	if code := post(ada, bad); code != http.StatusUnprocessableEntity {
+		t.Fatalf("threshold 2 accepted: %d", code)
+	}
+	if code := post(ada, good); code != http.StatusSeeOther || changed != 1 {
+		t.Fatalf("save: %d, changed %d", code, changed)
+	}
+	kv, _ := h.db.Settings()
+	if kv[SettingThreshold] != "0.45" || kv[LivenessKey("front")] != "true" || kv[SettingRetainDeny] != "14" {
+		t.Fatalf("stored %v", kv)
+	}
+	log, _ := h.db.AuditLog(5)
+	if len(log) == 0 || log[0].Code != "settings_saved" || log[0].By != "ada" {
+		t.Fatalf("audit %+v", log)
+	}
+}
+
+func TestRulesAPI(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", RoleAdmin)
+	tok, _ := CreateAPIToken(h.db, "ada")
+	put := func(body string) int {
+		req, _ := http.NewRequest(http.MethodPut, h.ts.URL+"/api/v1/rules", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good := `{"Areas":[{"name":"office"}],"Doors":[{"id":"front","name":"Front","area":"office","direction":"both","open_ms":4000,"level":"face"}],
+	"Groups":[{"name":"staff"}],"Rules":[{"group":"staff","name":"hours","doors":"front","schedule":"hours","windows":"Mon-Fri 08:00-20:00"}]}`
+	if code := put(good); code != http.StatusNoContent {
+		t.Fatalf("put rules: %d", code)
+	}
+	if code := put(strings.Replace(good, "Mon-Fri", "Mon-Fry", 1)); code != http.StatusUnprocessableEntity {
+		t.Fatalf("broken window accepted: %d", code)
+	}
+	if code := put("{not json"); code != http.StatusBadRequest {
+		t.Fatalf("bad JSON: %d", code)
+	}
+	recs, _ := h.db.LoadPolicy()
+	if len(recs.Doors) != 1 || recs.Rules[0].Windows != "Mon-Fri 08:00-20:00" {
+		t.Fatalf("stored %+v", recs)
 	}
 }

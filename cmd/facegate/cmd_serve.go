@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -191,10 +192,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		}()
 	}
 	log.Info("evidence log", "public_key", storage.PublicKeyString(svc.DB.Keys.Public))
-	retention := storage.RetentionPolicy{GrantSnapshotDays: *retGrant, DenySnapshotDays: *retDeny, EventDays: *retEvents}
-	go func() { // daily retention job, first run at start
+	var retention atomic.Pointer[storage.RetentionPolicy]
+	retention.Store(&storage.RetentionPolicy{GrantSnapshotDays: *retGrant, DenySnapshotDays: *retDeny, EventDays: *retEvents})
+	var applySettings atomic.Pointer[func()] // set once the pipeline exists
+	go func() {                              // daily retention job, first run at start
+		time.Sleep(2 * time.Second) // let stored settings apply first
 		for {
-			if res, err := recorder.ApplyRetention(retention, time.Now()); err != nil {
+			if res, err := recorder.ApplyRetention(*retention.Load(), time.Now()); err != nil {
 				log.Error("retention", "err", err)
 			} else if res.SnapshotsDeleted+res.EventsRedacted > 0 {
 				log.Info("retention applied", "snapshots_deleted", res.SnapshotsDeleted, "events_redacted", res.EventsRedacted)
@@ -275,21 +279,65 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			}
 		}}
 
+	// Settings saved in the web app override the flags, at start and
+	// whenever they change.
+	var effective atomic.Pointer[web.Settings]
+	apply := func() {
+		kv, err := svc.DB.Settings()
+		if err != nil {
+			log.Error("settings not read", "err", err)
+			return
+		}
+		st := web.Settings{Threshold: cfg.Threshold, Margin: cfg.Margin, Liveness: gate.SecurityLevel(*level) == gate.LevelFaceLiveness,
+			RetainGrant: *retGrant, RetainDeny: *retDeny, Events: *retEvents, Door: *door}
+		num := func(key string, dst *float64) {
+			if v, ok := kv[key]; ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					*dst = f
+				}
+			}
+		}
+		days := func(key string, dst *int) {
+			if v, ok := kv[key]; ok {
+				if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+					*dst = n
+				}
+			}
+		}
+		num(web.SettingThreshold, &st.Threshold)
+		num(web.SettingMargin, &st.Margin)
+		days(web.SettingRetainGrant, &st.RetainGrant)
+		days(web.SettingRetainDeny, &st.RetainDeny)
+		days(web.SettingRetainEvent, &st.Events)
+		if v, ok := kv[web.LivenessKey(*door)]; ok {
+			st.Liveness = v == "true"
+		}
+		rule := vision.Rule{Threshold: st.Threshold, MinMargin: st.Margin}
+		if err := svc.SetRule(rule); err != nil {
+			log.Error("stored match rule refused; keeping the previous one", "err", err)
+			return
+		}
+		pipe.SetConfig(func(c *vision.PipelineConfig) { c.Rule, c.Liveness = rule, st.Liveness })
+		retention.Store(&storage.RetentionPolicy{GrantSnapshotDays: st.RetainGrant, DenySnapshotDays: st.RetainDeny, EventDays: st.Events})
+		if old := effective.Swap(&st); old != nil && *old != st {
+			log.Info("settings applied", "threshold", st.Threshold, "margin", st.Margin, "liveness", st.Liveness,
+				"retention", fmt.Sprintf("%d/%d/%d", st.RetainGrant, st.RetainDeny, st.Events))
+		}
+	}
+	apply()
+	applySettings.Store(&apply)
 	hub := web.NewHub()
 	hubRef = hub
 	pipe.OnPreview = hub.PublishFrame
 	srv, err := web.New(web.Deps{DB: svc.DB, Recorder: recorder, Identity: svc, Hub: hub, Location: loc, Log: log,
-		PolicyChanged: loadPolicy,
+		PolicyChanged: loadPolicy, SettingsChanged: apply,
 		Health: func() web.Health {
 			sum := pipe.Stats().Summary()
 			ss := src.Status()
 			return web.Health{Frames: sum.Frames, FPS: sum.FPS, Decisions: decisions.Load(), Templates: svc.Gallery().Len(),
 				LastFrame: ss.LastFrame, Source: ss.Name, SourceState: string(ss.State), SourceError: ss.LastError}
 		},
-		Settings: func() web.Settings {
-			return web.Settings{Threshold: cfg.Threshold, Margin: cfg.Margin, Liveness: pc.Liveness, Door: *door,
-				RetainGrant: *retGrant, RetainDeny: *retDeny, Events: *retEvents}
-		}}, web.Options{Addr: *listen, PlainHTTP: *plainHTTP, AllowPlainLAN: *plainLAN, CertFile: *tlsCert, KeyFile: *tlsKey,
+		Settings: func() web.Settings { return *effective.Load() }}, web.Options{Addr: *listen, PlainHTTP: *plainHTTP, AllowPlainLAN: *plainLAN, CertFile: *tlsCert, KeyFile: *tlsKey,
 		TLSDir: filepath.Join(cfg.DataDir, "tls")})
 	if err != nil {
 		return err

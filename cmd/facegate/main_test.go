@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/models/modeltest"
 	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/web"
 )
 
 func runCmd(t *testing.T, args ...string) (string, string, error) {
@@ -137,8 +139,6 @@ func TestEnrollFromDir(t *testing.T) {
 // Lin-Manuel Miranda on stage, and stops cleanly on cancel.
 func TestServeDemo(t *testing.T) {
 	data := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(12*time.Second, cancel)
 	// An enrolment by another process while serve runs reaches its gallery.
 	enrolled := make(chan error, 1)
 	time.AfterFunc(2*time.Second, func() {
@@ -146,13 +146,9 @@ func TestServeDemo(t *testing.T) {
 			"--data-dir", data, "--models-dir", modeltest.ModelsDir(t))
 		enrolled <- err
 	})
-	var out, errb bytes.Buffer
-	err := run(ctx, []string{"serve", "--data-dir", data, "--models-dir", modeltest.ModelsDir(t),
-		"--demo-dir", modeltest.Testdata(t), "--web-listen", "127.0.0.1:0"}, &out, &errb)
-	if err != nil {
-		t.Fatalf("serve: %v\n%s", err, errb.String())
-	}
-	log := errb.String()
+	log := serveUntil(t, 90*time.Second, []string{`msg="gallery reloaded" templates=3`,
+		`verdict=match person="Lin-Manuel Miranda"`, `unlocked=true`}, "--data-dir", data, "--models-dir", modeltest.ModelsDir(t),
+		"--demo-dir", modeltest.Testdata(t), "--web-listen", "127.0.0.1:0")
 	if err := <-enrolled; err != nil {
 		t.Fatalf("enrol while serving: %v", err)
 	}
@@ -263,4 +259,74 @@ func TestEvidenceCLI(t *testing.T) {
 	if _, _, err := runCmd(t, "verify", "--bundle", "x.zip"); exitCode(err) != 2 || !strings.Contains(err.Error(), "--pubkey") {
 		t.Fatalf("bundle without key: %v", err)
 	}
+}
+
+// A threshold saved in the web app applies to the running appliance: at
+// 0.30 Lin-Manuel Miranda (0.44–0.49 on stage) is never granted.
+func TestServeAppliesStoredSettings(t *testing.T) {
+	data := t.TempDir()
+	db, err := storage.Open(filepath.Join(data, "facegate.db"), storage.Options{KeyDir: filepath.Join(data, "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &storage.Recorder{DB: db, Keys: db.Keys}
+	if err := r.SaveSettings(map[string]string{web.SettingThreshold: "0.3", web.SettingMargin: "0.05"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// Lin-Manuel's on-stage frames end near frame 225 (7.5 s): run past them.
+	decided := `msg="face decided"`
+	log := serveUntil(t, 60*time.Second, []string{decided, decided, decided, decided, decided}, "--data-dir", data, "--models-dir", modeltest.ModelsDir(t),
+		"--demo-dir", modeltest.Testdata(t), "--web-listen", "127.0.0.1:0")
+	if !strings.Contains(log, "face decided") {
+		t.Fatalf("no decisions at all:\n%s", log)
+	}
+	if strings.Contains(log, "verdict=match") {
+		t.Fatalf("granted despite the stored threshold 0.30:\n%s", log)
+	}
+}
+
+// watchLog is a log writer that cancels the run once every wanted text has
+// appeared (or the cap passes), so serve tests do not depend on speed.
+type watchLog struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	want   []string
+	cancel func()
+}
+
+func (w *watchLog) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	need := map[string]int{} // a text listed k times must appear k times
+	for _, s := range w.want {
+		need[s]++
+	}
+	all := true
+	for s, k := range need {
+		all = all && strings.Count(w.buf.String(), s) >= k
+	}
+	if all {
+		w.cancel()
+	}
+	return n, err
+}
+
+func (w *watchLog) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.buf.String() }
+
+// serveUntil runs serve until the log shows every wanted text (plus a
+// little more) or maxWait passes.
+func serveUntil(t *testing.T, maxWait time.Duration, want []string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := time.AfterFunc(maxWait, cancel)
+	defer stop.Stop()
+	w := &watchLog{want: want, cancel: func() { time.AfterFunc(500*time.Millisecond, cancel) }}
+	var out bytes.Buffer
+	if err := run(ctx, append([]string{"serve"}, args...), &out, w); err != nil {
+		t.Fatalf("serve: %v\n%s", err, w.String())
+	}
+	return w.String()
 }

@@ -60,6 +60,24 @@ type Service struct {
 	mu      sync.Mutex // serialises gallery reloads
 	gallery *vision.Gallery
 	skipped int
+	ruleMu  sync.RWMutex // guards Rule once serving
+}
+
+// SetRule changes the match rule while serving.
+func (s *Service) SetRule(r vision.Rule) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	s.ruleMu.Lock()
+	s.Rule = r
+	s.ruleMu.Unlock()
+	return nil
+}
+
+func (s *Service) rule() vision.Rule {
+	s.ruleMu.RLock()
+	defer s.ruleMu.RUnlock()
+	return s.Rule
 }
 
 // New builds a service and loads the gallery from storage.
@@ -181,12 +199,12 @@ func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, e
 	ts := make([]storage.NewTemplate, 0, len(faces))
 	for _, cf := range faces {
 		m := s.gallery.MatchExcluding(cf.face.Descriptor, existing.ID)
-		if m.Found() && m.Distance <= s.Rule.Threshold {
+		if m.Found() && m.Distance <= s.rule().Threshold {
 			people, _ := s.DB.People([]int64{m.PersonID})
 			other := people[m.PersonID]
 			res.Warnings = append(res.Warnings, Warning{Photo: cf.photo.Name, Message: fmt.Sprintf(
 				"possible duplicate enrolment: this face is %.3f from %s (%s), under the match threshold %.2f",
-				m.Distance, other.Name, other.EmployeeID, s.Rule.Threshold)})
+				m.Distance, other.Name, other.EmployeeID, s.rule().Threshold)})
 		}
 		sum := sha256.Sum256(cf.photo.Data)
 		photoHash := hex.EncodeToString(sum[:])
@@ -262,7 +280,7 @@ func (s *Service) Identify(p Photo) ([]Identified, error) {
 	}
 	for i, f := range faces {
 		m := matches[i]
-		v, why := s.Rule.Decide(m)
+		v, why := s.rule().Decide(m)
 		id := Identified{Box: f.Box, Verdict: v, Reason: why, Sharpness: f.Sharpness}
 		if m.Found() {
 			d := m.Distance
