@@ -66,8 +66,8 @@ type Deps struct {
 	PolicyChanged func()
 	// SettingsChanged is called after the settings were saved.
 	SettingsChanged func()
-	Log           *slog.Logger
-	Now           func() time.Time
+	Log             *slog.Logger
+	Now             func() time.Time
 }
 
 // Options say how to listen.

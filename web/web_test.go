@@ -532,7 +532,9 @@ func TestPlainHTTPRefusedOnLAN(t *testing.T) {
 func TestSettingsEditedByAdminsOnly(t *testing.T) {
 	h := newHarness(t)
 	changed := 0
-	h.s.deps.Settings = func() Settings { return Settings{Threshold: 0.5, Margin: 0.06, Door: "front", RetainGrant: 90, RetainDeny: 30, Events: 365} }
+	h.s.deps.Settings = func() Settings {
+		return Settings{Threshold: 0.5, Margin: 0.06, Door: "front", RetainGrant: 90, RetainDeny: 30, Events: 365}
+	}
 	h.s.deps.SettingsChanged = func() { changed++ }
 	h.user("ada", RoleAdmin)
 	h.user("ivy", RoleInvestigator)
