@@ -296,3 +296,16 @@ func (db *DB) PersonByID(id int64) (Person, error) {
 	}
 	return p, err
 }
+
+// RenamePerson changes a person's name.
+func (db *DB) RenamePerson(personID int64, name string) error {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return errors.New("storage: a name must be 1–200 characters")
+	}
+	tx := db.Model(&Person{}).Where("id = ?", personID).Update("name", name)
+	if tx.Error == nil && tx.RowsAffected == 0 {
+		return fmt.Errorf("person %d: %w", personID, ErrNotFound)
+	}
+	return tx.Error
+}

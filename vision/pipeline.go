@@ -172,7 +172,9 @@ type Pipeline struct {
 	// OnPreview (optional) receives the frame as JPEG with face boxes drawn,
 	// at most every PreviewEvery, for the live page.
 	OnPreview func(jpg []byte)
-	Log       *slog.Logger
+	// NameOf (optional) labels granted faces in the preview.
+	NameOf func(personID int64) string
+	Log    *slog.Logger
 
 	stats *Stats
 	live  atomic.Pointer[PipelineConfig]
@@ -353,6 +355,9 @@ func (p *Pipeline) describe(frame gocv.Mat, t *track, seq int64, at time.Time, f
 	}
 	t.decided = true
 	t.granted = d.Verdict == VerdictMatch && d.Liveness != LivenessSpoof
+	if t.granted {
+		t.person = d.PersonID
+	}
 	t.retrySeq = seq + unknownRetryFrames
 	p.Log.Debug("track decided", "track", t.id, "verdict", d.Verdict, "votes", fmt.Sprint(t.votes))
 	// Latency runs from the first frame of this attempt: a new face, or
@@ -418,10 +423,27 @@ func (p *Pipeline) preview(frame gocv.Mat, tracks []*track) {
 			c = color.RGBA{220, 0, 0, 0}
 		}
 		gocv.Rectangle(&m, t.box, c, 2)
+		if t.granted && p.NameOf != nil {
+			// Hershey fonts are ASCII only; names in other scripts show their ID.
+			label := p.NameOf(t.person)
+			if !isASCII(label) {
+				label = fmt.Sprintf("#%d", t.person)
+			}
+			gocv.PutText(&m, label, image.Pt(t.box.Min.X, max(t.box.Min.Y-6, 12)), gocv.FontHersheySimplex, 0.6, c, 2)
+		}
 	}
 	if b, err := encodeJPEG(m); err == nil {
 		p.OnPreview(b)
 	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // vote adds one descriptor vote if the face passes the quality gate.

@@ -33,6 +33,7 @@ type track struct {
 	votes     []vote
 	decided   bool
 	granted   bool
+	person    int64 // who a granted track is
 	retrySeq  int64 // an "unknown" track is described again from this frame
 	tryStart  int64 // first frame of the current attempt (for latency)
 	tryAt     time.Time

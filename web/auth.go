@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/facegate/facegate/storage"
@@ -65,6 +67,30 @@ func CreateAdmin(db *storage.DB, username, password, role string) error {
 		return fmt.Errorf("create user %s: %w", username, err)
 	}
 	return nil
+}
+
+// EnableTOTP gives a user a new TOTP secret (RFC 6238, 30 s, 6 digits) and
+// returns the otpauth:// URL for their authenticator app.
+func EnableTOTP(db *storage.DB, username string) (string, error) {
+	var u storage.AdminUser
+	if err := db.Where("username = ?", username).Limit(1).Find(&u).Error; err != nil || u.ID == 0 {
+		return "", fmt.Errorf("no user %q", username)
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "facegate", AccountName: username})
+	if err != nil {
+		return "", err
+	}
+	if err := db.Model(&u).Update("totp_secret", key.Secret()).Error; err != nil {
+		return "", err
+	}
+	return key.URL(), nil
+}
+
+// checkTOTP accepts the code of the current 30 s step or the one either
+// side (clock drift between phone and appliance).
+func checkTOTP(secret, code string, now time.Time) bool {
+	ok, err := totp.ValidateCustom(strings.TrimSpace(code), secret, now, totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	return err == nil && ok
 }
 
 // checkLogin verifies a username and password; it spends the same time

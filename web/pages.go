@@ -145,6 +145,20 @@ func (s *Server) resume(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/people")
 }
 
+func (s *Server) rename(c echo.Context) error {
+	u, _ := userOf(c)
+	p, err := s.personParam(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.DB.RenamePerson(p.ID, c.FormValue("name")); err != nil {
+		return s.peoplePageWith(c, http.StatusUnprocessableEntity, map[string]any{"Error": err.Error()})
+	}
+	s.audit(u.Username, "person_renamed", map[string]any{"employee_id": p.EmployeeID, "from": p.Name, "to": c.FormValue("name")})
+	s.policyChanged()
+	return c.Redirect(http.StatusSeeOther, "/people")
+}
+
 func (s *Server) erase(c echo.Context) error {
 	u, _ := userOf(c)
 	p, err := s.personParam(c)
@@ -289,6 +303,13 @@ func (s *Server) filterFrom(c echo.Context) (storage.EventFilter, error) {
 		} else {
 			f.PersonID = p.ID
 		}
+	}
+	if v := c.QueryParam("person_id"); v != "" { // a person's timeline, even after erasure
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return f, echo.NewHTTPError(http.StatusBadRequest, "person_id: want a number")
+		}
+		f.PersonID = n
 	}
 	switch c.QueryParam("result") {
 	case "granted":

@@ -237,6 +237,7 @@ func (s *Server) routes() {
 	e.POST("/people/:id/suspend", s.suspend, admin, small)
 	e.POST("/people/:id/resume", s.resume, admin, small)
 	e.POST("/people/:id/erase", s.erase, admin, small)
+	e.POST("/people/:id/rename", s.rename, admin, small)
 	e.GET("/people/webcam", s.webcamPage, admin)
 	e.POST("/people/webcam/shot", s.webcamShot, admin, big)
 	e.POST("/people/webcam/finish", s.webcamFinish, admin, small)
@@ -397,6 +398,9 @@ func (s *Server) startSession(c echo.Context, u storage.AdminUser) {
 
 func (s *Server) login(c echo.Context) error {
 	u, err := checkLogin(s.deps.DB, c.FormValue("username"), c.FormValue("password"))
+	if err == nil && u.TOTPSecret != "" && !checkTOTP(u.TOTPSecret, c.FormValue("code"), s.deps.Now()) {
+		err = ErrLogin
+	}
 	if err != nil {
 		s.deps.Log.Warn("login failed", "username", c.FormValue("username"), "ip", c.RealIP())
 		return s.renderStatus(c, http.StatusUnauthorized, "login", map[string]any{"Failed": true})

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/facegate/facegate/gate/identity"
 	"github.com/facegate/facegate/models/modeltest"
 	"github.com/facegate/facegate/storage"
@@ -597,5 +599,57 @@ func TestRulesAPI(t *testing.T) {
 	recs, _ := h.db.LoadPolicy()
 	if len(recs.Doors) != 1 || recs.Rules[0].Windows != "Mon-Fri 08:00-20:00" {
 		t.Fatalf("stored %+v", recs)
+	}
+}
+
+func TestOptionalTOTP(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", RoleAdmin)
+	u, err := EnableTOTP(h.db, "ada")
+	if err != nil || !strings.HasPrefix(u, "otpauth://totp/facegate:ada") {
+		t.Fatalf("EnableTOTP: %q %v", u, err)
+	}
+	var au storage.AdminUser
+	h.db.Where("username = ?", "ada").First(&au)
+	try := func(code string) int {
+		c := h.client()
+		tok := h.csrf(c, "/login")
+		resp, _ := c.PostForm(h.ts.URL+"/login", url.Values{"_csrf": {tok}, "username": {"ada"}, "password": {testPassword}, "code": {code}})
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := try(""); code != http.StatusUnauthorized {
+		t.Fatalf("no code: %d", code)
+	}
+	if code := try("000000"); code != http.StatusUnauthorized {
+		t.Fatalf("wrong code: %d", code)
+	}
+	good, _ := totp.GenerateCode(au.TOTPSecret, h.now())
+	if code := try(good); code != http.StatusSeeOther {
+		t.Fatalf("right code: %d", code)
+	}
+}
+
+func TestRenameAndTimeline(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", RoleAdmin)
+	c := h.login("ada")
+	fill(t, h)
+	p, _ := h.db.PersonByEmployeeID("E001")
+	tok := h.csrf(c, "/people")
+	resp, _ := c.PostForm(fmt.Sprintf("%s/people/%d/rename", h.ts.URL, p.ID), url.Values{"_csrf": {tok}, "name": {"バラク・オバマ"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rename: %d", resp.StatusCode)
+	}
+	if got, _ := h.db.PersonByID(p.ID); got.Name != "バラク・オバマ" {
+		t.Fatalf("name %q", got.Name)
+	}
+	resp, _ = c.PostForm(fmt.Sprintf("%s/people/%d/rename", h.ts.URL, p.ID), url.Values{"_csrf": {tok}, "name": {"  "}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("empty name: %d", resp.StatusCode)
+	}
+	code, body := get(t, c, fmt.Sprintf("%s/entries?person_id=%d", h.ts.URL, p.ID))
+	if code != 200 || strings.Count(body, "<tr class=") != 2 {
+		t.Fatalf("timeline: %d, %d rows", code, strings.Count(body, "<tr class="))
 	}
 }

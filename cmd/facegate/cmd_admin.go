@@ -17,8 +17,8 @@ import (
 // FACEGATE_ADMIN_PASSWORD or standard input, never from a flag (flags end
 // up in shell history and process lists).
 func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "token") {
-		return usageError{"admin needs a subcommand: create or token"}
+	if len(args) == 0 || (args[0] != "create" && args[0] != "token" && args[0] != "totp") {
+		return usageError{"admin needs a subcommand: create, token or totp"}
 	}
 	cfg := defaultConfig()
 	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
@@ -40,6 +40,15 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	defer db.Close()
 	r := &storage.Recorder{DB: db, Snapshots: cfg.Snapshots(), Keys: db.Keys}
+	if args[0] == "totp" {
+		u, err := web.EnableTOTP(db, *user)
+		if err != nil {
+			return err
+		}
+		r.Audit("cli", "totp_enabled", map[string]any{"username": *user})
+		fmt.Fprintf(stdout, "TOTP enabled for %s: add this to an authenticator app, then log in with its 6-digit code:\n%s\n", *user, u)
+		return nil
+	}
 	if args[0] == "token" {
 		t, err := web.CreateAPIToken(db, *user)
 		if err != nil {

@@ -329,6 +329,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	hub := web.NewHub()
 	hubRef = hub
 	pipe.OnPreview = hub.PublishFrame
+	pipe.NameOf = func(id int64) string {
+		if who, ok := (*people.Load())[id]; ok {
+			return who.Name
+		}
+		return fmt.Sprintf("#%d", id)
+	}
 	srv, err := web.New(web.Deps{DB: svc.DB, Recorder: recorder, Identity: svc, Hub: hub, Location: loc, Log: log,
 		PolicyChanged: loadPolicy, SettingsChanged: apply,
 		Health: func() web.Health {

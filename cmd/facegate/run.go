@@ -25,6 +25,7 @@ Usage:
   facegate erase --employee-id ID [--with-snapshots]    erase a person; recorded, the chain still verifies
   facegate admin create --username U [--role R]         create a web user (password from stdin or FACEGATE_ADMIN_PASSWORD)
   facegate admin token --username U                     create a JSON API token
+  facegate admin totp --username U                      require an authenticator code at this user's login
 
 Every flag has an environment twin: --models-dir is FACEGATE_MODELS_DIR.
 Run 'facegate COMMAND -h' for a command's flags.
