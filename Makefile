@@ -16,7 +16,7 @@ export FACEGATE_TEST_MODELS := $(abspath $(MODELS_DIR))
 # Browser-test screenshots land here.
 export FACEGATE_ARTIFACTS := $(abspath artifacts)
 
-.PHONY: all setup setup-test build models test bench run clean
+.PHONY: all setup setup-test build models test bench soak load run clean
 
 all: build
 
@@ -45,6 +45,17 @@ bench: models
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./storage/
 	$(BIN) bench --models-dir $(MODELS_DIR) --source $(DEMO_DIR)/video/short_hamilton_clip.mp4 \
 	  --enroll "Lin-Manuel Miranda=$(DEMO_DIR)/faces/lin-manuel-miranda.png" --enroll "Barack Obama=$(DEMO_DIR)/faces/obama.jpg"
+
+# Soak: the pipeline on the looped clip for SOAK (default 30m), RSS and
+# open Mats sampled every 30 s. Not part of `make test`.
+SOAK ?= 30m
+soak: models
+	FACEGATE_SOAK=$(SOAK) $(GO) test -count=1 -tags 'soak matprofile' -run TestSoak -timeout 0 -v ./vision/
+
+# Load: the appliance on the clip while 8 loopback clients browse entries
+# and the API for 15 s; prints requests/s, p95 and the fps drop.
+load: models
+	$(GO) test -count=1 -tags load -run TestLoad -timeout 10m -v ./cmd/facegate/
 
 run: models
 	$(BIN) serve --data-dir $(DATA_DIR) --models-dir $(MODELS_DIR) --demo-dir $(DEMO_DIR) --web-listen :8443

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/gorm"
 )
 
@@ -120,6 +121,38 @@ func (db *DB) Append(e Event) (Event, error) {
 	if e.Kind == "" {
 		return e, errors.New("storage: event without a kind")
 	}
+	var err error
+	for attempt := 0; ; attempt++ {
+		e, err = db.appendOnce(e)
+		if err == nil || !isBusy(err) || attempt == appendRetries {
+			break
+		}
+		// Another process holds the database past the busy timeout (a
+		// backup, a second facegate): wait and try again, never drop it.
+		time.Sleep(time.Duration(attempt+1) * appendBackoff)
+	}
+	if err != nil {
+		return e, fmt.Errorf("storage: append event: %w", err)
+	}
+	return e, nil
+}
+
+// Append retries: on top of SQLite's 5 s busy timeout per attempt, an event
+// survives a lock held for about half a minute.
+const (
+	appendRetries = 4
+	appendBackoff = 500 * time.Millisecond
+)
+
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
+	}
+	return strings.Contains(err.Error(), "database is locked")
+}
+
+func (db *DB) appendOnce(e Event) (Event, error) {
 	err := db.Transaction(func(tx *gorm.DB) error {
 		if db.dialect == "postgres" {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
@@ -141,10 +174,7 @@ func (db *DB) Append(e Event) (Event, error) {
 		e.Hash = ChainHash(e.Seq, e.PrevHash, e.ContentHash)
 		return tx.Create(&e).Error
 	})
-	if err != nil {
-		return e, fmt.Errorf("storage: append event: %w", err)
-	}
-	return e, nil
+	return e, err
 }
 
 // Checkpoint is a signed statement of the chain head.

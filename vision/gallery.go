@@ -120,8 +120,9 @@ func (g *Gallery) match(d Descriptor, exclude int64) Match {
 	return m
 }
 
-// sqDist is the squared Euclidean distance, unrolled by 4 for the compiler.
-func sqDist(a *Descriptor, b []float32) float32 {
+// sqDistGo is the portable squared Euclidean distance, unrolled by 4 for
+// the compiler; the reference the vector kernel is tested against.
+func sqDistGo(a *Descriptor, b []float32) float32 {
 	b = b[:DescriptorLen]
 	var s0, s1, s2, s3 float32
 	for i := 0; i < DescriptorLen; i += 4 {

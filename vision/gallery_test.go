@@ -200,3 +200,20 @@ func BenchmarkIdentify1080p(b *testing.B) {
 		}
 	}
 }
+
+// The vector kernel agrees with the portable loop.
+func TestSqDistKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 2000; i++ {
+		a, b := randomDescriptor(r), randomDescriptor(r)
+		if i%3 == 0 {
+			b = a
+			b[i%128] += 0.5
+		}
+		got, want := sqDist(&a, b[:]), sqDistGo(&a, b[:])
+		if math.Abs(float64(got-want)) > 1e-5*math.Max(1, float64(want)) {
+			t.Fatalf("kernel %v, portable %v", got, want)
+		}
+	}
+	t.Logf("AVX2+FMA kernel in use: %v", useAVX2Active())
+}

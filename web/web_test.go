@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -290,6 +292,9 @@ func TestUploadsRefuseBadInputAndStoreNothing(t *testing.T) {
 		{"two faces", map[string][]byte{"two.jpg": modeltest.ReadFace(t, "two_people.jpg")}, 422, "more than one face"},
 		{"truncated", map[string][]byte{"half.jpg": modeltest.ReadFace(t, "obama.jpg")[:20000]}, 422, "truncated"},
 		{"too big", map[string][]byte{"huge.jpg": make([]byte, 46<<20)}, 413, ""},
+		{"50000x50000 JPEG header", map[string][]byte{"giant.jpg": jpegHeader(50000, 50000)}, 422, "too large"},
+		{"PNG decompression bomb", map[string][]byte{"bomb.png": pngBomb(50000, 50000)}, 422, "too large"},
+		{"GIF", map[string][]byte{"anim.gif": []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;")}, 422, "not a JPEG or PNG"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -652,4 +657,39 @@ func TestRenameAndTimeline(t *testing.T) {
 	if code != 200 || strings.Count(body, "<tr class=") != 2 {
 		t.Fatalf("timeline: %d, %d rows", code, strings.Count(body, "<tr class="))
 	}
+}
+
+// jpegHeader is a structurally complete JPEG that declares w×h pixels.
+func jpegHeader(w, h int) []byte {
+	sof := []byte{0xFF, 0xC0, 0x00, 0x11, 0x08, byte(h >> 8), byte(h), byte(w >> 8), byte(w), 0x03,
+		0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01}
+	sos := []byte{0xFF, 0xDA, 0x00, 0x0C, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x11, 0x00, 0x3F, 0x00, 0x00}
+	b := append([]byte{0xFF, 0xD8}, sof...)
+	b = append(b, sos...)
+	return append(b, 0xFF, 0xD9)
+}
+
+// pngBomb declares w×h pixels with a tiny zlib stream that would inflate to
+// gigabytes.
+func pngBomb(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		var n [4]byte
+		n[0], n[1], n[2], n[3] = byte(len(data)>>24), byte(len(data)>>16), byte(len(data)>>8), byte(len(data))
+		b.Write(n[:])
+		c := append([]byte(typ), data...)
+		b.Write(c)
+		sum := crc32.ChecksumIEEE(c)
+		b.Write([]byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)})
+	}
+	ihdr := []byte{byte(w >> 24), byte(w >> 16), byte(w >> 8), byte(w), byte(h >> 24), byte(h >> 16), byte(h >> 8), byte(h), 8, 2, 0, 0, 0}
+	chunk("IHDR", ihdr)
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(make([]byte, 1<<20))
+	zw.Close()
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	return b.Bytes()
 }

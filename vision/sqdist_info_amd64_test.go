@@ -1,0 +1,3 @@
+package vision
+
+func useAVX2Active() bool { return useAVX2 }
