@@ -72,16 +72,9 @@ func (s *Server) apiSuspend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var since *time.Time
-	if c.QueryParam("resume") != "true" {
-		now := s.deps.Now().UTC()
-		since = &now
-	}
-	if err := s.deps.DB.SetSuspended(p.ID, since); err != nil {
+	if err := s.setSuspended(u.Username, p, c.QueryParam("resume") != "true"); err != nil {
 		return err
 	}
-	s.audit(u.Username, map[bool]string{true: "person_suspended", false: "person_reinstated"}[since != nil], map[string]any{"employee_id": p.EmployeeID})
-	s.policyChanged()
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -91,13 +84,9 @@ func (s *Server) apiErase(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Recorder.ErasePerson(p.ID, u.Username, c.QueryParam("snapshots") == "true"); err != nil {
+	if err := s.erasePerson(u.Username, p, c.QueryParam("snapshots") == "true"); err != nil {
 		return err
 	}
-	if err := s.deps.Identity.Reload(); err != nil {
-		return err
-	}
-	s.policyChanged()
 	return c.NoContent(http.StatusNoContent)
 }
 

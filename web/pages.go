@@ -116,32 +116,48 @@ func (s *Server) personParam(c echo.Context) (storage.Person, error) {
 	return p, err
 }
 
-func (s *Server) suspend(c echo.Context) error {
-	u, _ := userOf(c)
-	p, err := s.personParam(c)
-	if err != nil {
+// setSuspended suspends (now) or reinstates a person, audited; the gate
+// picks it up at once.
+func (s *Server) setSuspended(by string, p storage.Person, suspend bool) error {
+	var since *time.Time
+	action := "person_reinstated"
+	if suspend {
+		now := s.deps.Now().UTC()
+		since, action = &now, "person_suspended"
+	}
+	if err := s.deps.DB.SetSuspended(p.ID, since); err != nil {
 		return err
 	}
-	now := s.deps.Now().UTC()
-	if err := s.deps.DB.SetSuspended(p.ID, &now); err != nil {
-		return err
-	}
-	s.audit(u.Username, "person_suspended", map[string]any{"employee_id": p.EmployeeID})
+	s.audit(by, action, map[string]any{"employee_id": p.EmployeeID})
 	s.policyChanged()
-	return c.Redirect(http.StatusSeeOther, "/people")
+	return nil
 }
 
-func (s *Server) resume(c echo.Context) error {
+// erasePerson erases a person (recorded as an erasure event by whom) and
+// drops their templates from the live gallery.
+func (s *Server) erasePerson(by string, p storage.Person, withSnapshots bool) error {
+	if err := s.deps.Recorder.ErasePerson(p.ID, by, withSnapshots); err != nil {
+		return err
+	}
+	if err := s.deps.Identity.Reload(); err != nil {
+		return err
+	}
+	s.policyChanged()
+	return nil
+}
+
+func (s *Server) suspend(c echo.Context) error { return s.suspendPage(c, true) }
+func (s *Server) resume(c echo.Context) error  { return s.suspendPage(c, false) }
+
+func (s *Server) suspendPage(c echo.Context, suspend bool) error {
 	u, _ := userOf(c)
 	p, err := s.personParam(c)
 	if err != nil {
 		return err
 	}
-	if err := s.deps.DB.SetSuspended(p.ID, nil); err != nil {
+	if err := s.setSuspended(u.Username, p, suspend); err != nil {
 		return err
 	}
-	s.audit(u.Username, "person_reinstated", map[string]any{"employee_id": p.EmployeeID})
-	s.policyChanged()
 	return c.Redirect(http.StatusSeeOther, "/people")
 }
 
@@ -165,13 +181,9 @@ func (s *Server) erase(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Recorder.ErasePerson(p.ID, u.Username, c.FormValue("snapshots") == "on"); err != nil {
+	if err := s.erasePerson(u.Username, p, c.FormValue("snapshots") == "on"); err != nil {
 		return err
 	}
-	if err := s.deps.Identity.Reload(); err != nil {
-		return err
-	}
-	s.policyChanged()
 	return c.Redirect(http.StatusSeeOther, "/people")
 }
 

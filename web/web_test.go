@@ -693,3 +693,44 @@ func pngBomb(w, h uint32) []byte {
 	chunk("IEND", nil)
 	return b.Bytes()
 }
+
+func TestAPISuspendAndErase(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", RoleAdmin)
+	tok, _ := CreateAPIToken(h.db, "ada")
+	fill(t, h)
+	do := func(method, path string) int {
+		req, _ := http.NewRequest(method, h.ts.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := do("POST", "/api/v1/people/E001/suspend"); code != 204 {
+		t.Fatalf("suspend: %d", code)
+	}
+	if p, _ := h.db.PersonByEmployeeID("E001"); p.SuspendedSince == nil {
+		t.Fatal("not suspended")
+	}
+	if code := do("POST", "/api/v1/people/E001/suspend?resume=true"); code != 204 {
+		t.Fatalf("resume: %d", code)
+	}
+	if p, _ := h.db.PersonByEmployeeID("E001"); p.SuspendedSince != nil {
+		t.Fatal("not reinstated")
+	}
+	if code := do("DELETE", "/api/v1/people/E001?snapshots=true"); code != 204 {
+		t.Fatalf("erase: %d", code)
+	}
+	if _, err := h.db.PersonByEmployeeID("E001"); err == nil || h.svc.Gallery().Len() != 0 {
+		t.Fatal("person or templates survived erasure")
+	}
+	if code := do("DELETE", "/api/v1/people/E001"); code != 404 {
+		t.Fatalf("erase twice: %d", code)
+	}
+	if rep, _ := h.db.Verify(h.db.Keys.Public, h.rec.Snapshots); !rep.OK() {
+		t.Fatalf("verify: %v", rep.Problems)
+	}
+}
