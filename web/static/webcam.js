@@ -47,9 +47,15 @@
   });
   finish.addEventListener('click', function () {
     post('/people/webcam/finish', form()).then(function (r) {
-      result.textContent = r.ok ? (r.body.enrolled + ': ' + r.body.templates) : r.body.error;
+      result.textContent = r.ok ? (result.dataset.done + ': ' + r.body.enrolled + ' (' + r.body.templates + ')') : r.body.error;
       result.className = r.ok ? 'ok' : 'error';
       if (r.ok) { result.id = 'result-ok'; }
+      var warnings = document.getElementById('warnings');
+      (r.body.warnings || []).forEach(function (w) {
+        var li = document.createElement('li');
+        li.textContent = result.dataset.warning + ': ' + w;
+        warnings.appendChild(li);
+      });
     });
   });
 })();
