@@ -17,7 +17,7 @@ fi
 read -r VER CLUSTER CPORT STATUS _ < <(pg_lsclusters -h | head -n 1)
 if [[ "$STATUS" != online* ]]; then
   echo "postgres: starting cluster $VER/$CLUSTER" >&2
-  pg_ctlcluster "$VER" "$CLUSTER" start
+  pg_ctlcluster "$VER" "$CLUSTER" start >&2
 fi
 PORT=$CPORT
 for i in $(seq 1 30); do
