@@ -97,12 +97,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return err
 	}
 	defer relay.Close()
-	var recorder *storage.Recorder // set once the database is open
+	var recorderRef atomic.Pointer[storage.Recorder] // set once the database is open
 	ctrl, err := gate.NewController(policy.Load, *door, relay, nil, func(e gate.Event) {
 		log.Info("gate event", "kind", e.Kind, "door", e.Door, "person_id", e.PersonID, "code", e.Code, "reason", e.Reason)
 		// Decisions are recorded with their snapshots in OnDecision; the
 		// door's own events (forced, held open, passage, remote unlock,
 		// tailgating, relay errors) are recorded here.
+		recorder := recorderRef.Load()
 		if recorder == nil || e.Kind == gate.EventGranted || e.Kind == gate.EventDenied {
 			return
 		}
@@ -130,7 +131,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return err
 	}
 	defer closeFn()
-	recorder = &storage.Recorder{DB: svc.DB, Snapshots: cfg.Snapshots(), Keys: svc.DB.Keys}
+	recorder := &storage.Recorder{DB: svc.DB, Snapshots: cfg.Snapshots(), Keys: svc.DB.Keys}
+	recorderRef.Store(recorder)
 	// The access policy comes from the database once doors are defined
 	// there; until then, the one-door default. Both are reloaded, with the
 	// gallery, while running.
