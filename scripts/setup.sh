@@ -39,4 +39,10 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "setup: all apt packages present"
+  # `models prepare` may fall back to `apt-get download`, which needs lists.
+  if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+    SUDO=""
+    if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+  fi
 fi
