@@ -23,10 +23,22 @@ type PipelineConfig struct {
 	// decision within ~3 frames (≤100 ms at 30 fps), yet one lucky frame of
 	// a look-alike cannot open the door.
 	VotesNeeded int
-	// MaxDescribes: a track not settled after this many descriptors is
-	// decided "unknown" (logged as a denial) and retried 0.5 s later, so a
-	// person turning to the camera is not kept waiting on old votes.
+	// StrangerGap: a face whose every vote (at least VotesNeeded) is this
+	// far beyond the threshold is decided "unknown" at once. 0.10 puts the
+	// line at 0.60 with the default rule: dlib's own same-person bound on
+	// LFW, beyond which its descriptors say "a different person".
+	StrangerGap float64
+	// MaxDescribes: an attempt neither granted nor clearly a stranger
+	// after this many descriptors is inconclusive (a face between the
+	// threshold and the stranger line: a person turning to the camera, or
+	// a look-alike). It is not logged; the votes start afresh, so old
+	// frames of a turned head do not hold back the decision.
 	MaxDescribes int
+	// UndecidedFrames: a face inconclusive for this long (90 frames = 3 s
+	// at 30 fps: long enough to turn to the camera, short enough that the
+	// person is still at the door) is decided "unknown"; so is one that
+	// leaves before it is decided.
+	UndecidedFrames int64
 	// MinFaceWidth in frame pixels: smaller faces are too far from the
 	// door to be deciding (and their descriptors are noisy).
 	MinFaceWidth int
@@ -51,29 +63,35 @@ type PipelineConfig struct {
 
 // DefaultPipelineConfig is what serve uses.
 func DefaultPipelineConfig() PipelineConfig {
-	return PipelineConfig{Rule: DefaultRule, VotesNeeded: 2, MaxDescribes: 4, MinFaceWidth: 60,
-		MinSharpness: 15, MaxYaw: 0.5, DescribesPerFrame: 2, LivenessFrames: 90}
+	return PipelineConfig{Rule: DefaultRule, VotesNeeded: 2, StrangerGap: 0.10, MaxDescribes: 4, UndecidedFrames: 90,
+		MinFaceWidth: 60, MinSharpness: 15, MaxYaw: 0.5, DescribesPerFrame: 2, LivenessFrames: 90}
 }
 
 // Decision is the pipeline's verdict on one tracked face.
 type Decision struct {
-	Track      int             `json:"track"`
-	Verdict    Verdict         `json:"verdict"`
-	PersonID   int64           `json:"person_id,omitempty"`
-	Distance   float64         `json:"distance"` // median over the winning votes
-	Margin     float64         `json:"margin"`   // smallest margin among them
-	Threshold  float64         `json:"threshold"`
-	MinMargin  float64         `json:"min_margin"`
-	Frames     int             `json:"frames"` // descriptors voted
-	Box        image.Rectangle `json:"box"`
-	FirstSeq   int64           `json:"first_frame"`
-	Seq        int64           `json:"frame"`
-	Latency    time.Duration   `json:"latency"`
-	At         time.Time       `json:"at"`
-	Snapshot   []byte          `json:"-"` // JPEG of the frame
-	FaceCrop   []byte          `json:"-"` // JPEG of the face
-	FacesInRow int             `json:"faces_in_frame"`
-	Liveness   LivenessResult  `json:"liveness"`
+	Track     int             `json:"track"`
+	Verdict   Verdict         `json:"verdict"`
+	PersonID  int64           `json:"person_id,omitempty"`
+	Distance  float64         `json:"distance"` // median over the winning votes
+	Margin    float64         `json:"margin"`   // smallest margin among them
+	Threshold float64         `json:"threshold"`
+	MinMargin float64         `json:"min_margin"`
+	Frames    int             `json:"frames"` // descriptors voted
+	Box       image.Rectangle `json:"box"`
+	FirstSeq  int64           `json:"first_frame"`
+	Seq       int64           `json:"frame"`
+	// Latency runs from the first frame of the attempt that decided (the
+	// frames whose votes count) to the decision; SinceSeen from the first
+	// frame the face was detected (or retried after an "unknown"), which
+	// includes inconclusive attempts of a turned or blurred face.
+	Latency    time.Duration  `json:"latency"`
+	SinceSeen  time.Duration  `json:"since_seen"`
+	Why        string         `json:"why"` // how the votes settled it
+	At         time.Time      `json:"at"`
+	Snapshot   []byte         `json:"-"` // JPEG of the frame
+	FaceCrop   []byte         `json:"-"` // JPEG of the face
+	FacesInRow int            `json:"faces_in_frame"`
+	Liveness   LivenessResult `json:"liveness"`
 }
 
 // Stage names for timing.
@@ -236,6 +254,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			return err
 		}
 		st.add(StageDecode, time.Since(t0))
+		if fps == 0 {
+			// A file read on demand opens (and learns its rate) on the
+			// first Read, after Run started.
+			fps = p.Source.FPS()
+		}
 		st.mu.Lock()
 		st.Frames++
 		st.mu.Unlock()
@@ -252,6 +275,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			p.preview(frame, seen)
 		}
 		for _, t := range ended {
+			if d, ok := p.leftUndecided(t, fps); ok && p.OnDecision != nil {
+				p.Log.Debug("track ended undecided", "track", t.id)
+				p.OnDecision(d)
+			}
 			if t.pending != nil && !t.decided && p.OnDecision != nil {
 				// The face left before proving it is live: "not live".
 				d := *t.pending
@@ -265,7 +292,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		budget := cfg.DescribesPerFrame
 		for _, t := range seen {
 			if t.decided && !t.granted && seq >= t.retrySeq {
-				t.decided, t.describes, t.votes, t.live, t.pending = false, 0, nil, nil, nil
+				t.decided, t.describes, t.votes, t.held, t.live, t.pending, t.undecided = false, 0, nil, nil, nil, nil, nil
+				t.tryStart, t.tryAt, t.periodStart, t.periodAt = seq, at, seq, at
+			}
+			if t.tryStart < 0 {
 				t.tryStart, t.tryAt = seq, at
 			}
 			if t.decided || budget == 0 {
@@ -331,8 +361,14 @@ func (p *Pipeline) describe(frame gocv.Mat, t *track, seq int64, at time.Time, f
 	}
 	d := Decision{Track: t.id, Threshold: cfg.Rule.Threshold, MinMargin: cfg.Rule.MinMargin,
 		Box: t.box, FirstSeq: t.tryStart, Seq: seq, At: at, FacesInRow: faces, Liveness: LivenessOff}
-	p.vote(t, f)
-	if !p.settled(t, &d) {
+	if p.vote(t, f) && t.undecided == nil {
+		// Evidence for an "unknown" decided later, when the face may be gone.
+		u := d
+		u.Snapshot, _ = encodeJPEG(frame)
+		u.FaceCrop = p.faceCrop(frame, t.box)
+		t.undecided = &u
+	}
+	if !p.settled(t, &d, seq) {
 		return Decision{}, false
 	}
 	if d.Verdict == VerdictMatch && cfg.Liveness {
@@ -360,15 +396,66 @@ func (p *Pipeline) describe(frame gocv.Mat, t *track, seq int64, at time.Time, f
 	}
 	t.retrySeq = seq + unknownRetryFrames
 	p.Log.Debug("track decided", "track", t.id, "verdict", d.Verdict, "votes", fmt.Sprint(t.votes))
-	// Latency runs from the first frame of this attempt: a new face, or
-	// the retry of one decided "unknown" (a person turning to the camera).
-	if cfg.VideoTime && fps > 0 {
-		d.Latency = time.Duration(float64(seq-t.tryStart)/fps*float64(time.Second)) + time.Since(at)
-	} else {
-		d.Latency = time.Since(t.tryAt)
+	if d.Verdict == VerdictUnknown {
+		if t.unknownLogged {
+			// Retried and still nobody: one "unknown" per face is evidence
+			// enough; a grant on a later retry is still reported.
+			return Decision{}, false
+		}
+		t.unknownLogged = true
 	}
+	firstAt := t.tryAt
+	if d.FirstSeq != t.tryStart {
+		firstAt = t.periodAt
+	}
+	d.Latency = p.since(d.FirstSeq, firstAt, seq, at, fps)
+	d.SinceSeen = p.since(t.periodStart, t.periodAt, seq, at, fps)
 	d.Snapshot, _ = encodeJPEG(frame)
 	d.FaceCrop = p.faceCrop(frame, t.box)
+	return d, true
+}
+
+// since is the time from frame first (wall time firstAt) to frame seq
+// (wall time at), plus the processing delay since at: in the source's own
+// time with VideoTime (files read faster than real time), else wall time.
+func (p *Pipeline) since(first int64, firstAt time.Time, seq int64, at time.Time, fps float64) time.Duration {
+	if p.conf().VideoTime && fps > 0 {
+		return time.Duration(float64(seq-first)/fps*float64(time.Second)) + time.Since(at)
+	}
+	return time.Since(firstAt)
+}
+
+// leftUndecided is the "unknown" decision for a track that ended without
+// being decided after at least VotesNeeded votes, none of them a match. A
+// face with a matching vote is an enrolled person the tracker lost (or a
+// second box on a face already granted): no denial is logged for it.
+func (p *Pipeline) leftUndecided(t *track, fps float64) (Decision, bool) {
+	if t.decided || t.undecided == nil || t.pending != nil || t.unknownLogged {
+		return Decision{}, false
+	}
+	all := append(append([]vote(nil), t.held...), t.votes...)
+	if len(all) < p.conf().VotesNeeded {
+		return Decision{}, false
+	}
+	for _, v := range all {
+		if v.match {
+			return Decision{}, false
+		}
+	}
+	d := *t.undecided
+	d.Verdict, d.PersonID, d.Frames = VerdictUnknown, 0, len(all)
+	d.Distance, d.Margin = medianDist(all), minMargin(all)
+	d.FirstSeq, d.Seq = t.periodStart, t.lastSeq
+	d.Why = fmt.Sprintf("left after %d described frames without being recognised", len(all))
+	// The decision is taken now, when the track ends: the face was last
+	// seen at lastSeq, trackMaxMissed frames ago.
+	if p.conf().VideoTime && fps > 0 {
+		d.Latency = time.Duration(float64(t.lastSeq+trackMaxMissed-t.periodStart) / fps * float64(time.Second))
+	} else {
+		d.Latency = time.Since(t.periodAt)
+	}
+	d.SinceSeen = d.Latency
+	t.decided = true
 	return d, true
 }
 
@@ -462,27 +549,85 @@ func (p *Pipeline) vote(t *track, f Face) bool {
 	return true
 }
 
-// settled fills d's identity when the votes settle it: the same person won
-// VotesNeeded frames, or MaxDescribes passed without that ("unknown").
-func (p *Pipeline) settled(t *track, d *Decision) bool {
-	cfg := p.conf()
-	counts := map[int64][]vote{}
-	for _, vt := range t.votes {
-		if vt.match {
-			counts[vt.person] = append(counts[vt.person], vt)
+// outcome is what one attempt's votes say so far.
+type outcome int
+
+const (
+	outcomePending      outcome = iota // keep describing
+	outcomeMatch                       // one person won VotesNeeded votes
+	outcomeStranger                    // every vote far beyond the threshold
+	outcomeInconclusive                // MaxDescribes votes and neither
+)
+
+// settle reads one attempt's votes: the person who won VotesNeeded of
+// them (each under the threshold with the margin), or a stranger when at
+// least VotesNeeded votes and all of them are StrangerGap beyond the
+// threshold, or inconclusive after MaxDescribes votes. A single vote in
+// between keeps the attempt open: it may be an enrolled person turning.
+func settle(votes []vote, cfg *PipelineConfig) (outcome, int64, []vote) {
+	var winner int64
+	var won []vote
+	for _, vt := range votes {
+		if !vt.match || vt.person == winner {
+			continue
+		}
+		var vs []vote
+		for _, x := range votes {
+			if x.match && x.person == vt.person {
+				vs = append(vs, x)
+			}
+		}
+		if len(vs) >= cfg.VotesNeeded && len(vs) > len(won) {
+			winner, won = vt.person, vs
 		}
 	}
-	for person, vs := range counts {
-		if len(vs) >= cfg.VotesNeeded {
-			d.Verdict, d.PersonID, d.Frames = VerdictMatch, person, len(t.votes)
-			d.Distance, d.Margin = medianDist(vs), minMargin(vs)
+	if winner != 0 {
+		return outcomeMatch, winner, won
+	}
+	stranger := len(votes) >= cfg.VotesNeeded
+	for _, vt := range votes {
+		if vt.distance < cfg.Rule.Threshold+cfg.StrangerGap {
+			stranger = false
+		}
+	}
+	switch {
+	case stranger:
+		return outcomeStranger, 0, votes
+	case len(votes) >= cfg.MaxDescribes:
+		return outcomeInconclusive, 0, votes
+	}
+	return outcomePending, 0, nil
+}
+
+// settled fills d's identity when the track's votes settle it. An
+// inconclusive attempt starts afresh (nothing logged) until the face has
+// been inconclusive for UndecidedFrames; then it is "unknown".
+func (p *Pipeline) settled(t *track, d *Decision, seq int64) bool {
+	cfg := p.conf()
+	o, person, vs := settle(t.votes, cfg)
+	switch o {
+	case outcomeMatch:
+		d.Verdict, d.PersonID, d.Frames = VerdictMatch, person, len(t.votes)
+		d.Distance, d.Margin = medianDist(vs), minMargin(vs)
+		d.Why = fmt.Sprintf("%d of %d frames matched", len(vs), len(t.votes))
+		return true
+	case outcomeStranger:
+		d.Verdict, d.PersonID, d.Frames = VerdictUnknown, 0, len(t.votes)
+		d.Distance, d.Margin = medianDist(vs), minMargin(vs)
+		d.Why = fmt.Sprintf("%d frames, all %.2f or more from everyone enrolled", len(vs), cfg.Rule.Threshold+cfg.StrangerGap)
+		return true
+	case outcomeInconclusive:
+		t.held = append(t.held, t.votes...)
+		if seq-t.periodStart >= cfg.UndecidedFrames {
+			d.Verdict, d.PersonID, d.Frames = VerdictUnknown, 0, len(t.held)
+			d.Distance, d.Margin = medianDist(t.held), minMargin(t.held)
+			d.FirstSeq = t.periodStart
+			d.Why = fmt.Sprintf("not recognised in %d frames (%d described)", seq-t.periodStart, len(t.held))
 			return true
 		}
-	}
-	if t.describes >= cfg.MaxDescribes {
-		d.Verdict, d.PersonID, d.Frames = VerdictUnknown, 0, len(t.votes)
-		d.Distance, d.Margin = medianDist(t.votes), minMargin(t.votes)
-		return true
+		p.Log.Debug("attempt inconclusive", "track", t.id, "votes", fmt.Sprint(t.votes))
+		t.describes, t.votes = 0, nil
+		t.tryStart = -1 // the next frame the face is seen
 	}
 	return false
 }

@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/facegate/facegate/models/modeltest"
 )
@@ -89,6 +91,11 @@ func TestPipelineOnDemoClip(t *testing.T) {
 			}
 		case VerdictUnknown:
 			unknown++
+		}
+		// VideoTime: latency is at least the clip's own time between the
+		// first frame and the deciding one (29.97 fps).
+		if min := time.Duration(float64(d.Seq-d.FirstSeq) / 29.97 * float64(time.Second)); d.Latency < min || d.SinceSeen < d.Latency {
+			t.Errorf("latency %s, since seen %s, for frames %d–%d (≥ %s in video time)", d.Latency, d.SinceSeen, d.FirstSeq, d.Seq, min)
 		}
 	}
 	lmm := granted[lmmID]
@@ -219,5 +226,96 @@ func TestLiveness(t *testing.T) {
 	}
 	if !live {
 		t.Fatal("Lin-Manuel Miranda on stage never passed liveness")
+	}
+}
+
+func TestSettle(t *testing.T) {
+	cfg := DefaultPipelineConfig() // threshold 0.50, stranger line 0.60, 2 votes, 4 describes
+	m := func(p int64, d float64) vote { return vote{person: p, distance: d, margin: 0.2, match: d <= 0.5} }
+	for _, tc := range []struct {
+		name   string
+		votes  []vote
+		want   outcome
+		person int64
+		won    int
+	}{
+		{"no votes", nil, outcomePending, 0, 0},
+		{"one match waits for a second", []vote{m(1, 0.40)}, outcomePending, 0, 0},
+		{"two matches grant", []vote{m(1, 0.40), m(1, 0.45)}, outcomeMatch, 1, 2},
+		{"matches need not be consecutive", []vote{m(1, 0.40), m(1, 0.55), m(1, 0.45)}, outcomeMatch, 1, 2},
+		{"two different people do not add up", []vote{m(1, 0.40), m(2, 0.45), m(3, 0.55)}, outcomePending, 0, 0},
+		{"near miss (margin) is not a match", []vote{m(1, 0.40), {person: 1, distance: 0.42, margin: 0.01}}, outcomePending, 0, 0},
+		{"one far vote is not enough to call a stranger", []vote{m(1, 0.80)}, outcomePending, 0, 0},
+		{"two far votes: stranger", []vote{m(1, 0.80), m(2, 0.61)}, outcomeStranger, 0, 2},
+		{"exactly on the stranger line counts as far", []vote{m(1, 0.60), m(1, 0.70)}, outcomeStranger, 0, 2},
+		{"a vote in between keeps watching", []vote{m(1, 0.80), m(1, 0.59), m(1, 0.75)}, outcomePending, 0, 0},
+		{"four in between: inconclusive", []vote{m(1, 0.58), m(1, 0.56), m(1, 0.57), m(1, 0.55)}, outcomeInconclusive, 0, 4},
+		{"empty gallery (infinite distance) is a stranger", []vote{{distance: math.Inf(1)}, {distance: math.Inf(1)}}, outcomeStranger, 0, 2},
+		{"a grant wins over the describe limit", []vote{m(1, 0.58), m(1, 0.45), m(1, 0.57), m(1, 0.44)}, outcomeMatch, 1, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, person, won := settle(tc.votes, &cfg)
+			if o != tc.want || person != tc.person || len(won) != tc.won {
+				t.Fatalf("settle = %d person %d (%d votes), want %d person %d (%d votes)", o, person, len(won), tc.want, tc.person, tc.won)
+			}
+		})
+	}
+}
+
+// A face that stays between the threshold and the stranger line is not
+// denied attempt after attempt: it is "unknown" once, after
+// UndecidedFrames, or when it leaves. Made on the real clip by a
+// threshold (0.30) that Lin-Manuel's frames (0.37–0.59) never meet and a
+// stranger line (0.90) nobody reaches.
+func TestPipelineUndecided(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		frames  int64
+		why     string
+		minSpan int64
+	}{
+		{"timeout", 30, "not recognised in", 30},
+		{"left", 1 << 40, "left after", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultPipelineConfig()
+			cfg.VideoTime = true
+			cfg.Rule.Threshold, cfg.StrangerGap, cfg.UndecidedFrames = 0.30, 0.60, tc.frames
+			ds, _ := runClip(t, cfg)
+			if len(ds) == 0 {
+				t.Fatal("no decision: undecided faces must end unknown")
+			}
+			perTrack, seen := map[int]int{}, 0
+			for _, d := range ds {
+				t.Logf("%s (frames %d–%d, since seen %s): %s", d, d.FirstSeq, d.Seq, d.SinceSeen, d.Why)
+				perTrack[d.Track]++
+				if d.Verdict != VerdictUnknown {
+					t.Errorf("nobody can match under 0.30: %s", d)
+				}
+				switch {
+				case strings.HasPrefix(d.Why, tc.why):
+					seen++
+				case !strings.HasPrefix(d.Why, "left after"):
+					t.Errorf("why = %q, want %q… or left after…", d.Why, tc.why)
+				}
+				if d.Frames < cfg.VotesNeeded || (strings.HasPrefix(d.Why, "not recognised") && d.Seq-d.FirstSeq < tc.minSpan) {
+					t.Errorf("decided on %d frames over %d–%d", d.Frames, d.FirstSeq, d.Seq)
+				}
+				if len(d.Snapshot) == 0 || len(d.FaceCrop) == 0 {
+					t.Errorf("unknown without snapshot: %s", d)
+				}
+				if d.SinceSeen < d.Latency || d.Latency <= 0 {
+					t.Errorf("latency %s, since seen %s", d.Latency, d.SinceSeen)
+				}
+			}
+			if seen == 0 {
+				t.Errorf("no decision says %q", tc.why)
+			}
+			for id, n := range perTrack {
+				if n > 1 {
+					t.Errorf("track %d decided unknown %d times; once per face", id, n)
+				}
+			}
+		})
 	}
 }

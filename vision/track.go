@@ -17,7 +17,8 @@ const (
 	trackMaxMissed = 15
 	// unknownRetryFrames: a track decided "unknown" is tried again this
 	// many frames later (0.5 s at 30 fps): people turn towards the camera.
-	// A granted track is never re-described.
+	// Only a grant on a retry is reported (one "unknown" per face). A
+	// granted track is never re-described.
 	unknownRetryFrames = 15
 )
 
@@ -35,11 +36,17 @@ type track struct {
 	granted   bool
 	person    int64 // who a granted track is
 	retrySeq  int64 // an "unknown" track is described again from this frame
-	tryStart  int64 // first frame of the current attempt (for latency)
+	tryStart  int64 // first frame of the current attempt (for latency); -1: the next one
 	tryAt     time.Time
-	skips     map[string]int
-	live      *livenessTrack
-	pending   *Decision // identity settled, liveness not yet proven
+	// The period: since the face appeared or was retried after "unknown".
+	periodStart   int64
+	periodAt      time.Time
+	held          []vote    // votes of this period's inconclusive attempts
+	undecided     *Decision // evidence for an "unknown" decided after the face left
+	unknownLogged bool      // this face already has its "unknown" decision
+	skips         map[string]int
+	live          *livenessTrack
+	pending       *Decision // identity settled, liveness not yet proven
 }
 
 type vote struct {
@@ -107,7 +114,7 @@ func (t *tracker) update(boxes []image.Rectangle, seq int64, at time.Time) (seen
 			continue
 		}
 		t.next++
-		tr := &track{id: t.next, box: b, firstSeq: seq, firstAt: at, lastSeq: seq, tryStart: seq, tryAt: at, skips: map[string]int{}}
+		tr := &track{id: t.next, box: b, firstSeq: seq, firstAt: at, lastSeq: seq, tryStart: seq, tryAt: at, periodStart: seq, periodAt: at, skips: map[string]int{}}
 		t.tracks = append(t.tracks, tr)
 		seen = append(seen, tr)
 	}

@@ -259,7 +259,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			}
 			log.Info("face decided", "track", d.Track, "verdict", d.Verdict, "person", name,
 				"distance", fmt.Sprintf("%.3f", d.Distance), "margin", fmt.Sprintf("%.3f", d.Margin),
-				"votes", d.Frames, "liveness", d.Liveness, "latency", d.Latency.Round(time.Millisecond))
+				"votes", d.Frames, "liveness", d.Liveness, "latency", d.Latency.Round(time.Millisecond), "why", d.Why)
 			gd := ctrl.Attempt(gate.Request{Person: p, Time: d.At, Live: d.Liveness == vision.LivenessLive})
 			if hubRef != nil {
 				hubRef.PublishDecision(map[string]any{"time": d.At.In(loc).Format("15:04:05"), "person": name,
@@ -270,6 +270,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 				Distance: d.Distance, Margin: d.Margin, Frames: d.Frames, Liveness: string(d.Liveness), ModelVersion: rec.ModelVersion()}
 			if gd.Grant {
 				ev.Kind = string(gate.EventGranted)
+			}
+			if d.Verdict == vision.VerdictUnknown && d.Why != "" {
+				// For the investigator: how the frames settled it.
+				ev.Reason += " (" + d.Why + ")"
 			}
 			if p != nil {
 				ev.PersonID, ev.PersonName = p.ID, p.Name

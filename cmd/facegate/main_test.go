@@ -198,7 +198,7 @@ func TestBench(t *testing.T) {
 		t.Fatalf("%v\n%s", err, errOut)
 	}
 	for _, want := range []string{"pipeline: 275 frames", "decode", "detect", "describe", "match",
-		"Lin-Manuel Miranda", "decision latency: mean", "naive loop", "pipeline / naive:"} {
+		"Lin-Manuel Miranda", "decision latency: mean", "since first seen: mean", "naive loop", "pipeline / naive:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out)
 		}
