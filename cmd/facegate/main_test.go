@@ -147,7 +147,7 @@ func TestServeDemo(t *testing.T) {
 		enrolled <- err
 	})
 	log := serveUntil(t, 90*time.Second, []string{`msg="gallery reloaded" templates=3`,
-		`verdict=match person="Lin-Manuel Miranda"`, `unlocked=true`}, "--data-dir", data, "--models-dir", modeltest.ModelsDir(t),
+		`verdict=match person="Lin-Manuel Miranda"`, `unlocked=true`, `verdict=unknown`}, "--data-dir", data, "--models-dir", modeltest.ModelsDir(t),
 		"--demo-dir", modeltest.Testdata(t), "--web-listen", "127.0.0.1:0")
 	if err := <-enrolled; err != nil {
 		t.Fatalf("enrol while serving: %v", err)
@@ -163,6 +163,26 @@ func TestServeDemo(t *testing.T) {
 	}
 	if !strings.Contains(log, "kind=access_granted") || !strings.Contains(log, `msg="relay (simulated)" unlocked=true`) {
 		t.Errorf("no grant reached the relay:\n%s", log)
+	}
+	// The stranger near the end (frames 212–218) is refused, and the
+	// evidence says how the frames settled it.
+	if db, err := storage.Open(filepath.Join(data, "facegate.db"), storage.Options{KeyDir: filepath.Join(data, "keys")}); err != nil {
+		t.Fatal(err)
+	} else {
+		all, err := db.Events(storage.EventFilter{Kind: string(gate.EventDenied)})
+		db.Close()
+		var evs []storage.Event
+		for _, e := range all {
+			if e.Code == string(gate.ReasonUnknownFace) {
+				evs = append(evs, e)
+			}
+		}
+		if err != nil || len(evs) == 0 {
+			t.Fatalf("no unknown-face event (%v):\n%s", err, log)
+		}
+		if e := evs[0]; e.Granted || !strings.Contains(e.Reason, "from everyone enrolled") || e.Frames < 2 || e.SnapshotHash == "" {
+			t.Errorf("unknown-face event %+v: want a denial whose reason says how it was settled, with its snapshot", e)
+		}
 	}
 	if on, err := gate.ReadFileSwitch(filepath.Join(data, "relay", "state")); err != nil || on {
 		t.Errorf("relay %v (%v) after serve stopped, want locked", on, err)
