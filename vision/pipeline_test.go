@@ -68,10 +68,12 @@ func runClip(t testing.TB, cfg PipelineConfig) ([]Decision, Summary) {
 // Acceptance on the real clip: Lin-Manuel Miranda is granted while on
 // stage; nobody else is ever granted; faces that match nobody end "unknown".
 //
-// Obama in the audience at the end is NOT asserted: his laughing, turned,
-// half-covered face sits 0.645–0.70 from his reference photo even with the
-// CNN detector, while the strangers beside him sit at 0.68–0.85. No
-// threshold separates them; granting him would let strangers in.
+// Obama in the audience at the end is NOT asserted: the frontal cascade
+// does not find his three-quarter face, and even dlib's CNN detector on the
+// region upscaled 3× gives a descriptor 0.635–0.745 from his reference
+// photo, while the strangers beside him sit at 0.73–0.86. No threshold
+// separates them; granting him would let strangers in.
+// TestObamaInAudienceIsBeyondReach keeps that claim measured.
 func TestPipelineOnDemoClip(t *testing.T) {
 	cfg := DefaultPipelineConfig()
 	cfg.VideoTime = true
@@ -317,5 +319,75 @@ func TestPipelineUndecided(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Why TestPipelineOnDemoClip does not assert Obama in the audience: in the
+// last frames the frontal cascade does not find his three-quarter face, and
+// dlib's CNN detector on the region upscaled 3× does, but his descriptor is
+// beyond dlib's same-person bound (0.60) from obama.jpg. If this test ever
+// fails because he came within reach (a better model), assert him there.
+func TestObamaInAudienceIsBeyondReach(t *testing.T) {
+	rec := testRecognizer(t)
+	if !rec.Manifest().MMODUsable() {
+		t.Fatal("test models have no real MMOD detector (prepare with --from the mirror)")
+	}
+	ref, err := rec.Faces("obama.jpg", modeltest.ReadFace(t, "obama.jpg"))
+	if err != nil || len(ref) != 1 {
+		t.Fatalf("obama.jpg: %d faces, %v", len(ref), err)
+	}
+	det, err := NewDetector("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer det.Close()
+	vc, err := gocv.VideoCaptureFile(clipPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close()
+	frame := gocv.NewMat()
+	defer frame.Close()
+	region := image.Rect(120, 0, 460, 230) // Marian Robinson, Barack and Michelle Obama
+	const up = 3
+	want := map[int]bool{241: true, 258: true, 273: true} // his nearest frames
+	found := 0
+	for seq := 0; vc.Read(&frame); seq++ {
+		if !want[seq] {
+			continue
+		}
+		roi := frame.Region(region)
+		big := gocv.NewMat()
+		gocv.Resize(roi, &big, image.Point{}, up, up, gocv.InterpolationCubic)
+		roi.Close()
+		jpg, err := encodeJPEG(big)
+		big.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, err := rec.FacesCNN("frame", jpg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fs {
+			box := image.Rect(f.Box.Min.X/up, f.Box.Min.Y/up, f.Box.Max.X/up, f.Box.Max.Y/up).Add(region.Min)
+			d := Distance(f.Descriptor, ref[0].Descriptor)
+			t.Logf("frame %d: face %v at %.3f from obama.jpg", seq, box, d)
+			if c := (box.Min.X + box.Max.X) / 2; c < 330 || c > 380 {
+				continue // not him
+			}
+			found++
+			if d <= 0.60 {
+				t.Errorf("frame %d: Obama at %.3f from obama.jpg, within dlib's bound: assert him in TestPipelineOnDemoClip", seq, d)
+			}
+			for _, b := range det.Detect(frame) {
+				if iou(b, box) > 0.2 {
+					t.Errorf("frame %d: the frontal cascade now finds him (%v)", seq, b)
+				}
+			}
+		}
+	}
+	if found != len(want) {
+		t.Fatalf("the CNN found Obama in %d of %d frames", found, len(want))
 	}
 }
