@@ -224,6 +224,29 @@ func TestBench(t *testing.T) {
 		}
 	}
 	t.Log("\n" + out)
+	// Paced like a camera: every delivered frame is processed or skipped
+	// (latest-frame semantics), and the counts add up.
+	out, errOut, err = runCmd(t, "bench", "--paced", "--naive=false", "--models-dir", modeltest.ModelsDir(t),
+		"--source", filepath.Join(modeltest.Testdata(t), "video", "short_hamilton_clip.mp4"),
+		"--enroll", "Lin-Manuel Miranda="+modeltest.Face(t, "lin-manuel-miranda.png"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	var processed, delivered, got, skipped int
+	var fps float64
+	i, j := strings.Index(out, "pipeline: "), strings.Index(out, "paced at ")
+	if i < 0 || j < 0 {
+		t.Fatalf("paced bench output:\n%s", out)
+	}
+	fmt.Sscanf(out[i:], "pipeline: %d frames", &processed)
+	if _, err := fmt.Sscanf(out[j:], "paced at %f fps: %d frames delivered, %d processed, %d skipped", &fps, &delivered, &got, &skipped); err != nil {
+		t.Fatalf("paced line: %v\n%s", err, out)
+	}
+	if delivered != 275 || got != processed || got+skipped != delivered || fps < 29 || fps > 31 ||
+		!strings.Contains(out, "wall time") || !strings.Contains(out, "Lin-Manuel Miranda") {
+		t.Errorf("paced bench: %d delivered, %d (%d) processed, %d skipped at %.2f fps:\n%s", delivered, got, processed, skipped, fps, out)
+	}
+	t.Log("\n" + out)
 	if _, _, err := runCmd(t, "bench", "--source", "x.mp4"); err == nil || exitCode(err) != 2 {
 		t.Fatalf("bench without --enroll: %v", err)
 	}
