@@ -28,7 +28,7 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.opt.EnrolPhotos, "enrol-photos", f.opt.EnrolPhotos, "enrolment photos per person (the rest are probes)")
 	fs.Float64Var(&f.opt.TargetFAR, "target-far", f.opt.TargetFAR, "false accept rate the calibrated threshold aims at")
 	fs.Float64Var(&f.opt.Safety, "safety", f.opt.Safety, "subtracted from the calibrated impostor quantile")
-	fs.StringVar(&f.svgDir, "svg", "", "write a distance histogram per model to DIR/eval-MODEL.svg")
+	fs.StringVar(&f.svgDir, "svg", "", "write a distance histogram per model to DIR/eval-MODEL.svg and .png")
 	fs.BoolVar(&f.asJSON, "json", false, "print JSON")
 }
 
@@ -99,6 +99,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return eval.WriteText(stdout, rep)
 }
 
+// writeSVGs writes DIR/eval-MODEL.svg and .png for every model.
 func writeSVGs(dir string, rep *eval.Report, stderr io.Writer) error {
 	if dir == "" {
 		return nil
@@ -107,19 +108,32 @@ func writeSVGs(dir string, rep *eval.Report, stderr io.Writer) error {
 		return fmt.Errorf("eval: --svg folder: %w", err)
 	}
 	for i := range rep.Models {
-		p := filepath.Join(dir, "eval-"+rep.Models[i].Model+".svg")
-		f, err := os.Create(p)
-		if err != nil {
-			return fmt.Errorf("eval: write histogram: %w", err)
+		m := &rep.Models[i]
+		for _, out := range []struct {
+			ext   string
+			write func(io.Writer, *eval.ModelReport) error
+		}{{".svg", eval.WriteSVG}, {".png", eval.WritePNG}} {
+			p := filepath.Join(dir, "eval-"+m.Model+out.ext)
+			if err := writeFile(p, func(w io.Writer) error { return out.write(w, m) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "wrote %s\n", p)
 		}
-		err = eval.WriteSVG(f, &rep.Models[i])
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("eval: write histogram %s: %w", p, err)
-		}
-		fmt.Fprintf(stderr, "wrote %s\n", p)
+	}
+	return nil
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("eval: write histogram: %w", err)
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("eval: write histogram %s: %w", path, err)
 	}
 	return nil
 }

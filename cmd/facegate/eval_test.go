@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -98,6 +99,13 @@ func TestEvalOnRealPhotos(t *testing.T) {
 		t.Fatalf("calibration at FAR 0: %+v, want below the smallest impostor distance %v", c, m.Impostor.Min)
 	}
 	checkSVGFile(t, filepath.Join(svgDir, "eval-dlib.svg"))
+	if f, err := os.Open(filepath.Join(svgDir, "eval-dlib.png")); err != nil {
+		t.Fatalf("PNG histogram: %v", err)
+	} else if _, err := png.Decode(f); err != nil {
+		t.Fatalf("PNG histogram does not decode: %v", err)
+	} else {
+		f.Close()
+	}
 }
 
 func checkEvalIdent(t *testing.T, idents []evalIdent, withFace int) {

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -68,4 +69,20 @@ func calibrationWarning(n int, far float64) string {
 		return fmt.Sprintf("target FAR %g rests on only %d impostor pairs (3/FAR = %.0f wanted for a 95%% bound)", far, n, math.Ceil(3/far))
 	}
 	return ""
+}
+
+// CalibrateSet describes photos from anywhere — a site's own enrolment
+// photos through FromBytes, say — and calibrates on their pairs. People
+// with one photo add impostor pairs only; genuine pairs (for the expected
+// FNMR) need people with two or more.
+func CalibrateSet(ctx context.Context, m Model, set Set, targetFAR, safety float64) (Calibration, error) {
+	photos, err := Describe(ctx, m, set)
+	if err != nil {
+		return Calibration{}, err
+	}
+	c, err := Calibrate(PairDistances(m, photos), targetFAR, safety)
+	if err != nil {
+		return c, fmt.Errorf("eval %s: %w", m.Name(), err)
+	}
+	return c, nil
 }

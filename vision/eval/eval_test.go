@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strconv"
@@ -150,5 +151,25 @@ func TestMeanTemplate(t *testing.T) {
 	}
 	if d := Euclidean([]float32{0, 0}, []float32{3, 4}); !near(d, 5) {
 		t.Fatalf("euclidean = %v", d)
+	}
+}
+
+func TestCalibrateSetFromBytes(t *testing.T) {
+	site := FromBytes(map[string][][]byte{
+		"ann": {[]byte("0,0"), []byte("0,0.3")},
+		"bob": {[]byte("1,0"), []byte("noface")},
+		"cy":  {[]byte("0,2")},
+	})
+	c, err := CalibrateSet(context.Background(), vecModel{}, site, 0, 0.02)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// impostor pairs: ann–bob 1 and ≈1.044, ann–cy 2 and 1.7, bob–cy ≈2.236; genuine: ann 0.3.
+	if c.ImpostorPairs != 5 || c.GenuinePairs != 1 || !near(float64(c.Quantile), 1) || !near(float64(c.Threshold), 0.98) ||
+		c.ExpectedFNMR != 0 {
+		t.Fatalf("site calibration %+v", c)
+	}
+	if _, err := CalibrateSet(context.Background(), vecModel{}, FromBytes(map[string][][]byte{"solo": {[]byte("0,0")}}), 0, 0); err == nil {
+		t.Fatal("one person calibrated")
 	}
 }

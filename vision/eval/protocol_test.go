@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"image/png"
 	"io"
 	"math"
 	"os"
@@ -222,6 +223,7 @@ func TestReportTextJSONSVG(t *testing.T) {
 	if err := WriteSVG(&svg, &rep.Models[0]); err != nil {
 		t.Fatal(err)
 	}
+	checkPNG(t, &rep.Models[0])
 	lines := checkSVG(t, svg.Bytes())
 	if lines < 4 { // 2 axes + rule + calibrated threshold
 		t.Fatalf("SVG has %d lines, want axes and both thresholds", lines)
@@ -254,4 +256,34 @@ func checkSVG(t *testing.T, b []byte) int {
 		t.Fatalf("root element %q, want svg", root)
 	}
 	return lines
+}
+
+// checkPNG decodes the PNG and looks for the rule's line and both colours.
+func checkPNG(t *testing.T, m *ModelReport) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WritePNG(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&buf)
+	if err != nil {
+		t.Fatalf("PNG does not decode: %v", err)
+	}
+	p := newPlot(m)
+	if r, g, b, _ := img.At(int(p.x(p.rule)), padT+5).RGBA(); r+g+b != 0 {
+		t.Fatalf("no black threshold line at x=%v", p.x(p.rule))
+	}
+	greens, reds := 0, 0
+	for x := range svgW {
+		r, g, b, _ := img.At(x, svgH-padB-2).RGBA()
+		switch {
+		case g > r && g > b:
+			greens++
+		case r > g && r > b:
+			reds++
+		}
+	}
+	if greens == 0 || reds == 0 {
+		t.Fatalf("PNG bottom row: %d green and %d red pixels, want both", greens, reds)
+	}
 }

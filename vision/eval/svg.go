@@ -50,38 +50,52 @@ func histRange(p Pairs, lines ...float64) (lo, hi float64) {
 	return lo, hi
 }
 
+// plot is a histogram's data and geometry, shared by SVG and PNG.
+type plot struct {
+	lo, hi, top float64
+	gen, imp    []float64
+	rule, cal   float64
+}
+
+func newPlot(m *ModelReport) plot {
+	p := plot{rule: m.Rule.Threshold, cal: float64(m.Calibration.Threshold)}
+	p.lo, p.hi = histRange(m.Pairs, p.rule, p.cal)
+	p.gen, p.imp = histogram(m.Pairs.Genuine, p.lo, p.hi), histogram(m.Pairs.Impostor, p.lo, p.hi)
+	for i := range p.gen {
+		p.top = max(p.top, p.gen[i], p.imp[i])
+	}
+	if p.top == 0 {
+		p.top = 1
+	}
+	return p
+}
+
+func (p plot) x(v float64) float64 { return padL + (v-p.lo)/(p.hi-p.lo)*float64(svgW-padL-padR) }
+func (p plot) y(f float64) float64 {
+	ph := float64(svgH - padT - padB)
+	return padT + ph - f/p.top*ph
+}
+func (p plot) barW() float64 { return float64(svgW-padL-padR) / histBins }
+
 // WriteSVG draws the genuine and impostor pair-distance distributions of a
 // model (each as fractions of its own pairs) with the rule's threshold
 // (solid) and the calibrated threshold (dashed).
 func WriteSVG(w io.Writer, m *ModelReport) error {
-	rule, cal := m.Rule.Threshold, float64(m.Calibration.Threshold)
-	lo, hi := histRange(m.Pairs, rule, cal)
-	gen, imp := histogram(m.Pairs.Genuine, lo, hi), histogram(m.Pairs.Impostor, lo, hi)
-	top := 0.0
-	for i := range gen {
-		top = max(top, gen[i], imp[i])
-	}
-	if top == 0 {
-		top = 1
-	}
-	pw, ph := float64(svgW-padL-padR), float64(svgH-padT-padB)
-	x := func(v float64) float64 { return padL + (v-lo)/(hi-lo)*pw }
-	y := func(f float64) float64 { return padT + ph - f/top*ph }
+	p := newPlot(m)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", svgW, svgH, svgW, svgH)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(&b, `<text x="%d" y="20" font-size="14">%s: pair distances, genuine %d (green) vs impostor %d (red), EER %s</text>`+"\n",
 		padL, esc(m.Model), m.Genuine.N, m.Impostor.N, pct(m.EER))
-	bw := pw / histBins
 	for i := range histBins {
-		x0 := padL + float64(i)*bw
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#d62728" fill-opacity="0.5"/>`+"\n", x0, y(imp[i]), bw, padT+ph-y(imp[i]))
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#2ca02c" fill-opacity="0.5"/>`+"\n", x0, y(gen[i]), bw, padT+ph-y(gen[i]))
+		x0 := padL + float64(i)*p.barW()
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#d62728" fill-opacity="0.5"/>`+"\n", x0, p.y(p.imp[i]), p.barW(), p.y(0)-p.y(p.imp[i]))
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#2ca02c" fill-opacity="0.5"/>`+"\n", x0, p.y(p.gen[i]), p.barW(), p.y(0)-p.y(p.gen[i]))
 	}
-	axes(&b, lo, hi, top, x, y)
-	threshold(&b, x(rule), padT+12, fmt.Sprintf("rule %.2f", rule), "")
-	if !math.IsNaN(cal) {
-		threshold(&b, x(cal), padT+28, fmt.Sprintf("calibrated %.2f", cal), ` stroke-dasharray="6 4"`)
+	axes(&b, p.lo, p.hi, p.top, p.x, p.y)
+	threshold(&b, p.x(p.rule), padT+12, fmt.Sprintf("rule %.2f", p.rule), "")
+	if !math.IsNaN(p.cal) {
+		threshold(&b, p.x(p.cal), padT+28, fmt.Sprintf("calibrated %.2f", p.cal), ` stroke-dasharray="6 4"`)
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
