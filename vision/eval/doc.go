@@ -10,6 +10,12 @@
 // to the runner-up), with a leave-one-out impostor protocol, against mean
 // templates and against every enrolment photo; FNIR at FPIR = 0 and 1e-3;
 // and a threshold calibrated from the impostor distances at a target FAR.
-// Reports come as an aligned text table, JSON, and an SVG histogram per
-// model.
+// Reports come as an aligned text table, JSON (with every photo's result),
+// and an SVG and a PNG histogram per model.
+//
+// CalibrateSet takes photos from anywhere (FromBytes builds a Set from a
+// person → photos map), so a site can calibrate on its own enrolment
+// photos. Scoring 1,000 photos (all pairs, both galleries, sweeps) takes
+// about 0.55 s on 2 cores (BenchmarkScore); describing them with dlib
+// about 100 s.
 package eval

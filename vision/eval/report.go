@@ -42,16 +42,17 @@ type Ident struct {
 
 // ModelReport is everything measured for one model.
 type ModelReport struct {
-	Model        string      `json:"model"`
-	Rule         Rule        `json:"rule"`
-	Photos       PhotoStats  `json:"photos"`
-	Genuine      Dist        `json:"genuine"`
-	Impostor     Dist        `json:"impostor"`
-	EER          Num         `json:"eer"`
-	EERThreshold Num         `json:"eer_threshold"`
-	Ident        []Ident     `json:"ident"`
-	Calibration  Calibration `json:"calibration"`
-	Pairs        Pairs       `json:"-"` // for the histogram
+	Model        string        `json:"model"`
+	Rule         Rule          `json:"rule"`
+	Photos       PhotoStats    `json:"photos"`
+	PhotoResults []PhotoResult `json:"photo_results"` // every photo: face or why not, describe time
+	Genuine      Dist          `json:"genuine"`
+	Impostor     Dist          `json:"impostor"`
+	EER          Num           `json:"eer"`
+	EERThreshold Num           `json:"eer_threshold"`
+	Ident        []Ident       `json:"ident"`
+	Calibration  Calibration   `json:"calibration"`
+	Pairs        Pairs         `json:"-"` // for the histogram
 }
 
 // Report is the evaluation of several models on the same photos.
@@ -74,7 +75,7 @@ func Evaluate(ctx context.Context, m Model, set Set, opt Options) (*ModelReport,
 	if err != nil {
 		return nil, fmt.Errorf("eval %s: %w", m.Name(), err)
 	}
-	r := &ModelReport{Model: m.Name(), Rule: m.Rule(), Photos: photoStats(photos), Pairs: pairs, Calibration: cal,
+	r := &ModelReport{Model: m.Name(), Rule: m.Rule(), Photos: photoStats(photos), PhotoResults: photos, Pairs: pairs, Calibration: cal,
 		Genuine: Summarise(pairs.Genuine), Impostor: Summarise(pairs.Impostor)}
 	eer, at := EER(pairs.Genuine, pairs.Impostor)
 	r.EER, r.EERThreshold = Num(eer), Num(at)
