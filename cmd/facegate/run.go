@@ -19,6 +19,8 @@ Usage:
   facegate enroll --from-dir DIR                        enrol DIR/<person name>/*.jpg|png
   facegate identify PHOTO [--json]                      identify every face in a photo
   facegate serve                                        run the appliance (demo clip as camera)
+  facegate eval DIR… [--model dlib] [--enrol-photos 2] [--target-far 0] [--svg OUTDIR] [--json]
+                                                        measure face models on DIR/<person>/*.jpg folders
   facegate bench --source CLIP --enroll PHOTO…          pipeline speed, latency, and the naive loop for comparison
   facegate verify [--bundle FILE --pubkey KEY]          check the event chain, snapshots and signed checkpoints
   facegate export --from DAY --to DAY [--door D] [--person ID] --out bundle.zip
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdIdentify(ctx, rest, stdout, stderr)
 	case "serve":
 		return cmdServe(ctx, rest, stdout, stderr)
+	case "eval":
+		return cmdEval(ctx, rest, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, rest, stdout, stderr)
 	case "verify":
