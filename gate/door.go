@@ -7,22 +7,24 @@ import (
 	"time"
 
 	"github.com/warthog618/go-gpiocdev"
+
+	"github.com/facegate/facegate/storage"
 )
 
 // EventKind names what happened at a door.
 type EventKind string
 
 const (
-	EventGranted          EventKind = "access_granted"
-	EventDenied           EventKind = "access_denied"
-	EventRemoteUnlock     EventKind = "remote_unlock"
-	EventPassageStart     EventKind = "passage_start"
-	EventPassageEnd       EventKind = "passage_end"
-	EventDoorForced       EventKind = "door_forced"
-	EventDoorHeldOpen     EventKind = "door_held_open"
-	EventTailgating       EventKind = "tailgating"
-	EventExitWithoutEntry EventKind = "exit_without_entry"
-	EventRelayError       EventKind = "relay_error"
+	EventGranted          EventKind = storage.KindGranted
+	EventDenied           EventKind = storage.KindDenied
+	EventRemoteUnlock     EventKind = storage.KindRemoteUnlock
+	EventPassageStart     EventKind = storage.KindPassageStart
+	EventPassageEnd       EventKind = storage.KindPassageEnd
+	EventDoorForced       EventKind = storage.KindDoorForced
+	EventDoorHeldOpen     EventKind = storage.KindDoorHeldOpen
+	EventTailgating       EventKind = storage.KindTailgating
+	EventExitWithoutEntry EventKind = storage.KindExitWithoutEntry
+	EventRelayError       EventKind = storage.KindRelayError
 )
 
 // Event is one thing the controller reports; storage records them all.

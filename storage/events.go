@@ -15,11 +15,24 @@ import (
 	"gorm.io/gorm"
 )
 
-// Event kinds recorded besides the gate's own (access_granted, …).
+// Event kinds: every kind the log stores is declared here. Package gate
+// names the door's kinds after these.
 const (
-	KindAlarm     = "alarm"
-	KindRetention = "retention"
-	KindErasure   = "erasure"
+	KindGranted          = "access_granted"
+	KindDenied           = "access_denied"
+	KindRemoteUnlock     = "remote_unlock"
+	KindPassageStart     = "passage_start"
+	KindPassageEnd       = "passage_end"
+	KindDoorForced       = "door_forced"
+	KindDoorHeldOpen     = "door_held_open"
+	KindTailgating       = "tailgating"
+	KindExitWithoutEntry = "exit_without_entry"
+	KindRelayError       = "relay_error"
+	KindIdentify         = "identify" // a photo identified through the API
+	KindAlarm            = "alarm"
+	KindRetention        = "retention"
+	KindErasure          = "erasure"
+	KindAdmin            = "admin_action" // admin audit entries, in the same chain so verify covers them
 )
 
 // GenesisHash is the "previous hash" of the first event.

@@ -107,10 +107,6 @@ func (r *Recorder) SavePolicy(p PolicyRecords, by string) error {
 	return err
 }
 
-// KindAdmin marks admin audit entries: they live in the same hash chain as
-// the gate's events, so `verify` covers them.
-const KindAdmin = "admin_action"
-
 // Audit records an admin action (who, what, details) in the chain.
 func (r *Recorder) Audit(by, action string, detail any) (Event, error) {
 	d, err := json.Marshal(detail)
@@ -152,42 +148,4 @@ func (db *DB) CountAdmins() (int64, error) {
 	var n int64
 	err := db.Model(&AdminUser{}).Count(&n).Error
 	return n, err
-}
-
-// Setting is one appliance setting edited in the web app (match
-// threshold, margin, liveness per door, retention); command-line flags
-// give the defaults until one is saved.
-type Setting struct {
-	Key   string `gorm:"primaryKey;size:100"`
-	Value string `gorm:"size:1000;not null"`
-}
-
-// Settings returns every stored setting.
-func (db *DB) Settings() (map[string]string, error) {
-	var rows []Setting
-	if err := db.Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("storage: settings: %w", err)
-	}
-	out := map[string]string{}
-	for _, r := range rows {
-		out[r.Key] = r.Value
-	}
-	return out, nil
-}
-
-// SaveSettings stores settings in one transaction and audits the change.
-func (r *Recorder) SaveSettings(kv map[string]string, by string) error {
-	err := r.DB.Transaction(func(tx *gorm.DB) error {
-		for k, v := range kv {
-			if err := tx.Save(&Setting{Key: k, Value: v}).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("storage: save settings: %w", err)
-	}
-	_, err = r.Audit(by, "settings_saved", kv)
-	return err
 }

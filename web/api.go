@@ -127,7 +127,7 @@ func (s *Server) apiIdentify(c echo.Context) error {
 	}
 	var seqs []int64
 	for _, r := range res {
-		ev := storage.Event{Kind: "identify", Code: string(r.Verdict), Reason: r.Reason, By: u.Username,
+		ev := storage.Event{Kind: storage.KindIdentify, Code: string(r.Verdict), Reason: r.Reason, By: u.Username,
 			Granted: r.Verdict == vision.VerdictMatch, ModelVersion: s.deps.Identity.Embedder.ModelVersion()}
 		if r.Distance != nil {
 			ev.Distance = *r.Distance

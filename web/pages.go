@@ -566,32 +566,20 @@ func (s *Server) settingsPage(c echo.Context) error {
 }
 
 func (s *Server) settingsPageWith(c echo.Context, code int, msg string) error {
-	st := Settings{}
+	var st storage.Settings
 	if s.deps.Settings != nil {
-		st = s.deps.Settings()
+		st = s.deps.Settings.Settings()
 	}
 	return s.renderStatus(c, code, "settings", map[string]any{"S": st, "Error": msg,
 		"PublicKey": storage.PublicKeyString(s.deps.DB.Keys.Public)})
 }
 
-// Setting keys. Door liveness is per door: "door.<id>.liveness".
-const (
-	SettingThreshold   = "match.threshold"
-	SettingMargin      = "match.margin"
-	SettingRetainGrant = "retention.grant_snapshots_days"
-	SettingRetainDeny  = "retention.deny_snapshots_days"
-	SettingRetainEvent = "retention.events_days"
-)
-
-// LivenessKey is the setting key of a door's liveness switch.
-func LivenessKey(door string) string { return "door." + door + ".liveness" }
-
 func (s *Server) saveSettings(c echo.Context) error {
-	u, _ := userOf(c)
-	cur := Settings{}
-	if s.deps.Settings != nil {
-		cur = s.deps.Settings()
+	if s.deps.Settings == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "this server has no appliance settings to edit")
 	}
+	u, _ := userOf(c)
+	st := s.deps.Settings.Settings()
 	th, err1 := strconv.ParseFloat(c.FormValue("threshold"), 64)
 	mg, err2 := strconv.ParseFloat(c.FormValue("margin"), 64)
 	rg, err3 := strconv.Atoi(c.FormValue("retain_grant"))
@@ -600,22 +588,13 @@ func (s *Server) saveSettings(c echo.Context) error {
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return s.settingsPageWith(c, http.StatusUnprocessableEntity, "numbers expected: "+err.Error())
 	}
-	if err := (vision.Rule{Threshold: th, MinMargin: mg}).Validate(); err != nil {
+	st.Threshold, st.Margin, st.Liveness = th, mg, c.FormValue("liveness") == "on"
+	st.Retention = storage.RetentionPolicy{GrantSnapshotDays: rg, DenySnapshotDays: rd, EventDays: re}
+	if err := st.Validate(); err != nil {
 		return s.settingsPageWith(c, http.StatusUnprocessableEntity, err.Error())
 	}
-	if rg < 0 || rd < 0 || re < 0 {
-		return s.settingsPageWith(c, http.StatusUnprocessableEntity, "retention days cannot be negative (0 keeps forever)")
-	}
-	kv := map[string]string{SettingThreshold: fmt.Sprint(th), SettingMargin: fmt.Sprint(mg),
-		SettingRetainGrant: strconv.Itoa(rg), SettingRetainDeny: strconv.Itoa(rd), SettingRetainEvent: strconv.Itoa(re)}
-	if cur.Door != "" {
-		kv[LivenessKey(cur.Door)] = strconv.FormatBool(c.FormValue("liveness") == "on")
-	}
-	if err := s.deps.Recorder.SaveSettings(kv, u.Username); err != nil {
+	if err := s.deps.Settings.SaveSettings(st, u.Username); err != nil {
 		return err
-	}
-	if s.deps.SettingsChanged != nil {
-		s.deps.SettingsChanged()
 	}
 	return c.Redirect(http.StatusSeeOther, "/settings")
 }

@@ -45,12 +45,11 @@ const (
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
-// Settings are shown on the settings page.
-type Settings struct {
-	Threshold, Margin               float64
-	Liveness                        bool
-	RetainGrant, RetainDeny, Events int
-	Door                            string
+// SettingsOwner loads, validates, saves and applies the appliance's
+// settings; the web app only shows and edits them.
+type SettingsOwner interface {
+	Settings() storage.Settings
+	SaveSettings(s storage.Settings, by string) error
 }
 
 // Deps are what the web app works with.
@@ -59,13 +58,11 @@ type Deps struct {
 	Recorder *storage.Recorder
 	Identity *identity.Service
 	Health   func() Health
-	Settings func() Settings
+	Settings SettingsOwner // nil: the settings page shows nothing to edit
 	Hub      *Hub
 	Location *time.Location
 	// PolicyChanged is called after the access rules were edited.
 	PolicyChanged func()
-	// SettingsChanged is called after the settings were saved.
-	SettingsChanged func()
 	Log             *slog.Logger
 	Now             func() time.Time
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/models/modeltest"
 	"github.com/facegate/facegate/storage"
-	"github.com/facegate/facegate/web"
 )
 
 func runCmd(t *testing.T, args ...string) (string, string, error) {
@@ -313,7 +312,7 @@ func TestServeAppliesStoredSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &storage.Recorder{DB: db, Keys: db.Keys}
-	if err := r.SaveSettings(map[string]string{web.SettingThreshold: "0.3", web.SettingMargin: "0.05"}, "test"); err != nil {
+	if err := r.SaveSettings(storage.Settings{Threshold: 0.3, Margin: 0.05}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
