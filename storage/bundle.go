@@ -68,7 +68,7 @@ func (r *Recorder) Export(f EventFilter, w io.Writer) (int, error) {
 		return 0, err
 	}
 	if head.ID == 0 { // head was already signed: fetch that checkpoint
-		if err := r.DB.Order("seq DESC").Limit(1).Find(&head).Error; err != nil {
+		if err := r.DB.g.Order("seq DESC").Limit(1).Find(&head).Error; err != nil {
 			return 0, err
 		}
 	}
@@ -94,7 +94,7 @@ func (r *Recorder) Export(f EventFilter, w io.Writer) (int, error) {
 	after := first - 1
 	for {
 		var evs []Event
-		if err := r.DB.Select("seq", "prev_hash", "content_hash", "hash", "redacted").
+		if err := r.DB.g.Select("seq", "prev_hash", "content_hash", "hash", "redacted").
 			Where("seq > ? AND seq <= ?", after, head.Seq).Order("seq").Limit(verifyBatch).Find(&evs).Error; err != nil {
 			return 0, err
 		}
@@ -107,7 +107,7 @@ func (r *Recorder) Export(f EventFilter, w io.Writer) (int, error) {
 		after = evs[len(evs)-1].Seq
 	}
 	var cps []Checkpoint
-	if err := r.DB.Where("seq >= ? AND seq <= ?", first, head.Seq).Order("seq").Find(&cps).Error; err != nil {
+	if err := r.DB.g.Where("seq >= ? AND seq <= ?", first, head.Seq).Order("seq").Find(&cps).Error; err != nil {
 		return 0, err
 	}
 	if err := writeJSON(zw, "checkpoints.json", cps); err != nil {

@@ -166,7 +166,7 @@ func isBusy(err error) bool {
 }
 
 func (db *DB) appendOnce(e Event) (Event, error) {
-	err := db.Transaction(func(tx *gorm.DB) error {
+	err := db.g.Transaction(func(tx *gorm.DB) error {
 		if db.dialect == "postgres" {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
 				return err
@@ -215,7 +215,7 @@ func VerifyCheckpoint(c Checkpoint, pub ed25519.PublicKey) bool {
 // or the chain is empty).
 func (db *DB) SignCheckpoint(keys *Keys) (Checkpoint, error) {
 	var c Checkpoint
-	err := db.Transaction(func(tx *gorm.DB) error {
+	err := db.g.Transaction(func(tx *gorm.DB) error {
 		if db.dialect == "postgres" {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
 				return err
@@ -299,7 +299,7 @@ func (db *DB) Events(f EventFilter) ([]Event, error) {
 	if f.Newest {
 		order = "seq DESC"
 	}
-	q := f.apply(db.Model(&Event{})).Order(order)
+	q := f.apply(db.g.Model(&Event{})).Order(order)
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}
@@ -313,9 +313,18 @@ func (db *DB) Events(f EventFilter) ([]Event, error) {
 // EventBySeq returns one event.
 func (db *DB) EventBySeq(seq int64) (Event, error) {
 	var e Event
-	err := db.Where("seq = ?", seq).Limit(1).Find(&e).Error
+	err := db.g.Where("seq = ?", seq).Limit(1).Find(&e).Error
 	if err == nil && e.ID == 0 {
 		err = fmt.Errorf("event %d: %w", seq, ErrNotFound)
 	}
 	return e, err
+}
+
+// EventCount is how many events the log holds: positions are gapless
+// from 1 and events are never deleted (retention and erasure redact), so
+// it is the head's position, one index lookup rather than a COUNT(*).
+func (db *DB) EventCount() (int64, error) {
+	var n int64
+	err := db.g.Model(&Event{}).Select("COALESCE(MAX(seq), 0)").Scan(&n).Error
+	return n, err
 }

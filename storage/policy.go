@@ -70,7 +70,7 @@ type PolicyRecords struct {
 func (db *DB) LoadPolicy() (PolicyRecords, error) {
 	var p PolicyRecords
 	for _, q := range []any{&p.Areas, &p.Doors, &p.Groups, &p.Rules, &p.Holidays, &p.PersonGroups, &p.People} {
-		if err := db.Find(q).Error; err != nil {
+		if err := db.g.Find(q).Error; err != nil {
 			return p, fmt.Errorf("storage: load policy: %w", err)
 		}
 	}
@@ -80,7 +80,7 @@ func (db *DB) LoadPolicy() (PolicyRecords, error) {
 // SavePolicy replaces the stored policy in one transaction (people's
 // group memberships and account status included) and records who did it.
 func (r *Recorder) SavePolicy(p PolicyRecords, by string) error {
-	err := r.DB.Transaction(func(tx *gorm.DB) error {
+	err := r.DB.g.Transaction(func(tx *gorm.DB) error {
 		for _, m := range []any{&PersonGroup{}, &AccessRule{}, &Holiday{}, &Group{}, &Door{}, &Area{}} {
 			if err := tx.Session(&gorm.Session{AllowGlobalUpdate: true}).Delete(m).Error; err != nil {
 				return err
@@ -119,33 +119,6 @@ func (r *Recorder) Audit(by, action string, detail any) (Event, error) {
 // AuditLog lists admin audit entries, newest first.
 func (db *DB) AuditLog(limit int) ([]Event, error) {
 	var out []Event
-	err := db.Where("kind = ?", KindAdmin).Order("seq DESC").Limit(limit).Find(&out).Error
+	err := db.g.Where("kind = ?", KindAdmin).Order("seq DESC").Limit(limit).Find(&out).Error
 	return out, err
-}
-
-// AdminUser is a web user. Passwords are bcrypt hashes (package web).
-type AdminUser struct {
-	ID           int64  `gorm:"primaryKey"`
-	Username     string `gorm:"size:100;not null;uniqueIndex"`
-	PasswordHash string `gorm:"size:200;not null"`
-	Role         string `gorm:"size:20;not null"`
-	TOTPSecret   string `gorm:"size:100"`
-	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-}
-
-// APIToken is a hashed bearer token of a web user.
-type APIToken struct {
-	ID        int64  `gorm:"primaryKey"`
-	UserID    int64  `gorm:"not null;index"`
-	TokenHash string `gorm:"size:64;not null;uniqueIndex"`
-	CreatedAt time.Time
-}
-
-// CountAdmins counts web users.
-func (db *DB) CountAdmins() (int64, error) {
-	var n int64
-	err := db.Model(&AdminUser{}).Count(&n).Error
-	return n, err
 }

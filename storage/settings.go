@@ -76,7 +76,7 @@ func (s Settings) rows() map[string]string {
 // to do with a stored rule that is out of range.
 func (db *DB) LoadSettings(def Settings) (Settings, error) {
 	var rows []Setting
-	if err := db.Find(&rows).Error; err != nil {
+	if err := db.g.Find(&rows).Error; err != nil {
 		return def, fmt.Errorf("storage: settings: %w", err)
 	}
 	s := def
@@ -118,7 +118,7 @@ func (r *Recorder) SaveSettings(s Settings, by string) error {
 		return err
 	}
 	kv := s.rows()
-	err := r.DB.Transaction(func(tx *gorm.DB) error {
+	err := r.DB.g.Transaction(func(tx *gorm.DB) error {
 		for k, v := range kv {
 			if err := tx.Save(&Setting{Key: k, Value: v}).Error; err != nil {
 				return err

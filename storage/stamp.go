@@ -10,7 +10,7 @@ type TemplateStamp struct{ N, MaxID int64 }
 // TemplateStamp is the current stamp of the face templates.
 func (db *DB) TemplateStamp() (TemplateStamp, error) {
 	var st TemplateStamp
-	err := db.Model(&FaceTemplate{}).Select("COUNT(*) AS n, COALESCE(MAX(id), 0) AS max_id").Scan(&st).Error
+	err := db.g.Model(&FaceTemplate{}).Select("COUNT(*) AS n, COALESCE(MAX(id), 0) AS max_id").Scan(&st).Error
 	if err != nil {
 		return st, fmt.Errorf("storage: template stamp: %w", err)
 	}

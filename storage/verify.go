@@ -192,7 +192,7 @@ const verifyBatch = 2000
 func (db *DB) Verify(pub ed25519.PublicKey, snaps SnapshotStore) (VerifyReport, error) {
 	var rep VerifyReport
 	var cps []Checkpoint
-	if err := db.Order("seq").Find(&cps).Error; err != nil {
+	if err := db.g.Order("seq").Find(&cps).Error; err != nil {
 		return rep, err
 	}
 	c := newChainChecker(&rep, cps, true)
@@ -200,7 +200,7 @@ func (db *DB) Verify(pub ed25519.PublicKey, snaps SnapshotStore) (VerifyReport, 
 	last := int64(0)
 	for {
 		var evs []Event
-		if err := db.Where("seq > ?", after).Order("seq").Limit(verifyBatch).Find(&evs).Error; err != nil {
+		if err := db.g.Where("seq > ?", after).Order("seq").Limit(verifyBatch).Find(&evs).Error; err != nil {
 			return rep, err
 		}
 		for _, e := range evs {

@@ -48,7 +48,7 @@ func (s *Server) apiEnrol(c echo.Context) error {
 	if len(photos) == 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "no photos")
 	}
-	res, err := s.deps.Identity.Enrol(c.FormValue("employee_id"), c.FormValue("name"), photos)
+	res, err := s.faces().Enrol(c.FormValue("employee_id"), c.FormValue("name"), photos)
 	if err != nil {
 		code, msg := enrolError(err)
 		return echo.NewHTTPError(code, msg)
@@ -116,7 +116,7 @@ func (s *Server) apiIdentify(c echo.Context) error {
 		}
 	}
 	f.Close()
-	res, err := s.deps.Identity.Identify(identity.Photo{Name: fh.Filename, Data: b})
+	res, err := s.faces().Identify(identity.Photo{Name: fh.Filename, Data: b})
 	if err != nil {
 		code, msg := enrolError(err)
 		return echo.NewHTTPError(code, msg)
@@ -128,7 +128,7 @@ func (s *Server) apiIdentify(c echo.Context) error {
 	var seqs []int64
 	for _, r := range res {
 		ev := storage.Event{Kind: storage.KindIdentify, Code: string(r.Verdict), Reason: r.Reason, By: u.Username,
-			Granted: r.Verdict == vision.VerdictMatch, ModelVersion: s.deps.Identity.Embedder.ModelVersion()}
+			Granted: r.Verdict == vision.VerdictMatch, ModelVersion: s.deps.ModelVersion}
 		if r.Distance != nil {
 			ev.Distance = *r.Distance
 		}

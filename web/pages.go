@@ -95,7 +95,7 @@ func (s *Server) enrolUpload(c echo.Context) error {
 	if len(photos) == 0 {
 		return s.peoplePageWith(c, http.StatusUnprocessableEntity, map[string]any{"Error": "choose at least one photo"})
 	}
-	res, err := s.deps.Identity.Enrol(c.FormValue("employee_id"), c.FormValue("name"), photos)
+	res, err := s.faces().Enrol(c.FormValue("employee_id"), c.FormValue("name"), photos)
 	if err != nil {
 		code, msg := enrolError(err)
 		return s.peoplePageWith(c, code, map[string]any{"Error": msg})
@@ -139,7 +139,7 @@ func (s *Server) erasePerson(by string, p storage.Person, withSnapshots bool) er
 	if err := s.deps.Recorder.ErasePerson(p.ID, by, withSnapshots); err != nil {
 		return err
 	}
-	if err := s.deps.Identity.Reload(); err != nil {
+	if err := s.faces().Reload(); err != nil {
 		return err
 	}
 	s.policyChanged()
@@ -273,7 +273,7 @@ func (s *Server) webcamShot(c echo.Context) error {
 	}
 	ph := photos[0]
 	ph.Name = fmt.Sprintf("webcam shot %s", s.deps.Now().Format("15:04:05.000"))
-	f, err := s.deps.Identity.CheckPhoto(ph)
+	f, err := s.faces().CheckPhoto(ph)
 	if err != nil {
 		return c.JSON(http.StatusOK, map[string]any{"accepted": false, "reason": err.Error()})
 	}
@@ -290,7 +290,7 @@ func (s *Server) webcamFinish(c echo.Context) error {
 	if len(shots) > maxShots {
 		shots = shots[len(shots)-maxShots:]
 	}
-	res, err := s.deps.Identity.Enrol(c.FormValue("employee_id"), c.FormValue("name"), shots)
+	res, err := s.faces().Enrol(c.FormValue("employee_id"), c.FormValue("name"), shots)
 	if err != nil {
 		code, msg := enrolError(err)
 		return c.JSON(code, map[string]any{"error": msg})

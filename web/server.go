@@ -20,6 +20,7 @@ import (
 
 	"github.com/facegate/facegate/gate/identity"
 	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/vision"
 )
 
 //go:embed templates/*.html
@@ -52,19 +53,31 @@ type SettingsOwner interface {
 	SaveSettings(s storage.Settings, by string) error
 }
 
+// Faces is what the web app needs of gate/identity.Service: check, enrol
+// and identify photos, and reload the gallery. Nil in a server that does
+// not recognise (its enrol and identify routes answer 503).
+type Faces interface {
+	CheckPhoto(p identity.Photo) (vision.Face, error)
+	Enrol(employeeID, name string, photos []identity.Photo) (identity.EnrolResult, error)
+	Identify(p identity.Photo) ([]identity.Identified, error)
+	Reload() error
+}
+
 // Deps are what the web app works with.
 type Deps struct {
 	DB       *storage.DB
 	Recorder *storage.Recorder
-	Identity *identity.Service
-	Health   func() Health
-	Settings SettingsOwner // nil: the settings page shows nothing to edit
-	Hub      *Hub
-	Location *time.Location
+	Faces    Faces
+	// ModelVersion is the recogniser's, recorded with identify events.
+	ModelVersion string
+	Health       func() Health
+	Settings     SettingsOwner // nil: the settings page shows nothing to edit
+	Hub          *Hub
+	Location     *time.Location
 	// PolicyChanged is called after the access rules were edited.
 	PolicyChanged func()
-	Log             *slog.Logger
-	Now             func() time.Time
+	Log           *slog.Logger
+	Now           func() time.Time
 }
 
 // Options say how to listen.
@@ -87,6 +100,8 @@ type Server struct {
 	sessions *sessions
 	setup    setupToken
 	enrol    *pendingEnrolments
+	// metricsHandler serves /metrics from one registry made in New.
+	metricsHandler http.Handler
 }
 
 // New builds the server. When no web user exists yet it logs a one-time
@@ -108,13 +123,14 @@ func New(d Deps, o Options) (*Server, error) {
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
-	if n, err := d.DB.CountAdmins(); err != nil {
+	if n, err := d.DB.CountUsers(); err != nil {
 		return nil, err
 	} else if n == 0 {
-		s.setup.token = randomToken()[:24]
+		s.setup.token = storage.RandomToken()[:24]
 		d.Log.Warn("no web administrator yet: open /setup with this token, or run `facegate admin create`",
 			"setup_token", s.setup.token)
 	}
+	s.metricsHandler = newMetricsHandler(s)
 	s.routes()
 	return s, nil
 }
@@ -129,7 +145,7 @@ func (s *Server) parseTemplates() error {
 			return time.UnixMicro(us).In(loc).Format("2006-01-02 15:04:05")
 		},
 		"f3":  func(f float64) string { return fmt.Sprintf("%.3f", f) },
-		"can": func(role, need string) bool { return roleRank[role] >= roleRank[need] },
+		"can": storage.RoleAtLeast,
 	}
 	pages, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -216,7 +232,7 @@ func (s *Server) routes() {
 	e.GET("/setup", s.setupPage)
 	e.POST("/setup", s.setupSubmit, small, limiter)
 
-	viewer, inv, admin := s.need(RoleViewer), s.need(RoleInvestigator), s.need(RoleAdmin)
+	viewer, inv, admin := s.need(storage.RoleViewer), s.need(storage.RoleInvestigator), s.need(storage.RoleAdmin)
 	e.GET("/", s.livePage, viewer)
 	e.GET("/live.mjpg", s.liveMJPEG, viewer)
 	e.GET("/events/stream", s.liveSSE, viewer)
@@ -264,7 +280,7 @@ func (s *Server) routes() {
 func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if t := bearer(c); t != "" {
-			if u, ok := userForToken(s.deps.DB, t); ok {
+			if u, ok := s.deps.DB.UserForToken(t); ok {
 				c.Set(ctxUser, u)
 			}
 		} else if ck, err := c.Cookie(sessionCookie); err == nil {
@@ -284,8 +300,8 @@ func bearer(c echo.Context) string {
 	return strings.TrimSpace(t)
 }
 
-func userOf(c echo.Context) (storage.AdminUser, bool) {
-	u, ok := c.Get(ctxUser).(storage.AdminUser)
+func userOf(c echo.Context) (storage.User, bool) {
+	u, ok := c.Get(ctxUser).(storage.User)
 	return u, ok
 }
 
@@ -303,7 +319,7 @@ func (s *Server) need(role string) echo.MiddlewareFunc {
 				}
 				return c.Redirect(http.StatusSeeOther, "/login")
 			}
-			if roleRank[u.Role] < roleRank[role] {
+			if !u.Can(role) {
 				return echo.NewHTTPError(http.StatusForbidden, "your role ("+u.Role+") does not allow this")
 			}
 			return next(c)
@@ -332,7 +348,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 // page data shared by every template.
 type page struct {
 	L     string
-	User  storage.AdminUser
+	User  storage.User
 	CSRF  string
 	Title string
 	Loc   *time.Location
@@ -373,7 +389,7 @@ func (s *Server) setupPending() bool {
 	open := s.setup.token != ""
 	s.setup.mu.Unlock()
 	if open {
-		if n, err := s.deps.DB.CountAdmins(); err == nil && n > 0 {
+		if n, err := s.deps.DB.CountUsers(); err == nil && n > 0 {
 			s.setup.consume()
 			return false
 		}
@@ -388,15 +404,15 @@ func (s *Server) loginPage(c echo.Context) error {
 	return s.render(c, "login", nil)
 }
 
-func (s *Server) startSession(c echo.Context, u storage.AdminUser) {
+func (s *Server) startSession(c echo.Context, u storage.User) {
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: s.sessions.create(u, s.deps.Now()), Path: "/", HttpOnly: true,
 		Secure: !s.opts.PlainHTTP, SameSite: http.SameSiteStrictMode})
 }
 
 func (s *Server) login(c echo.Context) error {
-	u, err := checkLogin(s.deps.DB, c.FormValue("username"), c.FormValue("password"))
-	if err == nil && u.TOTPSecret != "" && !checkTOTP(u.TOTPSecret, c.FormValue("code"), s.deps.Now()) {
-		err = ErrLogin
+	u, err := s.deps.DB.CheckLogin(c.FormValue("username"), c.FormValue("password"))
+	if err == nil && u.TOTPSecret != "" && !storage.CheckTOTP(u.TOTPSecret, c.FormValue("code"), s.deps.Now()) {
+		err = storage.ErrLogin
 	}
 	if err != nil {
 		s.deps.Log.Warn("login failed", "username", c.FormValue("username"), "ip", c.RealIP())
@@ -426,11 +442,11 @@ func (s *Server) setupSubmit(c echo.Context) error {
 	if !s.setupPending() || !s.setup.check(c.FormValue("token")) {
 		return echo.NewHTTPError(http.StatusForbidden, "wrong or used setup token (see the appliance log)")
 	}
-	if err := CreateAdmin(s.deps.DB, c.FormValue("username"), c.FormValue("password"), RoleAdmin); err != nil {
+	if err := s.deps.DB.CreateUser(c.FormValue("username"), c.FormValue("password"), storage.RoleAdmin); err != nil {
 		return s.renderStatus(c, http.StatusUnprocessableEntity, "setup", map[string]any{"Error": err.Error(), "Token": c.FormValue("token")})
 	}
 	s.setup.consume()
-	u, _ := checkLogin(s.deps.DB, c.FormValue("username"), c.FormValue("password"))
+	u, _ := s.deps.DB.CheckLogin(c.FormValue("username"), c.FormValue("password"))
 	s.audit(u.Username, "first_admin_created", map[string]any{"ip": c.RealIP()})
 	s.startSession(c, u)
 	return c.Redirect(http.StatusSeeOther, "/")
@@ -510,3 +526,24 @@ func (s *Server) URL(addr net.Addr) string {
 	}
 	return scheme + "://" + a
 }
+
+// errNoFaces answers enrol and identify requests on a server built
+// without recognition.
+var errNoFaces = echo.NewHTTPError(http.StatusServiceUnavailable, "face recognition is not running on this server")
+
+// faces is the recogniser, or one that refuses every request with 503.
+func (s *Server) faces() Faces {
+	if s.deps.Faces == nil {
+		return noFaces{}
+	}
+	return s.deps.Faces
+}
+
+type noFaces struct{}
+
+func (noFaces) CheckPhoto(identity.Photo) (vision.Face, error) { return vision.Face{}, errNoFaces }
+func (noFaces) Enrol(string, string, []identity.Photo) (identity.EnrolResult, error) {
+	return identity.EnrolResult{}, errNoFaces
+}
+func (noFaces) Identify(identity.Photo) ([]identity.Identified, error) { return nil, errNoFaces }
+func (noFaces) Reload() error                                          { return errNoFaces }

@@ -54,30 +54,39 @@ func (h *harness) advance(d time.Duration) {
 
 const testPassword = "correct horse battery"
 
-func newHarness(t testing.TB) *harness {
+// newHarness is the web app on a real database, without recognition:
+// enrol and identify answer 503.
+func newHarness(t testing.TB) *harness { return harnessWith(t, false) }
+
+// newFaceHarness is newHarness with the real recogniser (needs the models).
+func newFaceHarness(t testing.TB) *harness { return harnessWith(t, true) }
+
+func harnessWith(t testing.TB, faces bool) *harness {
 	t.Helper()
-	models := modeltest.ModelsDir(t)
-	recOnce.Do(func() { rec, recErr = vision.NewRecognizer(models) })
-	if recErr != nil {
-		t.Fatal(recErr)
-	}
 	dir := t.TempDir()
 	db, err := storage.Open(filepath.Join(dir, "f.db"), storage.Options{KeyDir: filepath.Join(dir, "keys")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc, err := identity.New(db, rec, vision.DefaultRule)
-	if err != nil {
-		t.Fatal(err)
-	}
 	snaps := storage.SnapshotStore{Dir: filepath.Join(dir, "snapshots")}
-	svc.Photos = snaps
-	h := &harness{t: t, db: db, svc: svc, rec: &storage.Recorder{DB: db, Snapshots: snaps, Keys: db.Keys},
+	h := &harness{t: t, db: db, rec: &storage.Recorder{DB: db, Snapshots: snaps, Keys: db.Keys},
 		clock: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
-	s, err := New(Deps{DB: db, Recorder: h.rec, Identity: svc, Now: h.now, Location: time.UTC,
-		Health: func() Health { return Health{Frames: 42, LastFrame: h.now(), SourceState: "streaming", Source: "test"} }},
-		Options{PlainHTTP: true})
+	deps := Deps{DB: db, Recorder: h.rec, Now: h.now, Location: time.UTC,
+		Health: func() Health { return Health{Frames: 42, LastFrame: h.now(), SourceState: "streaming", Source: "test"} }}
+	if faces {
+		models := modeltest.ModelsDir(t)
+		recOnce.Do(func() { rec, recErr = vision.NewRecognizer(models) })
+		if recErr != nil {
+			t.Fatal(recErr)
+		}
+		if h.svc, err = identity.New(db, rec, vision.DefaultRule); err != nil {
+			t.Fatal(err)
+		}
+		h.svc.Photos = snaps
+		deps.Faces, deps.ModelVersion = h.svc, rec.ModelVersion()
+	}
+	s, err := New(deps, Options{PlainHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +103,7 @@ func (h *harness) client() *http.Client {
 
 func (h *harness) user(name, role string) {
 	h.t.Helper()
-	if err := CreateAdmin(h.db, name, testPassword, role); err != nil {
+	if err := h.db.CreateUser(name, testPassword, role); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -176,8 +185,7 @@ func TestSetupTokenCreatesFirstAdmin(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("setup token reused: %d", resp.StatusCode)
 	}
-	var u storage.AdminUser
-	h.db.Where("username = ?", "root").First(&u)
+	u, _ := h.db.UserByName("root")
 	if !strings.HasPrefix(u.PasswordHash, "$2a$12$") {
 		t.Fatalf("password not bcrypt-hashed: %q", u.PasswordHash)
 	}
@@ -185,7 +193,7 @@ func TestSetupTokenCreatesFirstAdmin(t *testing.T) {
 
 func TestLoginRateLimitedAndGeneric(t *testing.T) {
 	h := newHarness(t)
-	h.user("alice", RoleAdmin)
+	h.user("alice", storage.RoleAdmin)
 	c := h.client()
 	tok := h.csrf(c, "/login")
 	codes := []int{}
@@ -201,7 +209,7 @@ func TestLoginRateLimitedAndGeneric(t *testing.T) {
 
 func TestCSRFEnforced(t *testing.T) {
 	h := newHarness(t)
-	h.user("alice", RoleAdmin)
+	h.user("alice", storage.RoleAdmin)
 	c := h.login("alice")
 	p, _ := h.db.Enroll("E1", "Ann", []storage.NewTemplate{{ModelVersion: "m"}})
 	for _, tok := range []string{"", "forged-token"} {
@@ -229,9 +237,9 @@ func TestCSRFEnforced(t *testing.T) {
 
 func TestRolesAndHeaders(t *testing.T) {
 	h := newHarness(t)
-	h.user("vic", RoleViewer)
-	h.user("ivy", RoleInvestigator)
-	h.user("ada", RoleAdmin)
+	h.user("vic", storage.RoleViewer)
+	h.user("ivy", storage.RoleInvestigator)
+	h.user("ada", storage.RoleAdmin)
 	cases := []struct {
 		user string
 		path string
@@ -279,8 +287,8 @@ func multipartBody(t *testing.T, fields map[string]string, files map[string][]by
 }
 
 func TestUploadsRefuseBadInputAndStoreNothing(t *testing.T) {
-	h := newHarness(t)
-	h.user("ada", RoleAdmin)
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
 	cases := []struct {
 		name  string
@@ -329,7 +337,11 @@ func TestUploadsRefuseBadInputAndStoreNothing(t *testing.T) {
 		t.Fatalf("good upload: %d", resp.StatusCode)
 	}
 	var tpl storage.FaceTemplate
-	h.db.First(&tpl)
+	if p, err := h.db.PersonByEmployeeID("E001"); err == nil {
+		if ts, err := h.db.PersonTemplates(p.ID); err == nil && len(ts) > 0 {
+			tpl = ts[0]
+		}
+	}
 	stored, err := h.rec.Snapshots.Get(tpl.PhotoSHA256)
 	if err != nil || bytes.Equal(stored, modeltest.ReadFace(t, "obama.jpg")) {
 		t.Fatalf("enrolment photo must be stored re-encoded: %v", err)
@@ -338,7 +350,7 @@ func TestUploadsRefuseBadInputAndStoreNothing(t *testing.T) {
 
 func TestSnapshotsOnlyByHash(t *testing.T) {
 	h := newHarness(t)
-	h.user("ivy", RoleInvestigator)
+	h.user("ivy", storage.RoleInvestigator)
 	c := h.login("ivy")
 	hash, _ := h.rec.Snapshots.Put(modeltest.ReadFace(t, "obama.jpg"))
 	os.WriteFile(filepath.Join(h.rec.Snapshots.Dir, "secret.txt"), []byte("secret"), 0o644)
@@ -362,7 +374,7 @@ func TestSnapshotsOnlyByHash(t *testing.T) {
 
 func TestSearchFieldsAreInert(t *testing.T) {
 	h := newHarness(t)
-	h.user("ada", RoleAdmin)
+	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
 	h.db.Enroll("E1", "Ann", []storage.NewTemplate{{ModelVersion: "m"}})
 	for _, q := range []string{"' OR 1=1 --", `%`, `_`, `"; DROP TABLE people; --`} {
@@ -398,8 +410,8 @@ func TestTranslationsComplete(t *testing.T) {
 
 // Every page renders in Japanese (browser language) with no missing text.
 func TestJapanesePages(t *testing.T) {
-	h := newHarness(t)
-	h.user("ada", RoleAdmin)
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
 	fill(t, h)
 	for _, p := range []string{"/", "/people", "/people/webcam", "/entries", "/entries/1", "/presence", "/rules", "/audit", "/settings", "/nope"} {
@@ -428,11 +440,11 @@ func fill(t *testing.T, h *harness) {
 }
 
 func TestAPITokenIdentifyAndEvents(t *testing.T) {
-	h := newHarness(t)
-	h.user("ivy", RoleInvestigator)
-	h.user("ada", RoleAdmin)
+	h := newFaceHarness(t)
+	h.user("ivy", storage.RoleInvestigator)
+	h.user("ada", storage.RoleAdmin)
 	h.svc.Enrol("E001", "Barack Obama", []identity.Photo{{Name: "obama.jpg", Data: modeltest.ReadFace(t, "obama.jpg")}})
-	tok, err := CreateAPIToken(h.db, "ivy")
+	tok, err := h.db.CreateAPIToken("ivy")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +493,7 @@ func TestAPITokenIdentifyAndEvents(t *testing.T) {
 
 func TestSessionIdleTimeout(t *testing.T) {
 	h := newHarness(t)
-	h.user("ada", RoleAdmin)
+	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
 	if code, _ := get(t, c, h.ts.URL+"/people"); code != 200 {
 		t.Fatal(code)
@@ -507,15 +519,23 @@ func TestHealthzAndMetrics(t *testing.T) {
 	if resp.StatusCode != 200 || !hz.OK || hz.Frames != 42 {
 		t.Fatalf("healthz %d %+v", resp.StatusCode, hz)
 	}
-	h.advance(StaleAfter + time.Second) // the camera's last frame is now stale
-	if resp, _ := http.Get(h.ts.URL + "/healthz"); resp.StatusCode != 200 {
-		// Health() reports LastFrame = now(), so it stays fresh; a stale source is covered below.
-		t.Fatalf("healthz with fresh frame: %d", resp.StatusCode)
+	// A camera whose last frame is older than StaleAfter is unhealthy.
+	lastFrame := h.now()
+	h.s.deps.Health = func() Health { return Health{Frames: 42, LastFrame: lastFrame, SourceState: "reconnecting"} }
+	h.advance(StaleAfter + time.Second)
+	if resp, _ := http.Get(h.ts.URL + "/healthz"); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("healthz with a stale frame: %d, want 503", resp.StatusCode)
 	}
-	resp, _ = http.Get(h.ts.URL + "/metrics")
-	b, _ := io.ReadAll(resp.Body)
-	if !strings.Contains(string(b), "facegate_frames_total 42") || !strings.Contains(string(b), "facegate_camera_up 1") {
-		t.Fatalf("metrics:\n%s", b)
+	if _, err := h.rec.Record(storage.Event{Kind: storage.KindDoorForced, Door: "front"}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the collectors are registered once and serve every scrape
+		resp, _ = http.Get(h.ts.URL + "/metrics")
+		b, _ := io.ReadAll(resp.Body)
+		if !strings.Contains(string(b), "facegate_frames_total 42") || !strings.Contains(string(b), "facegate_camera_up 0") ||
+			!strings.Contains(string(b), "facegate_events 1") {
+			t.Fatalf("metrics:\n%s", b)
+		}
 	}
 }
 
@@ -541,8 +561,8 @@ func TestSettingsEditedByAdminsOnly(t *testing.T) {
 	owner := &savingOwner{rec: h.rec, cur: storage.Settings{Threshold: 0.5, Margin: 0.06, Door: "front",
 		Retention: storage.RetentionPolicy{GrantSnapshotDays: 90, DenySnapshotDays: 30, EventDays: 365}}}
 	h.s.deps.Settings = owner
-	h.user("ada", RoleAdmin)
-	h.user("ivy", RoleInvestigator)
+	h.user("ada", storage.RoleAdmin)
+	h.user("ivy", storage.RoleInvestigator)
 	post := func(c *http.Client, form url.Values) int {
 		form.Set("_csrf", h.csrf(c, "/settings"))
 		resp, err := c.PostForm(h.ts.URL+"/settings", form)
@@ -576,8 +596,8 @@ func TestSettingsEditedByAdminsOnly(t *testing.T) {
 
 func TestRulesAPI(t *testing.T) {
 	h := newHarness(t)
-	h.user("ada", RoleAdmin)
-	tok, _ := CreateAPIToken(h.db, "ada")
+	h.user("ada", storage.RoleAdmin)
+	tok, _ := h.db.CreateAPIToken("ada")
 	put := func(body string) int {
 		req, _ := http.NewRequest(http.MethodPut, h.ts.URL+"/api/v1/rules", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -607,13 +627,12 @@ func TestRulesAPI(t *testing.T) {
 
 func TestOptionalTOTP(t *testing.T) {
 	h := newHarness(t)
-	h.user("ada", RoleAdmin)
-	u, err := EnableTOTP(h.db, "ada")
+	h.user("ada", storage.RoleAdmin)
+	u, err := h.db.EnableTOTP("ada")
 	if err != nil || !strings.HasPrefix(u, "otpauth://totp/facegate:ada") {
 		t.Fatalf("EnableTOTP: %q %v", u, err)
 	}
-	var au storage.AdminUser
-	h.db.Where("username = ?", "ada").First(&au)
+	au, _ := h.db.UserByName("ada")
 	try := func(code string) int {
 		c := h.client()
 		tok := h.csrf(c, "/login")
@@ -634,8 +653,8 @@ func TestOptionalTOTP(t *testing.T) {
 }
 
 func TestRenameAndTimeline(t *testing.T) {
-	h := newHarness(t)
-	h.user("ada", RoleAdmin)
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
 	fill(t, h)
 	p, _ := h.db.PersonByEmployeeID("E001")
@@ -693,9 +712,9 @@ func pngBomb(w, h uint32) []byte {
 }
 
 func TestAPISuspendAndErase(t *testing.T) {
-	h := newHarness(t)
-	h.user("ada", RoleAdmin)
-	tok, _ := CreateAPIToken(h.db, "ada")
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	tok, _ := h.db.CreateAPIToken("ada")
 	fill(t, h)
 	do := func(method, path string) int {
 		req, _ := http.NewRequest(method, h.ts.URL+path, nil)

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/facegate/facegate/storage"
-	"github.com/facegate/facegate/web"
 )
 
 // cmdAdmin manages web users. The password is read from
@@ -24,7 +23,7 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
 	cfg.register(fs)
 	user := fs.String("username", "", "web user name")
-	role := fs.String("role", web.RoleAdmin, "admin, investigator or viewer")
+	role := fs.String("role", storage.RoleAdmin, "admin, investigator or viewer")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -41,7 +40,7 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	defer db.Close()
 	r := &storage.Recorder{DB: db, Snapshots: cfg.Snapshots(), Keys: db.Keys}
 	if args[0] == "totp" {
-		u, err := web.EnableTOTP(db, *user)
+		u, err := db.EnableTOTP(*user)
 		if err != nil {
 			return err
 		}
@@ -50,7 +49,7 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return nil
 	}
 	if args[0] == "token" {
-		t, err := web.CreateAPIToken(db, *user)
+		t, err := db.CreateAPIToken(*user)
 		if err != nil {
 			return err
 		}
@@ -60,14 +59,14 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	pw, ok := os.LookupEnv("FACEGATE_ADMIN_PASSWORD")
 	if !ok {
-		fmt.Fprintf(stderr, "password for %s (at least %d characters): ", *user, web.MinPasswordLen)
+		fmt.Fprintf(stderr, "password for %s (at least %d characters): ", *user, storage.MinPasswordLen)
 		line, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && line == "" {
 			return fmt.Errorf("no password given on standard input: %w", err)
 		}
 		pw = strings.TrimRight(line, "\r\n")
 	}
-	if err := web.CreateAdmin(db, *user, pw, *role); err != nil {
+	if err := db.CreateUser(*user, pw, *role); err != nil {
 		return err
 	}
 	r.Audit("cli", "web_user_created", map[string]any{"username": *user, "role": *role})

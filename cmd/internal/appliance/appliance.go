@@ -88,7 +88,7 @@ func (a *Appliance) openStorage() (err error) {
 }
 
 func (a *Appliance) openWeb() (err error) {
-	a.web, err = web.New(web.Deps{DB: a.db, Recorder: a.recorder, Identity: a.recog.svc, Hub: a.hub,
+	a.web, err = web.New(web.Deps{DB: a.db, Recorder: a.recorder, Faces: a.recog.svc, ModelVersion: a.recog.modelVersion(), Hub: a.hub,
 		Location: a.cfg.loc, Log: a.log, Now: a.cfg.Now, PolicyChanged: a.policy.Reload,
 		Settings: a.settings, Health: a.health}, a.cfg.Web)
 	if err != nil {
