@@ -60,7 +60,9 @@ func (User) TableName() string { return "admin_users" }
 func (u User) Can(role string) bool { return RoleAtLeast(u.Role, role) }
 
 // RoleAtLeast says whether role has at least the rights of need.
-func RoleAtLeast(role, need string) bool { return roleRank[role] >= roleRank[need] && roleRank[need] > 0 }
+func RoleAtLeast(role, need string) bool {
+	return roleRank[role] >= roleRank[need] && roleRank[need] > 0
+}
 
 // APIToken is a hashed bearer token of a web user.
 type APIToken struct {

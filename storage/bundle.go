@@ -11,10 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"strings"
 	"time"
+
+	"github.com/facegate/facegate/storage/atomicfile"
 )
 
 // Bundle layout (a zip an investigator hands on):
@@ -282,23 +283,13 @@ func sortProblems(r *VerifyReport) {
 
 // ExportFile is Export to a file, written atomically.
 func (r *Recorder) ExportFile(f EventFilter, out string) (int, error) {
-	tmp := out + ".partial"
-	fh, err := os.Create(tmp)
+	var n int
+	err := atomicfile.Stream(out, 0o644, func(w io.Writer) (err error) {
+		n, err = r.Export(f, w)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
-	defer os.Remove(tmp)
-	n, err := r.Export(f, fh)
-	if err != nil {
-		fh.Close()
-		return 0, err
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return 0, err
-	}
-	if err := fh.Close(); err != nil {
-		return 0, err
-	}
-	return n, os.Rename(tmp, out)
+	return n, nil
 }

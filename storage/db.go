@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,14 +140,11 @@ func openPostgres(dsn string) (*DB, error) {
 
 // redactDSN hides a password in error messages.
 func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "@"); i > 0 {
-		if j := strings.Index(dsn, "://"); j > 0 && j < i {
-			if k := strings.Index(dsn[j+3:i], ":"); k >= 0 {
-				return dsn[:j+3+k] + ":***" + dsn[i:]
-			}
-		}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(a PostgreSQL DSN that does not parse as a URL)"
 	}
-	return dsn
+	return u.Redacted()
 }
 
 // Close closes the underlying connections.

@@ -165,15 +165,24 @@ func isBusy(err error) bool {
 	return strings.Contains(err.Error(), "database is locked")
 }
 
+// lockedHead reads the chain head inside tx, with the chain locked
+// against other writers: PostgreSQL by an advisory lock, SQLite by its
+// immediate transactions.
+func (db *DB) lockedHead(tx *gorm.DB) (Event, error) {
+	if db.dialect == "postgres" {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
+			return Event{}, err
+		}
+	}
+	var last Event
+	err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&last).Error
+	return last, err
+}
+
 func (db *DB) appendOnce(e Event) (Event, error) {
 	err := db.g.Transaction(func(tx *gorm.DB) error {
-		if db.dialect == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
-				return err
-			}
-		}
-		var last Event
-		if err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+		last, err := db.lockedHead(tx)
+		if err != nil {
 			return err
 		}
 		e.ID = 0
@@ -216,13 +225,8 @@ func VerifyCheckpoint(c Checkpoint, pub ed25519.PublicKey) bool {
 func (db *DB) SignCheckpoint(keys *Keys) (Checkpoint, error) {
 	var c Checkpoint
 	err := db.g.Transaction(func(tx *gorm.DB) error {
-		if db.dialect == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
-				return err
-			}
-		}
-		var last Event
-		if err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+		last, err := db.lockedHead(tx)
+		if err != nil {
 			return err
 		}
 		if last.Seq == 0 {

@@ -70,37 +70,49 @@ func readUploads(form *multipart.Form, field string) ([]identity.Photo, error) {
 
 // enrolError maps refusals to the right status: a bad photo is 422, a
 // clash 409.
-func enrolError(err error) (int, string) {
+func enrolError(err error) *echo.HTTPError {
 	var ie *vision.ImageError
 	var pe *identity.PhotoError
+	var he *echo.HTTPError
 	switch {
+	case errors.As(err, &he):
+		return he
 	case errors.As(err, &ie), errors.As(err, &pe):
-		return http.StatusUnprocessableEntity, err.Error()
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
 	case errors.Is(err, storage.ErrConflict):
-		return http.StatusConflict, err.Error()
+		return echo.NewHTTPError(http.StatusConflict, err.Error())
 	}
-	return http.StatusInternalServerError, err.Error()
+	return echo.NewHTTPError(http.StatusInternalServerError, err.Error())
 }
 
-func (s *Server) enrolUpload(c echo.Context) error {
+// enrolForm enrols the person of a multipart form (name, employee_id,
+// photos), audited; the people page and the API both use it.
+func (s *Server) enrolForm(c echo.Context, via string) (identity.EnrolResult, *echo.HTTPError) {
 	u, _ := userOf(c)
 	form, err := c.MultipartForm()
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "expected a multipart form with photos")
+		return identity.EnrolResult{}, echo.NewHTTPError(http.StatusBadRequest, "expected multipart/form-data with name, employee_id and photos")
 	}
 	photos, err := readUploads(form, "photos")
 	if err != nil {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, err.Error())
+		return identity.EnrolResult{}, echo.NewHTTPError(http.StatusRequestEntityTooLarge, err.Error())
 	}
 	if len(photos) == 0 {
-		return s.peoplePageWith(c, http.StatusUnprocessableEntity, map[string]any{"Error": "choose at least one photo"})
+		return identity.EnrolResult{}, echo.NewHTTPError(http.StatusUnprocessableEntity, "choose at least one photo")
 	}
 	res, err := s.faces().Enrol(c.FormValue("employee_id"), c.FormValue("name"), photos)
 	if err != nil {
-		code, msg := enrolError(err)
-		return s.peoplePageWith(c, code, map[string]any{"Error": msg})
+		return res, enrolError(err)
 	}
-	s.audit(u.Username, "person_enrolled", map[string]any{"employee_id": res.Person.EmployeeID, "templates": res.Templates, "via": "upload"})
+	s.audit(u.Username, "person_enrolled", map[string]any{"employee_id": res.Person.EmployeeID, "templates": res.Templates, "via": via})
+	return res, nil
+}
+
+func (s *Server) enrolUpload(c echo.Context) error {
+	res, he := s.enrolForm(c, "upload")
+	if he != nil {
+		return s.peoplePageWith(c, he.Code, map[string]any{"Error": fmt.Sprint(he.Message)})
+	}
 	return s.peoplePageWith(c, http.StatusOK, map[string]any{"Enrolled": res})
 }
 
@@ -292,8 +304,8 @@ func (s *Server) webcamFinish(c echo.Context) error {
 	}
 	res, err := s.faces().Enrol(c.FormValue("employee_id"), c.FormValue("name"), shots)
 	if err != nil {
-		code, msg := enrolError(err)
-		return c.JSON(code, map[string]any{"error": msg})
+		he := enrolError(err)
+		return c.JSON(he.Code, map[string]any{"error": fmt.Sprint(he.Message)})
 	}
 	s.audit(u.Username, "person_enrolled", map[string]any{"employee_id": res.Person.EmployeeID, "templates": res.Templates, "via": "webcam"})
 	var warns []string
@@ -331,18 +343,8 @@ func (s *Server) filterFrom(c echo.Context) (storage.EventFilter, error) {
 		v := false
 		f.Granted = &v
 	}
-	for _, x := range []struct {
-		name string
-		dst  *time.Time
-		day  int
-	}{{"from", &f.From, 0}, {"to", &f.To, 1}} {
-		if v := c.QueryParam(x.name); v != "" {
-			t, err := time.ParseInLocation("2006-01-02", v, s.deps.Location)
-			if err != nil {
-				return f, echo.NewHTTPError(http.StatusBadRequest, x.name+": want YYYY-MM-DD")
-			}
-			*x.dst = t.AddDate(0, 0, x.day)
-		}
+	if err := f.SetDays(c.QueryParam("from"), c.QueryParam("to"), s.deps.Location); err != nil {
+		return f, echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
 	if v := c.QueryParam("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -440,18 +442,8 @@ func (s *Server) exportBundle(c echo.Context) error {
 		}
 		f.PersonID = p.ID
 	}
-	for _, x := range []struct {
-		v   string
-		dst *time.Time
-		day int
-	}{{c.FormValue("from"), &f.From, 0}, {c.FormValue("to"), &f.To, 1}} {
-		if x.v != "" {
-			t, err := time.ParseInLocation("2006-01-02", x.v, s.deps.Location)
-			if err != nil {
-				return echo.NewHTTPError(http.StatusBadRequest, "dates: want YYYY-MM-DD")
-			}
-			*x.dst = t.AddDate(0, 0, x.day)
-		}
+	if err := f.SetDays(c.FormValue("from"), c.FormValue("to"), s.deps.Location); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
 	w := c.Response()
 	w.Header().Set("Content-Type", "application/zip")
@@ -489,27 +481,16 @@ const presenceWindow = 7 * 24 * time.Hour
 
 func (s *Server) presenceData(c echo.Context) ([]gate.Stay, time.Time, time.Time, error) {
 	to := s.deps.Now()
-	from := to.Add(-presenceWindow)
-	if v := c.QueryParam("from"); v != "" {
-		t, err := time.ParseInLocation("2006-01-02", v, s.deps.Location)
-		if err != nil {
-			return nil, from, to, echo.NewHTTPError(http.StatusBadRequest, "from: want YYYY-MM-DD")
-		}
-		from = t
-	}
-	if v := c.QueryParam("to"); v != "" {
-		t, err := time.ParseInLocation("2006-01-02", v, s.deps.Location)
-		if err != nil {
-			return nil, from, to, echo.NewHTTPError(http.StatusBadRequest, "to: want YYYY-MM-DD")
-		}
-		to = t.AddDate(0, 0, 1)
-	}
 	granted := true
-	evs, err := s.deps.DB.Events(storage.EventFilter{From: from, To: to, Granted: &granted})
-	if err != nil {
-		return nil, from, to, err
+	f := storage.EventFilter{From: to.Add(-presenceWindow), To: to, Granted: &granted}
+	if err := f.SetDays(c.QueryParam("from"), c.QueryParam("to"), s.deps.Location); err != nil {
+		return nil, f.From, f.To, echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	return gate.Stays(evs), from, to, nil
+	evs, err := s.deps.DB.Events(f)
+	if err != nil {
+		return nil, f.From, f.To, err
+	}
+	return gate.Stays(evs), f.From, f.To, nil
 }
 
 func (s *Server) presencePage(c echo.Context) error {
@@ -524,7 +505,7 @@ func (s *Server) presencePage(c echo.Context) error {
 		}
 	}
 	return s.render(c, "presence", map[string]any{"Inside": inside, "Stays": stays,
-		"From": from.In(s.deps.Location).Format("2006-01-02"), "To": to.Add(-time.Second).In(s.deps.Location).Format("2006-01-02")})
+		"From": from.In(s.deps.Location).Format(storage.DayLayout), "To": to.Add(-time.Second).In(s.deps.Location).Format(storage.DayLayout)})
 }
 
 func (s *Server) attendanceCSV(c echo.Context) error {

@@ -63,6 +63,11 @@ type Faces interface {
 	Reload() error
 }
 
+// Door is this appliance's door controller (gate.Controller).
+type Door interface {
+	RemoteUnlock(by, reason string) error
+}
+
 // Deps are what the web app works with.
 type Deps struct {
 	DB       *storage.DB
@@ -70,6 +75,8 @@ type Deps struct {
 	Faces    Faces
 	// ModelVersion is the recogniser's, recorded with identify events.
 	ModelVersion string
+	// Door, when set, lets admins unlock it remotely (audited).
+	Door Door
 	Health       func() Health
 	Settings     SettingsOwner // nil: the settings page shows nothing to edit
 	Hub          *Hub
@@ -135,7 +142,7 @@ func New(d Deps, o Options) (*Server, error) {
 	return s, nil
 }
 
-// Handler is the whole app, for tests and for Start.
+// Handler is the whole app, for tests.
 func (s *Server) Handler() http.Handler { return s.e }
 
 func (s *Server) parseTemplates() error {
@@ -273,6 +280,7 @@ func (s *Server) routes() {
 	api.POST("/export", s.exportBundle, inv, small)
 	api.GET("/rules", s.apiRules, admin)
 	api.PUT("/rules", s.apiPutRules, admin, small)
+	api.POST("/door/unlock", s.apiUnlock, admin, small)
 	s.e = e
 }
 
@@ -458,15 +466,6 @@ func (s *Server) audit(by, action string, detail map[string]any) {
 	if _, err := s.deps.Recorder.Audit(by, action, detail); err != nil {
 		s.deps.Log.Error("audit entry not recorded", "action", action, "err", err)
 	}
-}
-
-// Start listens and serves until ctx ends.
-func (s *Server) Start(ctx context.Context) error {
-	ln, err := s.Listen()
-	if err != nil {
-		return err
-	}
-	return s.Serve(ctx, ln)
 }
 
 // Listen opens the listening socket (TLS unless plain HTTP was asked for).

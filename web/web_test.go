@@ -22,6 +22,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/gate/identity"
 	"github.com/facegate/facegate/models/modeltest"
 	"github.com/facegate/facegate/storage"
@@ -769,4 +770,63 @@ func (o *savingOwner) SaveSettings(s storage.Settings, by string) error {
 	o.cur = s
 	o.saved++
 	return nil
+}
+
+// An admin unlocks the door through the API with a reason; the order is
+// audited, the relay pulses, and nobody else may do it.
+func TestRemoteUnlockAudited(t *testing.T) {
+	h := newHarness(t)
+	state := filepath.Join(t.TempDir(), "relay")
+	relay, err := gate.OpenRelay("sim:"+state, func(error) {}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	var events []gate.Event
+	policy := gate.SingleDoorPolicy("front", time.UTC, time.Minute, gate.LevelFace)
+	ctrl, err := gate.NewController(func() *gate.Policy { return policy }, "front", relay, nil,
+		func(e gate.Event) { events = append(events, e) }, h.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.s.deps.Door = ctrl
+	h.user("ada", storage.RoleAdmin)
+	h.user("ivy", storage.RoleInvestigator)
+	unlock := func(user, reason string) int {
+		tok, err := h.db.CreateAPIToken(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("POST", h.ts.URL+"/api/v1/door/unlock", strings.NewReader(url.Values{"reason": {reason}}.Encode()))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := unlock("ivy", "courier"); code != http.StatusForbidden {
+		t.Fatalf("investigator unlocked: %d", code)
+	}
+	if code := unlock("ada", " "); code != http.StatusBadRequest {
+		t.Fatalf("unlock without a reason: %d", code)
+	}
+	if on, _ := gate.ReadFileSwitch(state); on {
+		t.Fatal("relay unlocked by a refused request")
+	}
+	if code := unlock("ada", "courier delivery"); code != http.StatusOK {
+		t.Fatalf("admin unlock: %d", code)
+	}
+	if on, err := gate.ReadFileSwitch(state); err != nil || !on {
+		t.Fatalf("relay %v (%v) after the unlock, want unlocked", on, err)
+	}
+	if len(events) != 1 || events[0].Kind != gate.EventRemoteUnlock || events[0].By != "ada" || events[0].Reason != "courier delivery" {
+		t.Fatalf("door events %+v", events)
+	}
+	log, _ := h.db.AuditLog(5)
+	if len(log) == 0 || log[0].Code != "remote_unlock" || log[0].By != "ada" || !strings.Contains(log[0].Detail, "courier delivery") {
+		t.Fatalf("audit %+v", log)
+	}
 }
