@@ -212,7 +212,10 @@ func TestCSRFEnforced(t *testing.T) {
 	h := newHarness(t)
 	h.user("alice", storage.RoleAdmin)
 	c := h.login("alice")
-	p, _ := h.db.Enroll("E1", "Ann", []storage.NewTemplate{{ModelVersion: "m"}})
+	p, err := h.db.Enroll("E1", "Ann", []storage.NewTemplate{{ModelVersion: "m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tok := range []string{"", "forged-token"} {
 		resp, _ := c.PostForm(fmt.Sprintf("%s/people/%d/suspend", h.ts.URL, p.ID), url.Values{"_csrf": {tok}})
 		if resp.StatusCode != http.StatusForbidden {
@@ -377,7 +380,13 @@ func TestSearchFieldsAreInert(t *testing.T) {
 	h := newHarness(t)
 	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
-	h.db.Enroll("E1", "Ann", []storage.NewTemplate{{ModelVersion: "m"}})
+	if _, err := h.db.Enroll("E1", "Ann", []storage.NewTemplate{{ModelVersion: "m"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The search does find her by name, so "not listed" below means inert.
+	if code, body := get(t, c, h.ts.URL+"/people?q=Ann"); code != 200 || !strings.Contains(body, "<td>Ann</td>") {
+		t.Fatalf("q=Ann: %d, Ann not listed", code)
+	}
 	for _, q := range []string{"' OR 1=1 --", `%`, `_`, `"; DROP TABLE people; --`} {
 		code, body := get(t, c, h.ts.URL+"/people?q="+url.QueryEscape(q))
 		if code != 200 || strings.Contains(body, "<td>Ann</td>") {
