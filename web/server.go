@@ -76,11 +76,11 @@ type Deps struct {
 	// ModelVersion is the recogniser's, recorded with identify events.
 	ModelVersion string
 	// Door, when set, lets admins unlock it remotely (audited).
-	Door Door
-	Health       func() Health
-	Settings     SettingsOwner // nil: the settings page shows nothing to edit
-	Hub          *Hub
-	Location     *time.Location
+	Door     Door
+	Health   func() Health
+	Settings SettingsOwner // nil: the settings page shows nothing to edit
+	Hub      *Hub
+	Location *time.Location
 	// PolicyChanged is called after the access rules were edited.
 	PolicyChanged func()
 	Log           *slog.Logger

@@ -18,7 +18,7 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(args) == 0 || (args[0] != "create" && args[0] != "token" && args[0] != "totp") {
 		return usageError{"admin needs a subcommand: create, token or totp"}
 	}
-	cfg, fs := newFlags("admin "+args[0])
+	cfg, fs := newFlags("admin " + args[0])
 	user := fs.String("username", "", "web user name")
 	role := fs.String("role", storage.RoleAdmin, "admin, investigator or viewer")
 	if err := parseFlags(fs, args[1:]); err != nil {
