@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/facegate/facegate/models/modeltest"
@@ -258,5 +257,3 @@ func TestBrowserEnrolIdentifyAndReview(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", shots)
 }
-
-type runtimeEvaluateParams = runtime.EvaluateParams
