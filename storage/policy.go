@@ -1,9 +1,7 @@
 package storage
 
 import (
-	"encoding/json"
 	"fmt"
-	"time"
 
 	"gorm.io/gorm"
 )
@@ -105,20 +103,4 @@ func (r *Recorder) SavePolicy(p PolicyRecords, by string) error {
 	_, err = r.Audit(by, "policy_saved", map[string]any{"areas": len(p.Areas), "doors": len(p.Doors), "groups": len(p.Groups),
 		"rules": len(p.Rules), "holidays": len(p.Holidays)})
 	return err
-}
-
-// Audit records an admin action (who, what, details) in the chain.
-func (r *Recorder) Audit(by, action string, detail any) (Event, error) {
-	d, err := json.Marshal(detail)
-	if err != nil {
-		return Event{}, err
-	}
-	return r.DB.Append(Event{Kind: KindAdmin, Code: action, By: by, Detail: string(d), AtMicro: time.Now().UnixMicro()})
-}
-
-// AuditLog lists admin audit entries, newest first.
-func (db *DB) AuditLog(limit int) ([]Event, error) {
-	var out []Event
-	err := db.g.Where("kind = ?", KindAdmin).Order("seq DESC").Limit(limit).Find(&out).Error
-	return out, err
 }

@@ -839,3 +839,31 @@ func TestRemoteUnlockAudited(t *testing.T) {
 		t.Fatalf("audit %+v", log)
 	}
 }
+
+// Every row of the rules page carries the shared delete form, and it
+// deletes that row.
+func TestRulesDeleteForm(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	c := h.login("ada")
+	post := func(path string, form url.Values) {
+		form.Set("_csrf", h.csrf(c, "/rules"))
+		resp, err := c.PostForm(h.ts.URL+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d", path, resp.StatusCode)
+		}
+	}
+	post("/rules/area", url.Values{"name": {"lobby"}})
+	_, body := get(t, c, h.ts.URL+"/rules")
+	if !strings.Contains(body, `action="/rules/area/delete"`) || !strings.Contains(body, `name="key" value="lobby"`) {
+		t.Fatalf("no delete form for the lobby:\n%s", body)
+	}
+	post("/rules/area/delete", url.Values{"key": {"lobby"}})
+	if recs, err := h.db.LoadPolicy(); err != nil || len(recs.Areas) != 0 {
+		t.Fatalf("areas after delete: %+v (%v)", recs.Areas, err)
+	}
+}
