@@ -54,19 +54,7 @@ func (s *Server) routes() {
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders(tlsOn))
 	e.Use(s.loadUser)
-	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		CookieName:     "fg_csrf",
-		CookiePath:     "/",
-		CookieSecure:   tlsOn,
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteStrictMode,
-		// Bearer-token API calls carry no cookies, so no CSRF risk.
-		Skipper: func(c echo.Context) bool { return bearer(c) != "" },
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "invalid or missing CSRF token: reload the page and try again")
-		},
-	}))
+	e.Use(csrf(tlsOn))
 	small := middleware.BodyLimit(formLimit)
 	big := middleware.BodyLimit(uploadLimit)
 
@@ -120,7 +108,29 @@ func (s *Server) routes() {
 	e.GET("/settings", s.settingsPage, inv)
 	e.POST("/settings", s.saveSettings, admin, small)
 
-	api := e.Group("/api/v1")
+	s.apiRoutes(e.Group("/api/v1"), viewer, inv, admin, small, big)
+	s.e = e
+}
+
+// csrf checks a token on every state-changing browser request.
+func csrf(tlsOn bool) echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+		CookieName:     "fg_csrf",
+		CookiePath:     "/",
+		CookieSecure:   tlsOn,
+		CookieHTTPOnly: true,
+		CookieSameSite: http.SameSiteStrictMode,
+		// Bearer-token API calls carry no cookies, so no CSRF risk.
+		Skipper: func(c echo.Context) bool { return bearer(c) != "" },
+		ErrorHandler: func(err error, c echo.Context) error {
+			return echo.NewHTTPError(http.StatusForbidden, "invalid or missing CSRF token: reload the page and try again")
+		},
+	})
+}
+
+// apiRoutes are the JSON API's, under /api/v1.
+func (s *Server) apiRoutes(api *echo.Group, viewer, inv, admin, small, big echo.MiddlewareFunc) {
 	api.GET("/people", s.apiPeople, admin)
 	api.POST("/people", s.apiEnrol, admin, big)
 	api.POST("/people/:employee/suspend", s.apiSuspend, admin, small)
@@ -132,5 +142,4 @@ func (s *Server) routes() {
 	api.GET("/rules", s.apiRules, admin)
 	api.PUT("/rules", s.apiPutRules, admin, small)
 	api.POST("/door/unlock", s.apiUnlock, admin, small)
-	s.e = e
 }
