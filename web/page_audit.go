@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/facegate/facegate/storage"
 	"github.com/labstack/echo/v4"
 )
 
@@ -9,5 +10,8 @@ func (s *Server) auditPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "audit", map[string]any{"Log": log})
+	return s.render(c, "audit", auditData{Log: log})
 }
+
+// auditData is what the audit page shows: the newest admin actions.
+type auditData struct{ Log []storage.Event }

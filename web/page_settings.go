@@ -14,13 +14,20 @@ func (s *Server) settingsPage(c echo.Context) error {
 	return s.settingsPageWith(c, http.StatusOK, "")
 }
 
+// settingsData is what the settings page shows.
+type settingsData struct {
+	S         storage.Settings
+	Error     string // why the last save was refused
+	PublicKey string // the appliance's, for verifying exported bundles
+}
+
 func (s *Server) settingsPageWith(c echo.Context, code int, msg string) error {
 	var st storage.Settings
 	if s.deps.Settings != nil {
 		st = s.deps.Settings.Settings()
 	}
-	return s.renderStatus(c, code, "settings", map[string]any{"S": st, "Error": msg,
-		"PublicKey": storage.PublicKeyString(s.deps.DB.Keys.Public)})
+	return s.renderStatus(c, code, "settings", settingsData{S: st, Error: msg,
+		PublicKey: storage.PublicKeyString(s.deps.DB.Keys.Public)})
 }
 
 func (s *Server) saveSettings(c echo.Context) error {

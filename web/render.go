@@ -81,14 +81,17 @@ type page struct {
 	CSRF  string
 	Title string
 	Loc   *time.Location
-	Data  map[string]any
+	Data  any // the page's own data: a struct of the page, or a map where pages share a template
 }
 
-func (s *Server) render(c echo.Context, name string, data map[string]any) error {
+func (s *Server) render(c echo.Context, name string, data any) error {
 	return s.renderStatus(c, http.StatusOK, name, data)
 }
 
-func (s *Server) renderStatus(c echo.Context, code int, name string, data map[string]any) error {
+func (s *Server) renderStatus(c echo.Context, code int, name string, data any) error {
+	if data == nil {
+		data = map[string]any{} // templates may ask for optional keys of a page without data
+	}
 	t, ok := s.tmpl[name]
 	if !ok {
 		return fmt.Errorf("no template %q", name)
