@@ -10,13 +10,16 @@ MODELS_FROM ?= ../shared/models
 # Demo photos and clip for `make run` and the tests.
 DEMO_DIR    ?= ../shared/testdata
 BIN         := bin/facegate
+# staticcheck, fetched and built by the go command at this version (one
+# that knows Go 1.26).
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 export FACEGATE_TESTDATA := $(abspath $(DEMO_DIR))
 export FACEGATE_TEST_MODELS := $(abspath $(MODELS_DIR))
 # Browser-test screenshots land here.
 export FACEGATE_ARTIFACTS := $(abspath artifacts)
 
-.PHONY: all setup setup-test build models test bench soak load run clean
+.PHONY: all setup setup-test build models test lint bench soak load run clean
 
 all: build
 
@@ -36,9 +39,14 @@ models: build
 # scripts/postgres.sh installs, starts and prepares when needed.
 test: setup-test models
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	FACEGATE_TEST_POSTGRES="$$(scripts/postgres.sh)" $(GO) test -count=1 -timeout 30m ./...
 	# Native memory: every gocv Mat closed again (gocv's MatProfile).
 	$(GO) test -count=1 -tags matprofile -run TestNoMatLeak ./vision/
+
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 bench: models
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./vision/

@@ -1,7 +1,15 @@
-// Package gate is facegate's domain core: who a face belongs to
-// (subpackage identity) and, as the gate issue lands, whether that person may
-// pass this door now, and the relay and door drivers that act on it.
+// Package gate decides whether a known person may pass a door now and
+// drives the door. The policy (areas, doors, groups, rules with weekly
+// schedules, holidays, validity dates, anti-passback, security levels)
+// decides; the Controller applies a decision to one door: it pulses the
+// relay, watches the door contact (forced, held open, passage mode) and
+// counts faces during a grant (tailgating). Relay drivers: GPIO, USB
+// serial relay boards, Shelly-style HTTP relays, and a file for the
+// simulator. FromRecords turns storage's policy records into a Policy;
+// presence_report derives stays and attendance from granted events.
+// Subpackage identity enrols and identifies faces against storage.
 //
-// It must never hold C memory (that stays in vision) nor write SQL (that is
-// storage); and a relay it drives must always end locked.
+// It must never hold C memory (that stays in vision) nor write SQL (that
+// is storage), and a relay it drives must always end locked: on start,
+// on error, on a lost camera and on exit.
 package gate

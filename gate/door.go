@@ -5,43 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/warthog618/go-gpiocdev"
 )
-
-// EventKind names what happened at a door.
-type EventKind string
-
-const (
-	EventGranted          EventKind = "access_granted"
-	EventDenied           EventKind = "access_denied"
-	EventRemoteUnlock     EventKind = "remote_unlock"
-	EventPassageStart     EventKind = "passage_start"
-	EventPassageEnd       EventKind = "passage_end"
-	EventDoorForced       EventKind = "door_forced"
-	EventDoorHeldOpen     EventKind = "door_held_open"
-	EventTailgating       EventKind = "tailgating"
-	EventExitWithoutEntry EventKind = "exit_without_entry"
-	EventRelayError       EventKind = "relay_error"
-)
-
-// Event is one thing the controller reports; storage records them all.
-type Event struct {
-	Kind     EventKind
-	Door     string
-	Time     time.Time
-	PersonID int64  // 0 when nobody is known
-	By       string // admin for remote unlocks
-	Code     ReasonCode
-	Reason   string
-	Rule     string
-}
-
-// DoorSensor reports the door contact: true = open.
-type DoorSensor interface {
-	// Watch calls fn on every change until ctx ends.
-	Watch(ctx context.Context, fn func(open bool, at time.Time)) error
-}
 
 // Tunables of the door controller.
 const (
@@ -254,64 +218,3 @@ func (c *Controller) Run(ctx context.Context, sensor DoorSensor) error {
 
 // Halt locks the door now (shutdown, panic recovery, lost camera).
 func (c *Controller) Halt() error { return c.relay.Halt() }
-
-// --- Door sensors ---
-
-// GPIOSensor reads a door contact on a GPIO input with edge events.
-type GPIOSensor struct {
-	Chip     string
-	Offset   int
-	OpenHigh bool          // the line reads 1 when the door is open
-	Debounce time.Duration // contact bounce filter; 0 = none
-}
-
-var _ DoorSensor = (*GPIOSensor)(nil)
-
-// Watch requests the line with both edges and reports changes.
-func (s *GPIOSensor) Watch(ctx context.Context, fn func(open bool, at time.Time)) error {
-	opts := []gpiocdev.LineReqOption{gpiocdev.AsInput, gpiocdev.WithConsumer("facegate-door"), gpiocdev.WithBothEdges,
-		gpiocdev.WithEventHandler(func(e gpiocdev.LineEvent) { fn(edgeOpen(e.Type, s.OpenHigh), time.Now()) })}
-	if s.Debounce > 0 {
-		opts = append(opts, gpiocdev.WithDebounce(s.Debounce))
-	}
-	l, err := gpiocdev.RequestLine(s.Chip, s.Offset, opts...)
-	if err != nil {
-		return fmt.Errorf("door sensor gpio %s line %d: %w", s.Chip, s.Offset, err)
-	}
-	defer l.Close()
-	if v, err := l.Value(); err == nil {
-		fn((v == 1) == s.OpenHigh, time.Now())
-	}
-	<-ctx.Done()
-	return nil
-}
-
-// edgeOpen maps a contact edge to "door open": a rising edge means the
-// line went to 1.
-func edgeOpen(t gpiocdev.LineEventType, openHigh bool) bool {
-	return (t == gpiocdev.LineEventRisingEdge) == openHigh
-}
-
-// FakeSensor is a door contact driven by tests and the demo.
-type FakeSensor struct {
-	ch chan bool
-}
-
-var _ DoorSensor = (*FakeSensor)(nil)
-
-// NewFakeSensor returns a sensor whose door is opened and closed by Set.
-func NewFakeSensor() *FakeSensor { return &FakeSensor{ch: make(chan bool, 16)} }
-
-// Set opens (true) or closes the fake door.
-func (f *FakeSensor) Set(open bool) { f.ch <- open }
-
-func (f *FakeSensor) Watch(ctx context.Context, fn func(open bool, at time.Time)) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case v := <-f.ch:
-			fn(v, time.Now())
-		}
-	}
-}

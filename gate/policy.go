@@ -3,6 +3,7 @@ package gate
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -212,7 +213,7 @@ func (p *Policy) decide(req Request, presence *Presence) Decision {
 	code := ReasonNoRule
 	granted := ""
 	for _, r := range p.rulesFor(who) {
-		if !contains(r.Doors, door.ID) {
+		if !slices.Contains(r.Doors, door.ID) {
 			continue
 		}
 		c, why := p.ruleAllows(r, t)
@@ -284,15 +285,6 @@ func (p *Policy) ruleAllows(r Rule, t time.Time) (ReasonCode, string) {
 		return ReasonOutsideSchedule, fmt.Sprintf("holiday (%s): schedule %s does not apply", name, r.Schedule)
 	}
 	return ReasonOutsideSchedule, fmt.Sprintf("outside schedule %s", r.Schedule)
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // Presence tracks who is inside which anti-passback area. It is rebuilt

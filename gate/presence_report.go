@@ -1,7 +1,8 @@
 package gate
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/facegate/facegate/storage"
@@ -35,7 +36,7 @@ func (s Stay) Length() time.Duration {
 // direction and are ignored.
 func Stays(evs []storage.Event) []Stay {
 	sorted := append([]storage.Event(nil), evs...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].AtMicro < sorted[j].AtMicro })
+	slices.SortStableFunc(sorted, func(a, b storage.Event) int { return cmp.Compare(a.AtMicro, b.AtMicro) })
 	type key struct {
 		p int64
 		a string
@@ -106,12 +107,7 @@ func AttendanceDays(stays []Stay, loc *time.Location) []Attendance {
 			}
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].day != keys[j].day {
-			return keys[i].day < keys[j].day
-		}
-		return keys[i].p < keys[j].p
-	})
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.p, b.p)) })
 	out := make([]Attendance, len(keys))
 	for i, k := range keys {
 		out[i] = *m[k]

@@ -62,8 +62,8 @@ func TestPolicyFromStoredRecords(t *testing.T) {
 	if len(log) != 1 || log[0].By != "admin@example" || log[0].Code != "policy_saved" {
 		t.Fatalf("audit %+v", log)
 	}
-	if rep, _ := db.Verify(db.Keys.Public, rec.Snapshots); !rep.OK() {
-		t.Fatalf("verify: %v", rep.Problems)
+	if rep, err := db.Verify(db.Keys.Public, rec.Snapshots); err != nil || !rep.OK() {
+		t.Fatalf("verify: %v %v", err, rep.Problems)
 	}
 	loaded.Rules[0].Windows = "Mon-Fry 08:00-20:00"
 	if _, _, err := FromRecords(loaded, tokyo); err == nil || !strings.Contains(err.Error(), `rule "office hours"`) {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/warthog618/go-gpiocdev"
 	"go.bug.st/serial"
+
+	"github.com/facegate/facegate/storage/atomicfile"
 )
 
 // --- GPIO (Linux character device) ---
@@ -208,7 +210,7 @@ func (f *FileSwitch) Set(unlocked bool) error {
 	if err := f.log.Sync(); err != nil {
 		return err
 	}
-	if err := writeFileSync(f.path, []byte(state+"\n")); err != nil {
+	if err := atomicfile.WriteFile(f.path, []byte(state+"\n"), 0o644); err != nil {
 		return err
 	}
 	if f.hook != nil {
@@ -232,24 +234,4 @@ func ReadFileSwitch(path string) (unlocked bool, err error) {
 		return true, nil
 	}
 	return false, errors.New("simulated relay file holds neither locked nor unlocked")
-}
-
-func writeFileSync(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

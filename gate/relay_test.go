@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/warthog618/go-gpiocdev"
 )
 
 // recSwitch records every Set and can be told to fail.
@@ -251,8 +252,19 @@ func TestGPIOSwitch(t *testing.T) {
 	if _, err := OpenGPIOSwitch("gpiochip-nonexistent", 4, true); err == nil || !strings.Contains(err.Error(), "gpiodetect") {
 		t.Fatalf("missing chip: %v", err)
 	}
-	if !edgeOpen(1, true) && edgeOpen(1, false) {
-		t.Fatal("edge mapping")
+	for _, c := range []struct {
+		edge     gpiocdev.LineEventType
+		openHigh bool
+		open     bool
+	}{
+		{gpiocdev.LineEventRisingEdge, true, true},
+		{gpiocdev.LineEventFallingEdge, true, false},
+		{gpiocdev.LineEventRisingEdge, false, false},
+		{gpiocdev.LineEventFallingEdge, false, true},
+	} {
+		if got := edgeOpen(c.edge, c.openHigh); got != c.open {
+			t.Errorf("edgeOpen(%v, openHigh=%v) = %v, want %v", c.edge, c.openHigh, got, c.open)
+		}
 	}
 }
 

@@ -54,7 +54,7 @@ func BenchmarkHistoryQuery1M(b *testing.B) {
 			Door: fmt.Sprint("door-", rng.IntN(doors)), PersonID: int64(1 + rng.IntN(persons)), PersonName: "x",
 			ContentHash: "c", PrevHash: "p", Hash: "h"})
 		if len(batch) == cap(batch) {
-			if err := db.CreateInBatches(batch, 500).Error; err != nil {
+			if err := db.g.CreateInBatches(batch, 500).Error; err != nil {
 				b.Fatal(err)
 			}
 			batch = batch[:0]

@@ -11,10 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"strings"
 	"time"
+
+	"github.com/facegate/facegate/storage/atomicfile"
 )
 
 // Bundle layout (a zip an investigator hands on):
@@ -68,7 +69,7 @@ func (r *Recorder) Export(f EventFilter, w io.Writer) (int, error) {
 		return 0, err
 	}
 	if head.ID == 0 { // head was already signed: fetch that checkpoint
-		if err := r.DB.Order("seq DESC").Limit(1).Find(&head).Error; err != nil {
+		if err := r.DB.g.Order("seq DESC").Limit(1).Find(&head).Error; err != nil {
 			return 0, err
 		}
 	}
@@ -94,7 +95,7 @@ func (r *Recorder) Export(f EventFilter, w io.Writer) (int, error) {
 	after := first - 1
 	for {
 		var evs []Event
-		if err := r.DB.Select("seq", "prev_hash", "content_hash", "hash", "redacted").
+		if err := r.DB.g.Select("seq", "prev_hash", "content_hash", "hash", "redacted").
 			Where("seq > ? AND seq <= ?", after, head.Seq).Order("seq").Limit(verifyBatch).Find(&evs).Error; err != nil {
 			return 0, err
 		}
@@ -107,7 +108,7 @@ func (r *Recorder) Export(f EventFilter, w io.Writer) (int, error) {
 		after = evs[len(evs)-1].Seq
 	}
 	var cps []Checkpoint
-	if err := r.DB.Where("seq >= ? AND seq <= ?", first, head.Seq).Order("seq").Find(&cps).Error; err != nil {
+	if err := r.DB.g.Where("seq >= ? AND seq <= ?", first, head.Seq).Order("seq").Find(&cps).Error; err != nil {
 		return 0, err
 	}
 	if err := writeJSON(zw, "checkpoints.json", cps); err != nil {
@@ -150,39 +151,13 @@ var ErrBundle = errors.New("evidence bundle")
 // snapshot matches its hash.
 func VerifyBundle(zipPath string, pub ed25519.PublicKey) (VerifyReport, error) {
 	var rep VerifyReport
-	zr, err := zip.OpenReader(zipPath)
+	br, err := openBundle(zipPath)
 	if err != nil {
-		return rep, fmt.Errorf("%w: %s is not a zip file: %v", ErrBundle, zipPath, err)
+		return rep, err
 	}
-	defer zr.Close()
-	files := map[string]*zip.File{}
-	for _, f := range zr.File {
-		if strings.Contains(f.Name, "..") || path.IsAbs(f.Name) {
-			return rep, fmt.Errorf("%w: entry %q escapes the bundle", ErrBundle, f.Name)
-		}
-		files[f.Name] = f
-	}
-	read := func(name string) ([]byte, error) {
-		f, ok := files[name]
-		if !ok {
-			return nil, fmt.Errorf("%w: %s missing", ErrBundle, name)
-		}
-		if f.UncompressedSize64 > maxBundleEntry {
-			return nil, fmt.Errorf("%w: %s larger than %d bytes", ErrBundle, name, maxBundleEntry)
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrBundle, name, err)
-		}
-		defer rc.Close()
-		b, err := io.ReadAll(io.LimitReader(rc, maxBundleEntry+1))
-		if err != nil || len(b) > maxBundleEntry {
-			return nil, fmt.Errorf("%w: %s unreadable or too large", ErrBundle, name)
-		}
-		return b, nil
-	}
+	defer br.Close()
 	var m bundleManifest
-	mb, err := read("manifest.json")
+	mb, err := br.read("manifest.json")
 	if err != nil {
 		return rep, err
 	}
@@ -190,29 +165,94 @@ func VerifyBundle(zipPath string, pub ed25519.PublicKey) (VerifyReport, error) {
 		return rep, fmt.Errorf("%w: manifest.json unreadable or of another format", ErrBundle)
 	}
 	var cps []Checkpoint
-	cb, err := read("checkpoints.json")
+	cb, err := br.read("checkpoints.json")
 	if err != nil {
 		return rep, err
 	}
 	if err := json.Unmarshal(cb, &cps); err != nil {
 		return rep, fmt.Errorf("%w: checkpoints.json: %v", ErrBundle, err)
 	}
-	c := newChainChecker(&rep, cps, m.FirstSeq == 1)
-	stubs := map[int64]chainStub{}
-	chb, err := read("chain.jsonl")
+	stubs, err := br.verifyChain(&rep, m, cps, pub)
 	if err != nil {
 		return rep, err
 	}
-	last := int64(0)
-	sc := bufio.NewScanner(bytes.NewReader(chb))
+	if err := br.verifyEvents(&rep, m, stubs); err != nil {
+		return rep, err
+	}
+	sortProblems(&rep)
+	return rep, nil
+}
+
+// bundleReader reads a bundle's entries, each bounded in size.
+type bundleReader struct {
+	*zip.ReadCloser
+	files map[string]*zip.File
+}
+
+func openBundle(zipPath string) (*bundleReader, error) {
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not a zip file: %v", ErrBundle, zipPath, err)
+	}
+	br := &bundleReader{ReadCloser: zr, files: map[string]*zip.File{}}
+	for _, f := range zr.File {
+		if strings.Contains(f.Name, "..") || path.IsAbs(f.Name) {
+			zr.Close()
+			return nil, fmt.Errorf("%w: entry %q escapes the bundle", ErrBundle, f.Name)
+		}
+		br.files[f.Name] = f
+	}
+	return br, nil
+}
+
+func (br *bundleReader) read(name string) ([]byte, error) {
+	f, ok := br.files[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s missing", ErrBundle, name)
+	}
+	if f.UncompressedSize64 > maxBundleEntry {
+		return nil, fmt.Errorf("%w: %s larger than %d bytes", ErrBundle, name, maxBundleEntry)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBundle, name, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxBundleEntry+1))
+	if err != nil || len(b) > maxBundleEntry {
+		return nil, fmt.Errorf("%w: %s unreadable or too large", ErrBundle, name)
+	}
+	return b, nil
+}
+
+// lines scans an entry line by line (lines up to 1 MiB).
+func (br *bundleReader) lines(name string) (*bufio.Scanner, error) {
+	b, err := br.read(name)
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	return sc, nil
+}
+
+// verifyChain checks the chain segment against the manifest and the
+// signed checkpoints, and returns its entries by position.
+func (br *bundleReader) verifyChain(rep *VerifyReport, m bundleManifest, cps []Checkpoint, pub ed25519.PublicKey) (map[int64]chainStub, error) {
+	c := newChainChecker(rep, cps, m.FirstSeq == 1)
+	stubs := map[int64]chainStub{}
+	sc, err := br.lines("chain.jsonl")
+	if err != nil {
+		return nil, err
+	}
+	last := int64(0)
 	for sc.Scan() {
 		var s chainStub
 		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
-			return rep, fmt.Errorf("%w: chain.jsonl: %v", ErrBundle, err)
+			return nil, fmt.Errorf("%w: chain.jsonl: %v", ErrBundle, err)
 		}
 		if len(stubs) >= maxBundleEvents {
-			return rep, fmt.Errorf("%w: more than %d chain entries", ErrBundle, maxBundleEvents)
+			return nil, fmt.Errorf("%w: more than %d chain entries", ErrBundle, maxBundleEvents)
 		}
 		if c.next == 0 && s.Seq != m.FirstSeq {
 			rep.add(m.FirstSeq, "chain segment starts at %d, the manifest says %d", s.Seq, m.FirstSeq)
@@ -228,17 +268,21 @@ func VerifyBundle(zipPath string, pub ed25519.PublicKey) (VerifyReport, error) {
 	if rep.LastCheckpoint != m.LastSeq {
 		rep.add(m.LastSeq, "the segment's last event %d is not covered by a valid signed checkpoint", m.LastSeq)
 	}
-	eb, err := read("events.jsonl")
+	return stubs, nil
+}
+
+// verifyEvents checks every exported event against its chain entry and
+// every snapshot against its hash.
+func (br *bundleReader) verifyEvents(rep *VerifyReport, m bundleManifest, stubs map[int64]chainStub) error {
+	sc, err := br.lines("events.jsonl")
 	if err != nil {
-		return rep, err
+		return err
 	}
-	sc = bufio.NewScanner(bytes.NewReader(eb))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	n := 0
 	for sc.Scan() {
 		var e Event
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return rep, fmt.Errorf("%w: events.jsonl: %v", ErrBundle, err)
+			return fmt.Errorf("%w: events.jsonl: %v", ErrBundle, err)
 		}
 		n++
 		s, ok := stubs[e.Seq]
@@ -249,26 +293,29 @@ func VerifyBundle(zipPath string, pub ed25519.PublicKey) (VerifyReport, error) {
 		case !e.Redacted && ComputeContentHash(e) != s.ContentHash:
 			rep.add(e.Seq, "event %d content was edited", e.Seq)
 		}
-		for _, h := range []string{e.SnapshotHash, e.FaceHash} {
-			if h == "" {
-				continue
-			}
-			b, err := read("snapshots/" + h + ".jpg")
-			if err != nil {
-				rep.add(e.Seq, "event %d: snapshot %s… not in the bundle", e.Seq, short12(h))
-				continue
-			}
-			rep.Snapshots++
-			if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != h {
-				rep.add(e.Seq, "event %d: snapshot %s… was swapped (content does not match its hash)", e.Seq, short12(h))
-			}
-		}
+		br.verifySnapshots(rep, e)
 	}
 	if n != m.Selected {
 		rep.add(m.FirstSeq, "%d events in the bundle, the manifest says %d", n, m.Selected)
 	}
-	sortProblems(&rep)
-	return rep, nil
+	return nil
+}
+
+func (br *bundleReader) verifySnapshots(rep *VerifyReport, e Event) {
+	for _, h := range []string{e.SnapshotHash, e.FaceHash} {
+		if h == "" {
+			continue
+		}
+		b, err := br.read("snapshots/" + h + ".jpg")
+		if err != nil {
+			rep.add(e.Seq, "event %d: snapshot %s… not in the bundle", e.Seq, short12(h))
+			continue
+		}
+		rep.Snapshots++
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != h {
+			rep.add(e.Seq, "event %d: snapshot %s… was swapped (content does not match its hash)", e.Seq, short12(h))
+		}
+	}
 }
 
 func sortProblems(r *VerifyReport) {
@@ -282,23 +329,13 @@ func sortProblems(r *VerifyReport) {
 
 // ExportFile is Export to a file, written atomically.
 func (r *Recorder) ExportFile(f EventFilter, out string) (int, error) {
-	tmp := out + ".partial"
-	fh, err := os.Create(tmp)
+	var n int
+	err := atomicfile.Stream(out, 0o644, func(w io.Writer) (err error) {
+		n, err = r.Export(f, w)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
-	defer os.Remove(tmp)
-	n, err := r.Export(f, fh)
-	if err != nil {
-		fh.Close()
-		return 0, err
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return 0, err
-	}
-	if err := fh.Close(); err != nil {
-		return 0, err
-	}
-	return n, os.Rename(tmp, out)
+	return n, nil
 }

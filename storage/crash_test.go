@@ -84,7 +84,7 @@ func TestCrashLoseNothingAcknowledged(t *testing.T) {
 	}
 	defer db.Close()
 	var evs []Event
-	db.Select("detail").Find(&evs)
+	db.g.Select("detail").Find(&evs)
 	seen := map[string]int{}
 	for _, e := range evs {
 		seen[e.Detail]++

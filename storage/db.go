@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ var ErrNotFound = errors.New("not found")
 
 // DB is facegate's database handle.
 type DB struct {
-	*gorm.DB
+	g       *gorm.DB // never handed out: callers use DB's methods
 	dialect string
 	Keys    *Keys
 }
@@ -73,9 +74,9 @@ func Open(dsn string, opts Options) (*DB, error) {
 // template an older facegate stored in plain form.
 func (db *DB) loadKeys(dir string) error {
 	var sealed int64
-	if err := db.Model(&FaceTemplate{}).Where("substr(descriptor, 1, 1) = ?", []byte{descriptorSealed}).Count(&sealed).Error; err != nil {
+	if err := db.g.Model(&FaceTemplate{}).Where("substr(descriptor, 1, 1) = ?", []byte{descriptorSealed}).Count(&sealed).Error; err != nil {
 		// Not every dialect compares bytes that way; fall back to counting all.
-		db.Model(&FaceTemplate{}).Count(&sealed)
+		db.g.Model(&FaceTemplate{}).Count(&sealed)
 	}
 	k, err := LoadOrCreateKeys(dir, sealed == 0)
 	if err != nil {
@@ -104,7 +105,7 @@ func openSQLite(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
-	db := &DB{DB: g, dialect: "sqlite"}
+	db := &DB{g: g, dialect: "sqlite"}
 	if err := db.checkSQLite(); err != nil {
 		db.Close()
 		return nil, err
@@ -114,14 +115,14 @@ func openSQLite(path string) (*DB, error) {
 
 func (db *DB) checkSQLite() error {
 	var mode string
-	if err := db.Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil {
+	if err := db.g.Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil {
 		return fmt.Errorf("storage: %w (is the file a SQLite database?)", err)
 	}
 	if mode != "wal" {
 		return fmt.Errorf("storage: journal_mode is %q, want wal", mode)
 	}
 	var fk int
-	if err := db.Raw("PRAGMA foreign_keys").Scan(&fk).Error; err != nil || fk != 1 {
+	if err := db.g.Raw("PRAGMA foreign_keys").Scan(&fk).Error; err != nil || fk != 1 {
 		return fmt.Errorf("storage: foreign keys are not enabled (%v)", err)
 	}
 	return nil
@@ -134,24 +135,21 @@ func openPostgres(dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open PostgreSQL %s: %w", redactDSN(dsn), err)
 	}
-	return &DB{DB: g, dialect: "postgres"}, nil
+	return &DB{g: g, dialect: "postgres"}, nil
 }
 
 // redactDSN hides a password in error messages.
 func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "@"); i > 0 {
-		if j := strings.Index(dsn, "://"); j > 0 && j < i {
-			if k := strings.Index(dsn[j+3:i], ":"); k >= 0 {
-				return dsn[:j+3+k] + ":***" + dsn[i:]
-			}
-		}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(a PostgreSQL DSN that does not parse as a URL)"
 	}
-	return dsn
+	return u.Redacted()
 }
 
 // Close closes the underlying connections.
 func (db *DB) Close() error {
-	sqlDB, err := db.DB.DB()
+	sqlDB, err := db.g.DB()
 	if err != nil {
 		return err
 	}

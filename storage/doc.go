@@ -1,8 +1,15 @@
-// Package storage keeps facegate's records: people and their face
-// templates (and, as the evidence issue lands, events, snapshots and the
-// chain). It speaks gorm to SQLite by default and to PostgreSQL when the DSN
-// says so, and owns the versioned schema migrations.
+// Package storage keeps facegate's records behind methods: people and
+// their sealed face templates, the access-policy records, the appliance
+// settings (Settings, with one Validate), web users and API tokens, and the
+// evidence log: hash-chained events with signed checkpoints, content-
+// addressed JPEG snapshots, retention that redacts but keeps the chain
+// verifiable, erasure, export bundles and their verification. Every stored
+// event kind is declared here (Kind…). It runs on SQLite by default and on
+// PostgreSQL when the DSN says so, and owns the versioned schema
+// migrations (frozen structs, one per version). Subpackage atomicfile
+// writes files that survive power loss whole or not at all.
 //
+// Callers never see the query builder: the gorm handle is unexported.
 // It must never decide anything (matching is vision, access is gate) and
 // must never hold C memory: descriptors arrive as plain float32 arrays.
 package storage

@@ -15,11 +15,24 @@ import (
 	"gorm.io/gorm"
 )
 
-// Event kinds recorded besides the gate's own (access_granted, …).
+// Event kinds: every kind the log stores is declared here. Package gate
+// names the door's kinds after these.
 const (
-	KindAlarm     = "alarm"
-	KindRetention = "retention"
-	KindErasure   = "erasure"
+	KindGranted          = "access_granted"
+	KindDenied           = "access_denied"
+	KindRemoteUnlock     = "remote_unlock"
+	KindPassageStart     = "passage_start"
+	KindPassageEnd       = "passage_end"
+	KindDoorForced       = "door_forced"
+	KindDoorHeldOpen     = "door_held_open"
+	KindTailgating       = "tailgating"
+	KindExitWithoutEntry = "exit_without_entry"
+	KindRelayError       = "relay_error"
+	KindIdentify         = "identify" // a photo identified through the API
+	KindAlarm            = "alarm"
+	KindRetention        = "retention"
+	KindErasure          = "erasure"
+	KindAdmin            = "admin_action" // admin audit entries, in the same chain so verify covers them
 )
 
 // GenesisHash is the "previous hash" of the first event.
@@ -152,15 +165,24 @@ func isBusy(err error) bool {
 	return strings.Contains(err.Error(), "database is locked")
 }
 
-func (db *DB) appendOnce(e Event) (Event, error) {
-	err := db.Transaction(func(tx *gorm.DB) error {
-		if db.dialect == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
-				return err
-			}
+// lockedHead reads the chain head inside tx, with the chain locked
+// against other writers: PostgreSQL by an advisory lock, SQLite by its
+// immediate transactions.
+func (db *DB) lockedHead(tx *gorm.DB) (Event, error) {
+	if db.dialect == "postgres" {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
+			return Event{}, err
 		}
-		var last Event
-		if err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+	}
+	var last Event
+	err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&last).Error
+	return last, err
+}
+
+func (db *DB) appendOnce(e Event) (Event, error) {
+	err := db.g.Transaction(func(tx *gorm.DB) error {
+		last, err := db.lockedHead(tx)
+		if err != nil {
 			return err
 		}
 		e.ID = 0
@@ -202,14 +224,9 @@ func VerifyCheckpoint(c Checkpoint, pub ed25519.PublicKey) bool {
 // or the chain is empty).
 func (db *DB) SignCheckpoint(keys *Keys) (Checkpoint, error) {
 	var c Checkpoint
-	err := db.Transaction(func(tx *gorm.DB) error {
-		if db.dialect == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
-				return err
-			}
-		}
-		var last Event
-		if err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+	err := db.g.Transaction(func(tx *gorm.DB) error {
+		last, err := db.lockedHead(tx)
+		if err != nil {
 			return err
 		}
 		if last.Seq == 0 {
@@ -286,7 +303,7 @@ func (db *DB) Events(f EventFilter) ([]Event, error) {
 	if f.Newest {
 		order = "seq DESC"
 	}
-	q := f.apply(db.Model(&Event{})).Order(order)
+	q := f.apply(db.g.Model(&Event{})).Order(order)
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
 	}
@@ -300,9 +317,18 @@ func (db *DB) Events(f EventFilter) ([]Event, error) {
 // EventBySeq returns one event.
 func (db *DB) EventBySeq(seq int64) (Event, error) {
 	var e Event
-	err := db.Where("seq = ?", seq).Limit(1).Find(&e).Error
+	err := db.g.Where("seq = ?", seq).Limit(1).Find(&e).Error
 	if err == nil && e.ID == 0 {
 		err = fmt.Errorf("event %d: %w", seq, ErrNotFound)
 	}
 	return e, err
+}
+
+// EventCount is how many events the log holds: positions are gapless
+// from 1 and events are never deleted (retention and erasure redact), so
+// it is the head's position, one index lookup rather than a COUNT(*).
+func (db *DB) EventCount() (int64, error) {
+	var n int64
+	err := db.g.Model(&Event{}).Select("COALESCE(MAX(seq), 0)").Scan(&n).Error
+	return n, err
 }

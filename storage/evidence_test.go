@@ -88,37 +88,37 @@ func TestTamperingDetected(t *testing.T) {
 		says   string
 	}{
 		{"edited reason", func(t *testing.T, db *testDB, evs []Event) {
-			db.Exec("UPDATE events SET reason = 'granted by rule \"vip\"' WHERE seq = 7")
+			db.g.Exec("UPDATE events SET reason = 'granted by rule \"vip\"' WHERE seq = 7")
 		}, 7, "content was edited"},
 		{"edited time", func(t *testing.T, db *testDB, evs []Event) {
-			db.Exec("UPDATE events SET at_micro = at_micro + 3600000000 WHERE seq = 12")
+			db.g.Exec("UPDATE events SET at_micro = at_micro + 3600000000 WHERE seq = 12")
 		}, 12, "content was edited"},
 		{"deleted event", func(t *testing.T, db *testDB, evs []Event) {
-			db.Exec("DELETE FROM events WHERE seq = 20")
+			db.g.Exec("DELETE FROM events WHERE seq = 20")
 		}, 20, "missing"},
 		{"reordered events", func(t *testing.T, db *testDB, evs []Event) {
-			db.Exec("UPDATE events SET seq = -1 WHERE seq = 30")
-			db.Exec("UPDATE events SET seq = 30 WHERE seq = 31")
-			db.Exec("UPDATE events SET seq = 31 WHERE seq = -1")
+			db.g.Exec("UPDATE events SET seq = -1 WHERE seq = 30")
+			db.g.Exec("UPDATE events SET seq = 30 WHERE seq = 31")
+			db.g.Exec("UPDATE events SET seq = 31 WHERE seq = -1")
 		}, 30, "content was edited"},
 		{"inserted event, chain recomputed without the key", func(t *testing.T, db *testDB, evs []Event) {
 			// A careful forger: shift every later event and rehash the whole tail.
-			db.Exec("UPDATE events SET seq = seq + 1000 WHERE seq >= 40")
-			db.Exec("UPDATE events SET seq = seq - 999 WHERE seq >= 1040")
+			db.g.Exec("UPDATE events SET seq = seq + 1000 WHERE seq >= 40")
+			db.g.Exec("UPDATE events SET seq = seq - 999 WHERE seq >= 1040")
 			var prev Event
-			db.Where("seq = 39").First(&prev)
+			db.g.Where("seq = 39").First(&prev)
 			forged := Event{Seq: 40, AtMicro: evs[38].AtMicro + 1, Kind: "access_granted", Granted: true, PersonID: 9, PersonName: "intruder", PrevHash: prev.Hash}
 			forged.ContentHash = ComputeContentHash(forged)
 			forged.Hash = ChainHash(40, forged.PrevHash, forged.ContentHash)
-			db.Create(&forged)
+			db.g.Create(&forged)
 			var all []Event
-			db.Where("seq > 40").Order("seq").Find(&all)
+			db.g.Where("seq > 40").Order("seq").Find(&all)
 			p := forged.Hash
 			for _, e := range all {
 				e.PrevHash = p
 				e.ContentHash = ComputeContentHash(e)
 				e.Hash = ChainHash(e.Seq, e.PrevHash, e.ContentHash)
-				db.Save(&e)
+				db.g.Save(&e)
 				p = e.Hash
 			}
 		}, 100, "differs from the signed one"},
@@ -134,13 +134,13 @@ func TestTamperingDetected(t *testing.T) {
 			db.snaps.Delete(evs[8].FaceHash)
 		}, 9, "missing and no retention"},
 		{"redacted without a record", func(t *testing.T, db *testDB, evs []Event) {
-			db.Exec("UPDATE events SET person_name = '', redacted = ? WHERE seq = 15", true)
+			db.g.Exec("UPDATE events SET person_name = '', redacted = ? WHERE seq = 15", true)
 		}, 15, "redacted with no retention"},
 		{"forged checkpoint", func(t *testing.T, db *testDB, evs []Event) {
-			db.Exec("UPDATE checkpoints SET hash = ? WHERE seq = 100", strings.Repeat("a", 64))
+			db.g.Exec("UPDATE checkpoints SET hash = ? WHERE seq = 100", strings.Repeat("a", 64))
 		}, 100, "signature does not verify"},
 		{"truncated tail", func(t *testing.T, db *testDB, evs []Event) {
-			db.Exec("DELETE FROM events WHERE seq >= 95")
+			db.g.Exec("DELETE FROM events WHERE seq >= 95")
 		}, 95, "events after 94 deleted"},
 	}
 	forEachDB(t, func(t *testing.T, db *testDB) {
@@ -167,10 +167,10 @@ func freshDSN(t *testing.T, db *testDB) string {
 		return filepath.Join(t.TempDir(), "case.db")
 	}
 	var schema string
-	db.Raw("SELECT current_schema()").Scan(&schema)
+	db.g.Raw("SELECT current_schema()").Scan(&schema)
 	name := fmt.Sprintf("%s_%d", schema, time.Now().UnixNano()%1e9)
-	db.Exec("CREATE SCHEMA " + name)
-	t.Cleanup(func() { db.Exec("DROP SCHEMA " + name + " CASCADE") })
+	db.g.Exec("CREATE SCHEMA " + name)
+	t.Cleanup(func() { db.g.Exec("DROP SCHEMA " + name + " CASCADE") })
 	return strings.Replace(db.dsn, "search_path="+schema, "search_path="+name, 1)
 }
 
@@ -195,7 +195,7 @@ func TestSnapshotWriteFailure(t *testing.T) {
 			t.Fatalf("event %+v: want a missing snapshot with the reason", ev)
 		}
 		var alarm Event
-		db.Where("kind = ?", KindAlarm).First(&alarm)
+		db.g.Where("kind = ?", KindAlarm).First(&alarm)
 		if alarm.Code != "snapshot_write_failed" || !strings.Contains(alarm.Reason, fmt.Sprintf("event %d", ev.Seq)) {
 			t.Fatalf("alarm %+v", alarm)
 		}
@@ -237,7 +237,7 @@ func TestRetentionAndErasureKeepChainVerifiable(t *testing.T) {
 			t.Fatalf("redacted %d, %v", res.EventsRedacted, err)
 		}
 		var e Event
-		db.Where("seq = 3").First(&e)
+		db.g.Where("seq = 3").First(&e)
 		if !e.Redacted || e.PersonName != "" || e.ContentHash != evs[2].ContentHash {
 			t.Fatalf("redacted event %+v", e)
 		}
@@ -263,7 +263,7 @@ func TestRetentionAndErasureKeepChainVerifiable(t *testing.T) {
 			t.Fatal("snapshot survived erasure")
 		}
 		var erased Event
-		db.Where("seq = ?", ev.Seq).First(&erased)
+		db.g.Where("seq = ?", ev.Seq).First(&erased)
 		if !erased.Redacted || erased.PersonName != "" {
 			t.Fatalf("event not redacted: %+v", erased)
 		}

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/facegate/facegate/storage/atomicfile"
 )
 
 // Key files live under DATA_DIR/keys, outside the database: a stolen
@@ -119,20 +121,12 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 	return ed25519.PublicKey(b), nil
 }
 
+// writeSecret writes a key file that never replaces an existing one.
 func writeSecret(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
+	if err := atomicfile.WriteNew(path, b, 0o600); err != nil {
 		return fmt.Errorf("%w: create %s: %v", ErrKey, path, err)
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return nil
 }
 
 // sealTemplate encrypts a descriptor blob; aad binds it to its model version.

@@ -174,11 +174,11 @@ func SchemaVersion() int { return migrations[len(migrations)-1].version }
 // Migrate applies every migration not yet applied, each in its own
 // transaction, and refuses a database newer than this code.
 func (db *DB) Migrate() error {
-	if err := db.AutoMigrate(&schemaMigration{}); err != nil {
+	if err := db.g.AutoMigrate(&schemaMigration{}); err != nil {
 		return fmt.Errorf("storage: migrations table: %w", err)
 	}
 	var applied []schemaMigration
-	if err := db.Order("version").Find(&applied).Error; err != nil {
+	if err := db.g.Order("version").Find(&applied).Error; err != nil {
 		return fmt.Errorf("storage: read migrations: %w", err)
 	}
 	done := map[int]bool{}
@@ -194,7 +194,7 @@ func (db *DB) Migrate() error {
 		if done[m.version] {
 			continue
 		}
-		err := db.Transaction(func(tx *gorm.DB) error {
+		err := db.g.Transaction(func(tx *gorm.DB) error {
 			if err := m.up(tx); err != nil {
 				return err
 			}

@@ -100,7 +100,7 @@ func (db *DB) Enroll(employeeID, name string, ts []NewTemplate) (Person, error) 
 	if len(ts) == 0 {
 		return p, errors.New("storage: enrolment needs at least one face template")
 	}
-	err := db.Transaction(func(tx *gorm.DB) error {
+	err := db.g.Transaction(func(tx *gorm.DB) error {
 		err := tx.Where("employee_id = ?", employeeID).First(&p).Error
 		switch {
 		case errors.Is(err, gorm.ErrRecordNotFound):
@@ -143,7 +143,7 @@ type StoredTemplate struct {
 // model version are not comparable and are skipped; the count is returned.
 func (db *DB) Templates(modelVersion string) ([]StoredTemplate, int, error) {
 	var rows []FaceTemplate
-	if err := db.Select("id", "person_id", "descriptor", "model_version").Find(&rows).Error; err != nil {
+	if err := db.g.Select("id", "person_id", "descriptor", "model_version").Find(&rows).Error; err != nil {
 		return nil, 0, fmt.Errorf("storage: load templates: %w", err)
 	}
 	out := make([]StoredTemplate, 0, len(rows))
@@ -169,7 +169,7 @@ func (db *DB) People(ids []int64) (map[int64]Person, error) {
 		return out, nil
 	}
 	var ps []Person
-	if err := db.Where("id IN ?", ids).Find(&ps).Error; err != nil {
+	if err := db.g.Where("id IN ?", ids).Find(&ps).Error; err != nil {
 		return nil, fmt.Errorf("storage: load people: %w", err)
 	}
 	for _, p := range ps {
@@ -181,7 +181,7 @@ func (db *DB) People(ids []int64) (map[int64]Person, error) {
 // PersonByEmployeeID looks a person up.
 func (db *DB) PersonByEmployeeID(id string) (Person, error) {
 	var p Person
-	err := db.Where("employee_id = ?", id).First(&p).Error
+	err := db.g.Where("employee_id = ?", id).First(&p).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return p, fmt.Errorf("storage: employee %s: %w", id, ErrNotFound)
 	}
@@ -191,7 +191,7 @@ func (db *DB) PersonByEmployeeID(id string) (Person, error) {
 // CountTemplates counts a person's templates.
 func (db *DB) CountTemplates(personID int64) (int64, error) {
 	var n int64
-	err := db.Model(&FaceTemplate{}).Where("person_id = ?", personID).Count(&n).Error
+	err := db.g.Model(&FaceTemplate{}).Where("person_id = ?", personID).Count(&n).Error
 	return n, err
 }
 
@@ -223,7 +223,7 @@ func (db *DB) openDescriptor(b []byte, model string) ([DescriptorLen]float32, er
 // sealPlainTemplates upgrades format-1 (plain) templates in place.
 func (db *DB) sealPlainTemplates() error {
 	var rows []FaceTemplate
-	if err := db.Select("id", "descriptor", "model_version").Find(&rows).Error; err != nil {
+	if err := db.g.Select("id", "descriptor", "model_version").Find(&rows).Error; err != nil {
 		return err
 	}
 	for _, r := range rows {
@@ -238,7 +238,7 @@ func (db *DB) sealPlainTemplates() error {
 		if err != nil {
 			return err
 		}
-		if err := db.Model(&FaceTemplate{}).Where("id = ?", r.ID).Update("descriptor", blob).Error; err != nil {
+		if err := db.g.Model(&FaceTemplate{}).Where("id = ?", r.ID).Update("descriptor", blob).Error; err != nil {
 			return err
 		}
 	}
@@ -259,7 +259,7 @@ func likeEscape(s string) string {
 // SearchPeople finds people whose name or employee ID contains q.
 func (db *DB) SearchPeople(q string, limit int) ([]PersonRow, error) {
 	var ps []Person
-	tx := db.Order("name").Limit(limit)
+	tx := db.g.Order("name").Limit(limit)
 	if q = strings.TrimSpace(q); q != "" {
 		pat := "%" + likeEscape(q) + "%"
 		tx = tx.Where(`name LIKE ? ESCAPE '\' OR employee_id LIKE ? ESCAPE '\'`, pat, pat)
@@ -277,7 +277,7 @@ func (db *DB) SearchPeople(q string, limit int) ([]PersonRow, error) {
 
 // SetSuspended suspends a person from since, or reinstates them (nil).
 func (db *DB) SetSuspended(personID int64, since *time.Time) error {
-	tx := db.Model(&Person{}).Where("id = ?", personID).Update("suspended_since", since)
+	tx := db.g.Model(&Person{}).Where("id = ?", personID).Update("suspended_since", since)
 	if tx.Error != nil {
 		return tx.Error
 	}
@@ -290,7 +290,7 @@ func (db *DB) SetSuspended(personID int64, since *time.Time) error {
 // PersonByID looks a person up.
 func (db *DB) PersonByID(id int64) (Person, error) {
 	var p Person
-	err := db.Where("id = ?", id).Limit(1).Find(&p).Error
+	err := db.g.Where("id = ?", id).Limit(1).Find(&p).Error
 	if err == nil && p.ID == 0 {
 		err = fmt.Errorf("person %d: %w", id, ErrNotFound)
 	}
@@ -303,9 +303,23 @@ func (db *DB) RenamePerson(personID int64, name string) error {
 	if name == "" || len(name) > 200 {
 		return errors.New("storage: a name must be 1–200 characters")
 	}
-	tx := db.Model(&Person{}).Where("id = ?", personID).Update("name", name)
+	tx := db.g.Model(&Person{}).Where("id = ?", personID).Update("name", name)
 	if tx.Error == nil && tx.RowsAffected == 0 {
 		return fmt.Errorf("person %d: %w", personID, ErrNotFound)
 	}
 	return tx.Error
+}
+
+// CountPeople counts enrolled people.
+func (db *DB) CountPeople() (int64, error) {
+	var n int64
+	err := db.g.Model(&Person{}).Count(&n).Error
+	return n, err
+}
+
+// PersonTemplates lists a person's templates (descriptors still sealed).
+func (db *DB) PersonTemplates(personID int64) ([]FaceTemplate, error) {
+	var ts []FaceTemplate
+	err := db.g.Where("person_id = ?", personID).Order("id").Find(&ts).Error
+	return ts, err
 }

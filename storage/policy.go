@@ -1,9 +1,7 @@
 package storage
 
 import (
-	"encoding/json"
 	"fmt"
-	"time"
 
 	"gorm.io/gorm"
 )
@@ -70,7 +68,7 @@ type PolicyRecords struct {
 func (db *DB) LoadPolicy() (PolicyRecords, error) {
 	var p PolicyRecords
 	for _, q := range []any{&p.Areas, &p.Doors, &p.Groups, &p.Rules, &p.Holidays, &p.PersonGroups, &p.People} {
-		if err := db.Find(q).Error; err != nil {
+		if err := db.g.Find(q).Error; err != nil {
 			return p, fmt.Errorf("storage: load policy: %w", err)
 		}
 	}
@@ -80,7 +78,7 @@ func (db *DB) LoadPolicy() (PolicyRecords, error) {
 // SavePolicy replaces the stored policy in one transaction (people's
 // group memberships and account status included) and records who did it.
 func (r *Recorder) SavePolicy(p PolicyRecords, by string) error {
-	err := r.DB.Transaction(func(tx *gorm.DB) error {
+	err := r.DB.g.Transaction(func(tx *gorm.DB) error {
 		for _, m := range []any{&PersonGroup{}, &AccessRule{}, &Holiday{}, &Group{}, &Door{}, &Area{}} {
 			if err := tx.Session(&gorm.Session{AllowGlobalUpdate: true}).Delete(m).Error; err != nil {
 				return err
@@ -104,90 +102,5 @@ func (r *Recorder) SavePolicy(p PolicyRecords, by string) error {
 	}
 	_, err = r.Audit(by, "policy_saved", map[string]any{"areas": len(p.Areas), "doors": len(p.Doors), "groups": len(p.Groups),
 		"rules": len(p.Rules), "holidays": len(p.Holidays)})
-	return err
-}
-
-// KindAdmin marks admin audit entries: they live in the same hash chain as
-// the gate's events, so `verify` covers them.
-const KindAdmin = "admin_action"
-
-// Audit records an admin action (who, what, details) in the chain.
-func (r *Recorder) Audit(by, action string, detail any) (Event, error) {
-	d, err := json.Marshal(detail)
-	if err != nil {
-		return Event{}, err
-	}
-	return r.DB.Append(Event{Kind: KindAdmin, Code: action, By: by, Detail: string(d), AtMicro: time.Now().UnixMicro()})
-}
-
-// AuditLog lists admin audit entries, newest first.
-func (db *DB) AuditLog(limit int) ([]Event, error) {
-	var out []Event
-	err := db.Where("kind = ?", KindAdmin).Order("seq DESC").Limit(limit).Find(&out).Error
-	return out, err
-}
-
-// AdminUser is a web user. Passwords are bcrypt hashes (package web).
-type AdminUser struct {
-	ID           int64  `gorm:"primaryKey"`
-	Username     string `gorm:"size:100;not null;uniqueIndex"`
-	PasswordHash string `gorm:"size:200;not null"`
-	Role         string `gorm:"size:20;not null"`
-	TOTPSecret   string `gorm:"size:100"`
-	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-}
-
-// APIToken is a hashed bearer token of a web user.
-type APIToken struct {
-	ID        int64  `gorm:"primaryKey"`
-	UserID    int64  `gorm:"not null;index"`
-	TokenHash string `gorm:"size:64;not null;uniqueIndex"`
-	CreatedAt time.Time
-}
-
-// CountAdmins counts web users.
-func (db *DB) CountAdmins() (int64, error) {
-	var n int64
-	err := db.Model(&AdminUser{}).Count(&n).Error
-	return n, err
-}
-
-// Setting is one appliance setting edited in the web app (match
-// threshold, margin, liveness per door, retention); command-line flags
-// give the defaults until one is saved.
-type Setting struct {
-	Key   string `gorm:"primaryKey;size:100"`
-	Value string `gorm:"size:1000;not null"`
-}
-
-// Settings returns every stored setting.
-func (db *DB) Settings() (map[string]string, error) {
-	var rows []Setting
-	if err := db.Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("storage: settings: %w", err)
-	}
-	out := map[string]string{}
-	for _, r := range rows {
-		out[r.Key] = r.Value
-	}
-	return out, nil
-}
-
-// SaveSettings stores settings in one transaction and audits the change.
-func (r *Recorder) SaveSettings(kv map[string]string, by string) error {
-	err := r.DB.Transaction(func(tx *gorm.DB) error {
-		for k, v := range kv {
-			if err := tx.Save(&Setting{Key: k, Value: v}).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("storage: save settings: %w", err)
-	}
-	_, err = r.Audit(by, "settings_saved", kv)
 	return err
 }

@@ -82,7 +82,7 @@ type RetentionResult struct {
 
 func (db *DB) horizon(before time.Time) (int64, error) {
 	var seq int64
-	err := db.Model(&Event{}).Where("at_micro < ?", before.UnixMicro()).Select("COALESCE(MAX(seq), 0)").Scan(&seq).Error
+	err := db.g.Model(&Event{}).Where("at_micro < ?", before.UnixMicro()).Select("COALESCE(MAX(seq), 0)").Scan(&seq).Error
 	return seq, err
 }
 
@@ -125,7 +125,7 @@ func (r *Recorder) ApplyRetention(p RetentionPolicy, now time.Time) (RetentionRe
 			return nil
 		}
 		var evs []Event
-		if err := r.DB.Where("seq <= ? AND granted = ? AND (snapshot_hash <> '' OR face_hash <> '')", upTo, granted).
+		if err := r.DB.g.Where("seq <= ? AND granted = ? AND (snapshot_hash <> '' OR face_hash <> '')", upTo, granted).
 			Select("seq", "snapshot_hash", "face_hash").Find(&evs).Error; err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func (r *Recorder) ApplyRetention(p RetentionPolicy, now time.Time) (RetentionRe
 		return res, err
 	}
 	if d.EventsUpTo > 0 {
-		tx := r.DB.Model(&Event{}).Where("seq <= ? AND redacted = ? AND kind NOT IN ?", d.EventsUpTo, false,
+		tx := r.DB.g.Model(&Event{}).Where("seq <= ? AND redacted = ? AND kind NOT IN ?", d.EventsUpTo, false,
 			[]string{KindRetention, KindErasure}).Updates(redaction())
 		if tx.Error != nil {
 			return res, tx.Error
@@ -165,7 +165,7 @@ func redaction() map[string]any {
 // the erasure. The chain still verifies.
 func (r *Recorder) ErasePerson(personID int64, by string, withSnapshots bool) error {
 	var tpls []FaceTemplate
-	if err := r.DB.Where("person_id = ?", personID).Find(&tpls).Error; err != nil {
+	if err := r.DB.g.Where("person_id = ?", personID).Find(&tpls).Error; err != nil {
 		return err
 	}
 	detail, _ := json.Marshal(map[string]any{"person_id": personID, "snapshots": withSnapshots, "templates": len(tpls)})
@@ -180,7 +180,7 @@ func (r *Recorder) ErasePerson(personID int64, by string, withSnapshots bool) er
 	}
 	if withSnapshots {
 		var evs []Event
-		r.DB.Where("person_id = ? AND kind <> ?", personID, KindErasure).Select("snapshot_hash", "face_hash").Find(&evs)
+		r.DB.g.Where("person_id = ? AND kind <> ?", personID, KindErasure).Select("snapshot_hash", "face_hash").Find(&evs)
 		for _, e := range evs {
 			for _, h := range []string{e.SnapshotHash, e.FaceHash} {
 				if h != "" {
@@ -189,8 +189,8 @@ func (r *Recorder) ErasePerson(personID int64, by string, withSnapshots bool) er
 			}
 		}
 	}
-	if err := r.DB.Model(&Event{}).Where("person_id = ? AND kind <> ?", personID, KindErasure).Updates(redaction()).Error; err != nil {
+	if err := r.DB.g.Model(&Event{}).Where("person_id = ? AND kind <> ?", personID, KindErasure).Updates(redaction()).Error; err != nil {
 		return err
 	}
-	return r.DB.Exec("DELETE FROM people WHERE id = ?", personID).Error // templates cascade
+	return r.DB.g.Exec("DELETE FROM people WHERE id = ?", personID).Error // templates cascade
 }

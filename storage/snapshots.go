@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/facegate/facegate/storage/atomicfile"
 )
 
 // SnapshotStore keeps JPEG evidence content-addressed by SHA-256 under a
@@ -41,30 +43,9 @@ func (s SnapshotStore) Put(b []byte) (string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return h, fmt.Errorf("snapshot store: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
+	// Never replaces: an existing file (a race with the same content) stays.
+	if err := atomicfile.WriteNew(p, b, 0o640); err != nil && !errors.Is(err, os.ErrExist) {
 		return h, fmt.Errorf("snapshot store: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return h, fmt.Errorf("snapshot store: write: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return h, fmt.Errorf("snapshot store: fsync: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return h, fmt.Errorf("snapshot store: %w", err)
-	}
-	// Link, not rename: an existing file (a race with the same content) is
-	// never replaced.
-	if err := os.Link(tmp.Name(), p); err != nil && !errors.Is(err, os.ErrExist) {
-		return h, fmt.Errorf("snapshot store: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return h, nil
 }

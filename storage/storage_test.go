@@ -14,7 +14,7 @@ func TestSQLitePragmas(t *testing.T) {
 	db := openTestDB(t, filepath.Join(dir, "sub", "facegate.db"), dir)
 	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "5000"} {
 		var got string
-		if err := db.Raw("PRAGMA " + pragma).Scan(&got).Error; err != nil {
+		if err := db.g.Raw("PRAGMA " + pragma).Scan(&got).Error; err != nil {
 			t.Fatal(err)
 		}
 		if got != want {
@@ -30,7 +30,7 @@ func TestMigrationsAreVersionedAndIdempotent(t *testing.T) {
 		}
 		db2 := db.reopen(t)
 		var n int64
-		db2.Table("schema_migrations").Count(&n)
+		db2.g.Table("schema_migrations").Count(&n)
 		if n != int64(len(migrations)) {
 			t.Errorf("%d migration rows, want %d", n, len(migrations))
 		}
@@ -38,7 +38,7 @@ func TestMigrationsAreVersionedAndIdempotent(t *testing.T) {
 			t.Fatalf("data lost across reopen: %+v %v", p, err)
 		}
 		// A database from a newer facegate is refused, not damaged.
-		db2.Exec("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
+		db2.g.Exec("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
 		db2.Close()
 		if _, err := Open(db.dsn, Options{KeyDir: db.keyDir}); err == nil || !strings.Contains(err.Error(), "newer") {
 			t.Fatalf("newer schema accepted: %v", err)
@@ -103,7 +103,7 @@ func TestEnroll(t *testing.T) {
 			t.Fatalf("Templates(m1) = %+v, skipped %d, %v", ts, skipped, err)
 		}
 		// Foreign keys: deleting the person deletes their templates.
-		if err := db.Exec("DELETE FROM people WHERE id = ?", p.ID).Error; err != nil {
+		if err := db.g.Exec("DELETE FROM people WHERE id = ?", p.ID).Error; err != nil {
 			t.Fatal(err)
 		}
 		if n, _ := db.CountTemplates(p.ID); n != 0 {
@@ -121,7 +121,7 @@ func TestTemplatesEncryptedAtRest(t *testing.T) {
 			t.Fatal(err)
 		}
 		var raw FaceTemplate
-		db.First(&raw)
+		db.g.First(&raw)
 		plain := EncodeDescriptor(want.Descriptor)
 		if raw.Descriptor[0] != descriptorSealed || bytes.Contains(raw.Descriptor, plain[1:17]) {
 			t.Fatal("descriptor stored in plain form")
@@ -129,14 +129,14 @@ func TestTemplatesEncryptedAtRest(t *testing.T) {
 		// A stored plain (format 1) template from an older facegate is sealed on open.
 		var legacy [DescriptorLen]float32
 		legacy[5] = 0.25
-		db.Exec("INSERT INTO face_templates (person_id, descriptor, model_version) VALUES (?, ?, ?)", raw.PersonID, EncodeDescriptor(legacy), "m1")
+		db.g.Exec("INSERT INTO face_templates (person_id, descriptor, model_version) VALUES (?, ?, ?)", raw.PersonID, EncodeDescriptor(legacy), "m1")
 		db = db.reopen(t)
 		ts, _, err := db.Templates("m1")
 		if err != nil || len(ts) != 2 || ts[0].Descriptor != want.Descriptor || ts[1].Descriptor != legacy {
 			t.Fatalf("after upgrade: %v %v", ts, err)
 		}
 		var n int64
-		db.Model(&FaceTemplate{}).Where("substr(descriptor, 1, 1) = ?", []byte{descriptorFormat}).Count(&n)
+		db.g.Model(&FaceTemplate{}).Where("substr(descriptor, 1, 1) = ?", []byte{descriptorFormat}).Count(&n)
 		if n != 0 {
 			t.Fatalf("%d templates still plain after open", n)
 		}
@@ -157,4 +157,14 @@ func TestTemplatesEncryptedAtRest(t *testing.T) {
 			t.Fatalf("wrong key: %v", err)
 		}
 	})
+}
+
+func TestRedactDSN(t *testing.T) {
+	got := redactDSN("postgres://gate:s3cret@db.example:5432/facegate?sslmode=require")
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "gate:xxxxx@db.example:5432/facegate") {
+		t.Fatalf("redacted DSN %q", got)
+	}
+	if got := redactDSN("postgres://%zz"); strings.Contains(got, "%zz") {
+		t.Fatalf("unparseable DSN shown: %q", got)
+	}
 }

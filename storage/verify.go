@@ -1,12 +1,13 @@
 package storage
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"sort"
+	"slices"
 )
 
 // Problem is one finding of a verification, at a chain position.
@@ -142,7 +143,7 @@ func short12(s string) string {
 }
 
 func (c *chainChecker) checkpoints(cps []Checkpoint, pub ed25519.PublicKey, last int64) {
-	sort.Slice(cps, func(i, j int) bool { return cps[i].Seq < cps[j].Seq })
+	slices.SortFunc(cps, func(a, b Checkpoint) int { return cmp.Compare(a.Seq, b.Seq) })
 	for _, cp := range cps {
 		c.rep.Checkpoints++
 		if !VerifyCheckpoint(cp, pub) {
@@ -181,7 +182,7 @@ func (c *chainChecker) finish() {
 			c.rep.add(e.Seq, "event %d: snapshot %s… is missing and no retention or erasure record covers it", e.Seq, short12(e.SnapshotHash+e.FaceHash))
 		}
 	}
-	sort.Slice(c.rep.Problems, func(i, k int) bool { return c.rep.Problems[i].Seq < c.rep.Problems[k].Seq })
+	slices.SortFunc(c.rep.Problems, func(a, b Problem) int { return cmp.Compare(a.Seq, b.Seq) })
 }
 
 // verifyBatch is how many events Verify reads at a time.
@@ -192,7 +193,7 @@ const verifyBatch = 2000
 func (db *DB) Verify(pub ed25519.PublicKey, snaps SnapshotStore) (VerifyReport, error) {
 	var rep VerifyReport
 	var cps []Checkpoint
-	if err := db.Order("seq").Find(&cps).Error; err != nil {
+	if err := db.g.Order("seq").Find(&cps).Error; err != nil {
 		return rep, err
 	}
 	c := newChainChecker(&rep, cps, true)
@@ -200,7 +201,7 @@ func (db *DB) Verify(pub ed25519.PublicKey, snaps SnapshotStore) (VerifyReport, 
 	last := int64(0)
 	for {
 		var evs []Event
-		if err := db.Where("seq > ?", after).Order("seq").Limit(verifyBatch).Find(&evs).Error; err != nil {
+		if err := db.g.Where("seq > ?", after).Order("seq").Limit(verifyBatch).Find(&evs).Error; err != nil {
 			return rep, err
 		}
 		for _, e := range evs {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -36,24 +37,10 @@ func (s *Server) apiPeople(c echo.Context) error {
 }
 
 func (s *Server) apiEnrol(c echo.Context) error {
-	u, _ := userOf(c)
-	form, err := c.MultipartForm()
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "expected multipart/form-data with name, employee_id and photos")
+	res, he := s.enrolForm(c, "api")
+	if he != nil {
+		return he
 	}
-	photos, err := readUploads(form, "photos")
-	if err != nil {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, err.Error())
-	}
-	if len(photos) == 0 {
-		return echo.NewHTTPError(http.StatusBadRequest, "no photos")
-	}
-	res, err := s.deps.Identity.Enrol(c.FormValue("employee_id"), c.FormValue("name"), photos)
-	if err != nil {
-		code, msg := enrolError(err)
-		return echo.NewHTTPError(code, msg)
-	}
-	s.audit(u.Username, "person_enrolled", map[string]any{"employee_id": res.Person.EmployeeID, "templates": res.Templates, "via": "api"})
 	return c.JSON(http.StatusCreated, map[string]any{"id": res.Person.ID, "employee_id": res.Person.EmployeeID,
 		"templates": res.Templates, "warnings": res.Warnings})
 }
@@ -116,10 +103,9 @@ func (s *Server) apiIdentify(c echo.Context) error {
 		}
 	}
 	f.Close()
-	res, err := s.deps.Identity.Identify(identity.Photo{Name: fh.Filename, Data: b})
+	res, err := s.faces().Identify(identity.Photo{Name: fh.Filename, Data: b})
 	if err != nil {
-		code, msg := enrolError(err)
-		return echo.NewHTTPError(code, msg)
+		return enrolError(err)
 	}
 	snap, err := vision.Reencode(fh.Filename, b)
 	if err != nil {
@@ -127,8 +113,8 @@ func (s *Server) apiIdentify(c echo.Context) error {
 	}
 	var seqs []int64
 	for _, r := range res {
-		ev := storage.Event{Kind: "identify", Code: string(r.Verdict), Reason: r.Reason, By: u.Username,
-			Granted: r.Verdict == vision.VerdictMatch, ModelVersion: s.deps.Identity.Embedder.ModelVersion()}
+		ev := storage.Event{Kind: storage.KindIdentify, Code: string(r.Verdict), Reason: r.Reason, By: u.Username,
+			Granted: r.Verdict == vision.VerdictMatch, ModelVersion: s.deps.ModelVersion}
 		if r.Distance != nil {
 			ev.Distance = *r.Distance
 		}
@@ -225,4 +211,22 @@ func (s *Server) apiPutRules(c echo.Context) error {
 	}
 	s.policyChanged()
 	return c.NoContent(http.StatusNoContent)
+}
+
+// apiUnlock pulses the door on an admin's order. The reason is required:
+// the audit entry and the door's remote_unlock event both carry it.
+func (s *Server) apiUnlock(c echo.Context) error {
+	if s.deps.Door == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "this server controls no door")
+	}
+	u, _ := userOf(c)
+	reason := strings.TrimSpace(c.FormValue("reason"))
+	if reason == "" || len(reason) > 200 {
+		return echo.NewHTTPError(http.StatusBadRequest, "reason: say why the door is unlocked (1–200 characters)")
+	}
+	s.audit(u.Username, "remote_unlock", map[string]any{"reason": reason})
+	if err := s.deps.Door.RemoteUnlock(u.Username, reason); err != nil {
+		return echo.NewHTTPError(http.StatusBadGateway, "relay: "+err.Error())
+	}
+	return c.JSON(http.StatusOK, map[string]any{"unlocked": true})
 }

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/facegate/facegate/models/modeltest"
+	"github.com/facegate/facegate/storage"
 )
 
 // artifactsDir is where screenshots go: $FACEGATE_ARTIFACTS (make test sets
@@ -51,9 +51,9 @@ func TestBrowserEnrolIdentifyAndReview(t *testing.T) {
 	if err != nil {
 		t.Fatal("Debian's chromium is needed for the browser test (scripts/setup.sh test installs it)")
 	}
-	h := newHarness(t)
-	h.user("ada", RoleAdmin)
-	h.user("vic", RoleViewer)
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	h.user("vic", storage.RoleViewer)
 	// The real server: HTTPS with the self-signed certificate, Secure cookies.
 	s, err := New(h.s.deps, Options{Addr: "127.0.0.1:0", TLSDir: t.TempDir()})
 	if err != nil {
@@ -161,7 +161,7 @@ func TestBrowserEnrolIdentifyAndReview(t *testing.T) {
 	}
 
 	// Identify obama2.jpg through the identify API.
-	tok, _ := CreateAPIToken(h.db, "ada")
+	tok, _ := h.db.CreateAPIToken("ada")
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	fw, _ := w.CreateFormFile("photo", "obama2.jpg")
@@ -257,5 +257,3 @@ func TestBrowserEnrolIdentifyAndReview(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", shots)
 }
-
-type runtimeEvaluateParams = runtime.EvaluateParams

@@ -1,7 +1,14 @@
-// Package web is facegate's HTTP face: today the status endpoint
-// (/healthz); as the web issue lands, the admin and investigator pages and
-// the JSON API, served by echo from the same binary.
+// Package web is facegate's HTTP face, served by echo from the same
+// binary: the live view (MJPEG and server-sent decisions), people
+// (upload and webcam enrolment, suspend, rename, erase), entries with CSV
+// and evidence bundles, presence and attendance, access rules, the audit
+// trail, settings, and the JSON API with bearer tokens; /healthz and
+// /metrics for monitoring. Sessions are in memory; accounts, roles and
+// tokens are storage's. HTTPS by default, with a self-signed certificate
+// made on first start.
 //
-// It must never touch C memory or the model files, and never decide access
-// itself: it calls gate/identity and storage.
+// It works through small interfaces (Faces, Door, SettingsOwner), so it
+// runs without models in tests. It must never touch C memory or the model
+// files, and never decide access itself: gate does, and the settings are
+// applied by their owner, not here.
 package web

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/models/modeltest"
+	"github.com/facegate/facegate/storage"
 )
 
 // FuzzUploadShot: any bytes uploaded as a webcam shot get a JSON answer
@@ -18,8 +19,8 @@ func FuzzUploadShot(f *testing.F) {
 	f.Add(modeltest.ReadFace(f, "obama_small.jpg"))
 	f.Add([]byte("GIF89a"))
 	f.Add([]byte("\xff\xd8\xff"))
-	h := newHarness(f)
-	h.user("ada", RoleAdmin)
+	h := newFaceHarness(f)
+	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var body bytes.Buffer

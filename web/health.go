@@ -47,23 +47,48 @@ func (s *Server) healthz(c echo.Context) error {
 }
 
 func (s *Server) metrics(c echo.Context) error {
-	reg := prometheus.NewRegistry()
-	h := s.health()
-	gauge := func(name, help string, v float64) {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return v }))
+	s.metricsHandler.ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+// metricsCollector reads the appliance's health once per scrape; it is
+// registered once, when the server is built.
+type metricsCollector struct{ s *Server }
+
+var (
+	descFrames    = prometheus.NewDesc("facegate_frames_total", "Frames processed by the pipeline since start.", nil, nil)
+	descFPS       = prometheus.NewDesc("facegate_fps", "Pipeline frames per second since start.", nil, nil)
+	descDecisions = prometheus.NewDesc("facegate_decisions_total", "Decisions made since start.", nil, nil)
+	descTemplates = prometheus.NewDesc("facegate_templates", "Face templates in the gallery.", nil, nil)
+	descCameraUp  = prometheus.NewDesc("facegate_camera_up", "1 while the camera is streaming.", nil, nil)
+	descEvents    = prometheus.NewDesc("facegate_events", "Events in the evidence log.", nil, nil)
+)
+
+func (m metricsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descFrames, descFPS, descDecisions, descTemplates, descCameraUp, descEvents} {
+		ch <- d
 	}
-	gauge("facegate_frames_total", "Frames processed by the pipeline since start.", float64(h.Frames))
-	gauge("facegate_fps", "Pipeline frames per second since start.", h.FPS)
-	gauge("facegate_decisions_total", "Decisions made since start.", float64(h.Decisions))
-	gauge("facegate_templates", "Face templates in the gallery.", float64(h.Templates))
+}
+
+func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
+	h := m.s.health()
 	up := 0.0
 	if h.SourceState == "streaming" {
 		up = 1
 	}
-	gauge("facegate_camera_up", "1 while the camera is streaming.", up)
-	var n int64
-	s.deps.DB.Model(&struct{ ID int64 }{}).Table("events").Count(&n)
-	gauge("facegate_events", "Events in the evidence log.", float64(n))
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
-	return nil
+	gauge := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
+	gauge(descFrames, float64(h.Frames))
+	gauge(descFPS, h.FPS)
+	gauge(descDecisions, float64(h.Decisions))
+	gauge(descTemplates, float64(h.Templates))
+	gauge(descCameraUp, up)
+	if n, err := m.s.deps.DB.EventCount(); err == nil {
+		gauge(descEvents, float64(n))
+	}
+}
+
+func newMetricsHandler(s *Server) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metricsCollector{s})
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

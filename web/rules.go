@@ -54,7 +54,8 @@ type formError string
 
 func (e formError) Error() string { return string(e) }
 
-func need(c echo.Context, names ...string) error {
+// requireFields checks that every named form field is filled in.
+func requireFields(c echo.Context, names ...string) error {
 	for _, n := range names {
 		if strings.TrimSpace(c.FormValue(n)) == "" {
 			return formError(n + " is required")
@@ -68,12 +69,12 @@ func (s *Server) rulesAdd(c echo.Context) error {
 	return s.changePolicy(c, func(r *storage.PolicyRecords) error {
 		switch c.Param("kind") {
 		case "area":
-			if err := need(c, "name"); err != nil {
+			if err := requireFields(c, "name"); err != nil {
 				return err
 			}
 			r.Areas = append(r.Areas, storage.Area{Name: f("name"), AntiPassback: f("anti_passback") == "on"})
 		case "door":
-			if err := need(c, "id", "name", "area", "direction", "level"); err != nil {
+			if err := requireFields(c, "id", "name", "area", "direction", "level"); err != nil {
 				return err
 			}
 			ms, err := strconv.ParseInt(f("open_ms"), 10, 64)
@@ -84,19 +85,19 @@ func (s *Server) rulesAdd(c echo.Context) error {
 			r.Doors = append(r.Doors, storage.Door{ID: f("id"), Name: f("name"), Area: f("area"), Direction: f("direction"),
 				OpenMillis: ms, HeldOpenSeconds: held, Level: f("level"), PassageWindows: f("passage")})
 		case "group":
-			if err := need(c, "name"); err != nil {
+			if err := requireFields(c, "name"); err != nil {
 				return err
 			}
 			r.Groups = append(r.Groups, storage.Group{Name: f("name")})
 		case "rule":
-			if err := need(c, "name", "group", "doors", "windows"); err != nil {
+			if err := requireFields(c, "name", "group", "doors", "windows"); err != nil {
 				return err
 			}
 			r.Rules = append(r.Rules, storage.AccessRule{GroupName: f("group"), Name: f("name"), Doors: f("doors"),
 				ScheduleName: f("name"), Windows: f("windows"), ValidFrom: f("valid_from"), ValidUntil: f("valid_until"),
 				ObserveHolidays: f("observe_holidays") == "on"})
 		case "holiday":
-			if err := need(c, "date"); err != nil {
+			if err := requireFields(c, "date"); err != nil {
 				return err
 			}
 			if _, err := gate.ParseDate(f("date")); err != nil {
@@ -104,7 +105,7 @@ func (s *Server) rulesAdd(c echo.Context) error {
 			}
 			r.Holidays = append(r.Holidays, storage.Holiday{Date: f("date"), Name: f("name")})
 		case "member":
-			if err := need(c, "employee_id", "group"); err != nil {
+			if err := requireFields(c, "employee_id", "group"); err != nil {
 				return err
 			}
 			p, err := s.deps.DB.PersonByEmployeeID(f("employee_id"))

@@ -22,6 +22,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/gate/identity"
 	"github.com/facegate/facegate/models/modeltest"
 	"github.com/facegate/facegate/storage"
@@ -54,30 +55,39 @@ func (h *harness) advance(d time.Duration) {
 
 const testPassword = "correct horse battery"
 
-func newHarness(t testing.TB) *harness {
+// newHarness is the web app on a real database, without recognition:
+// enrol and identify answer 503.
+func newHarness(t testing.TB) *harness { return harnessWith(t, false) }
+
+// newFaceHarness is newHarness with the real recogniser (needs the models).
+func newFaceHarness(t testing.TB) *harness { return harnessWith(t, true) }
+
+func harnessWith(t testing.TB, faces bool) *harness {
 	t.Helper()
-	models := modeltest.ModelsDir(t)
-	recOnce.Do(func() { rec, recErr = vision.NewRecognizer(models) })
-	if recErr != nil {
-		t.Fatal(recErr)
-	}
 	dir := t.TempDir()
 	db, err := storage.Open(filepath.Join(dir, "f.db"), storage.Options{KeyDir: filepath.Join(dir, "keys")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc, err := identity.New(db, rec, vision.DefaultRule)
-	if err != nil {
-		t.Fatal(err)
-	}
 	snaps := storage.SnapshotStore{Dir: filepath.Join(dir, "snapshots")}
-	svc.Photos = snaps
-	h := &harness{t: t, db: db, svc: svc, rec: &storage.Recorder{DB: db, Snapshots: snaps, Keys: db.Keys},
+	h := &harness{t: t, db: db, rec: &storage.Recorder{DB: db, Snapshots: snaps, Keys: db.Keys},
 		clock: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
-	s, err := New(Deps{DB: db, Recorder: h.rec, Identity: svc, Now: h.now, Location: time.UTC,
-		Health: func() Health { return Health{Frames: 42, LastFrame: h.now(), SourceState: "streaming", Source: "test"} }},
-		Options{PlainHTTP: true})
+	deps := Deps{DB: db, Recorder: h.rec, Now: h.now, Location: time.UTC,
+		Health: func() Health { return Health{Frames: 42, LastFrame: h.now(), SourceState: "streaming", Source: "test"} }}
+	if faces {
+		models := modeltest.ModelsDir(t)
+		recOnce.Do(func() { rec, recErr = vision.NewRecognizer(models) })
+		if recErr != nil {
+			t.Fatal(recErr)
+		}
+		if h.svc, err = identity.New(db, rec, vision.DefaultRule); err != nil {
+			t.Fatal(err)
+		}
+		h.svc.Photos = snaps
+		deps.Faces, deps.ModelVersion = h.svc, rec.ModelVersion()
+	}
+	s, err := New(deps, Options{PlainHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +104,7 @@ func (h *harness) client() *http.Client {
 
 func (h *harness) user(name, role string) {
 	h.t.Helper()
-	if err := CreateAdmin(h.db, name, testPassword, role); err != nil {
+	if err := h.db.CreateUser(name, testPassword, role); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -176,8 +186,7 @@ func TestSetupTokenCreatesFirstAdmin(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("setup token reused: %d", resp.StatusCode)
 	}
-	var u storage.AdminUser
-	h.db.Where("username = ?", "root").First(&u)
+	u, _ := h.db.UserByName("root")
 	if !strings.HasPrefix(u.PasswordHash, "$2a$12$") {
 		t.Fatalf("password not bcrypt-hashed: %q", u.PasswordHash)
 	}
@@ -185,7 +194,7 @@ func TestSetupTokenCreatesFirstAdmin(t *testing.T) {
 
 func TestLoginRateLimitedAndGeneric(t *testing.T) {
 	h := newHarness(t)
-	h.user("alice", RoleAdmin)
+	h.user("alice", storage.RoleAdmin)
 	c := h.client()
 	tok := h.csrf(c, "/login")
 	codes := []int{}
@@ -201,9 +210,12 @@ func TestLoginRateLimitedAndGeneric(t *testing.T) {
 
 func TestCSRFEnforced(t *testing.T) {
 	h := newHarness(t)
-	h.user("alice", RoleAdmin)
+	h.user("alice", storage.RoleAdmin)
 	c := h.login("alice")
-	p, _ := h.db.Enroll("E1", "Ann", []storage.NewTemplate{{ModelVersion: "m"}})
+	p, err := h.db.Enroll("E1", "Ann", []storage.NewTemplate{{ModelVersion: "m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tok := range []string{"", "forged-token"} {
 		resp, _ := c.PostForm(fmt.Sprintf("%s/people/%d/suspend", h.ts.URL, p.ID), url.Values{"_csrf": {tok}})
 		if resp.StatusCode != http.StatusForbidden {
@@ -229,9 +241,9 @@ func TestCSRFEnforced(t *testing.T) {
 
 func TestRolesAndHeaders(t *testing.T) {
 	h := newHarness(t)
-	h.user("vic", RoleViewer)
-	h.user("ivy", RoleInvestigator)
-	h.user("ada", RoleAdmin)
+	h.user("vic", storage.RoleViewer)
+	h.user("ivy", storage.RoleInvestigator)
+	h.user("ada", storage.RoleAdmin)
 	cases := []struct {
 		user string
 		path string
@@ -279,8 +291,8 @@ func multipartBody(t *testing.T, fields map[string]string, files map[string][]by
 }
 
 func TestUploadsRefuseBadInputAndStoreNothing(t *testing.T) {
-	h := newHarness(t)
-	h.user("ada", RoleAdmin)
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
 	cases := []struct {
 		name  string
@@ -329,7 +341,11 @@ func TestUploadsRefuseBadInputAndStoreNothing(t *testing.T) {
 		t.Fatalf("good upload: %d", resp.StatusCode)
 	}
 	var tpl storage.FaceTemplate
-	h.db.First(&tpl)
+	if p, err := h.db.PersonByEmployeeID("E001"); err == nil {
+		if ts, err := h.db.PersonTemplates(p.ID); err == nil && len(ts) > 0 {
+			tpl = ts[0]
+		}
+	}
 	stored, err := h.rec.Snapshots.Get(tpl.PhotoSHA256)
 	if err != nil || bytes.Equal(stored, modeltest.ReadFace(t, "obama.jpg")) {
 		t.Fatalf("enrolment photo must be stored re-encoded: %v", err)
@@ -338,7 +354,7 @@ func TestUploadsRefuseBadInputAndStoreNothing(t *testing.T) {
 
 func TestSnapshotsOnlyByHash(t *testing.T) {
 	h := newHarness(t)
-	h.user("ivy", RoleInvestigator)
+	h.user("ivy", storage.RoleInvestigator)
 	c := h.login("ivy")
 	hash, _ := h.rec.Snapshots.Put(modeltest.ReadFace(t, "obama.jpg"))
 	os.WriteFile(filepath.Join(h.rec.Snapshots.Dir, "secret.txt"), []byte("secret"), 0o644)
@@ -362,9 +378,15 @@ func TestSnapshotsOnlyByHash(t *testing.T) {
 
 func TestSearchFieldsAreInert(t *testing.T) {
 	h := newHarness(t)
-	h.user("ada", RoleAdmin)
+	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
-	h.db.Enroll("E1", "Ann", []storage.NewTemplate{{ModelVersion: "m"}})
+	if _, err := h.db.Enroll("E1", "Ann", []storage.NewTemplate{{ModelVersion: "m"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The search does find her by name, so "not listed" below means inert.
+	if code, body := get(t, c, h.ts.URL+"/people?q=Ann"); code != 200 || !strings.Contains(body, "<td>Ann</td>") {
+		t.Fatalf("q=Ann: %d, Ann not listed", code)
+	}
 	for _, q := range []string{"' OR 1=1 --", `%`, `_`, `"; DROP TABLE people; --`} {
 		code, body := get(t, c, h.ts.URL+"/people?q="+url.QueryEscape(q))
 		if code != 200 || strings.Contains(body, "<td>Ann</td>") {
@@ -398,8 +420,8 @@ func TestTranslationsComplete(t *testing.T) {
 
 // Every page renders in Japanese (browser language) with no missing text.
 func TestJapanesePages(t *testing.T) {
-	h := newHarness(t)
-	h.user("ada", RoleAdmin)
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
 	fill(t, h)
 	for _, p := range []string{"/", "/people", "/people/webcam", "/entries", "/entries/1", "/presence", "/rules", "/audit", "/settings", "/nope"} {
@@ -428,11 +450,11 @@ func fill(t *testing.T, h *harness) {
 }
 
 func TestAPITokenIdentifyAndEvents(t *testing.T) {
-	h := newHarness(t)
-	h.user("ivy", RoleInvestigator)
-	h.user("ada", RoleAdmin)
+	h := newFaceHarness(t)
+	h.user("ivy", storage.RoleInvestigator)
+	h.user("ada", storage.RoleAdmin)
 	h.svc.Enrol("E001", "Barack Obama", []identity.Photo{{Name: "obama.jpg", Data: modeltest.ReadFace(t, "obama.jpg")}})
-	tok, err := CreateAPIToken(h.db, "ivy")
+	tok, err := h.db.CreateAPIToken("ivy")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +503,7 @@ func TestAPITokenIdentifyAndEvents(t *testing.T) {
 
 func TestSessionIdleTimeout(t *testing.T) {
 	h := newHarness(t)
-	h.user("ada", RoleAdmin)
+	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
 	if code, _ := get(t, c, h.ts.URL+"/people"); code != 200 {
 		t.Fatal(code)
@@ -507,15 +529,23 @@ func TestHealthzAndMetrics(t *testing.T) {
 	if resp.StatusCode != 200 || !hz.OK || hz.Frames != 42 {
 		t.Fatalf("healthz %d %+v", resp.StatusCode, hz)
 	}
-	h.advance(StaleAfter + time.Second) // the camera's last frame is now stale
-	if resp, _ := http.Get(h.ts.URL + "/healthz"); resp.StatusCode != 200 {
-		// Health() reports LastFrame = now(), so it stays fresh; a stale source is covered below.
-		t.Fatalf("healthz with fresh frame: %d", resp.StatusCode)
+	// A camera whose last frame is older than StaleAfter is unhealthy.
+	lastFrame := h.now()
+	h.s.deps.Health = func() Health { return Health{Frames: 42, LastFrame: lastFrame, SourceState: "reconnecting"} }
+	h.advance(StaleAfter + time.Second)
+	if resp, _ := http.Get(h.ts.URL + "/healthz"); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("healthz with a stale frame: %d, want 503", resp.StatusCode)
 	}
-	resp, _ = http.Get(h.ts.URL + "/metrics")
-	b, _ := io.ReadAll(resp.Body)
-	if !strings.Contains(string(b), "facegate_frames_total 42") || !strings.Contains(string(b), "facegate_camera_up 1") {
-		t.Fatalf("metrics:\n%s", b)
+	if _, err := h.rec.Record(storage.Event{Kind: storage.KindDoorForced, Door: "front"}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the collectors are registered once and serve every scrape
+		resp, _ = http.Get(h.ts.URL + "/metrics")
+		b, _ := io.ReadAll(resp.Body)
+		if !strings.Contains(string(b), "facegate_frames_total 42") || !strings.Contains(string(b), "facegate_camera_up 0") ||
+			!strings.Contains(string(b), "facegate_events 1") {
+			t.Fatalf("metrics:\n%s", b)
+		}
 	}
 }
 
@@ -538,13 +568,11 @@ func TestPlainHTTPRefusedOnLAN(t *testing.T) {
 
 func TestSettingsEditedByAdminsOnly(t *testing.T) {
 	h := newHarness(t)
-	changed := 0
-	h.s.deps.Settings = func() Settings {
-		return Settings{Threshold: 0.5, Margin: 0.06, Door: "front", RetainGrant: 90, RetainDeny: 30, Events: 365}
-	}
-	h.s.deps.SettingsChanged = func() { changed++ }
-	h.user("ada", RoleAdmin)
-	h.user("ivy", RoleInvestigator)
+	owner := &savingOwner{rec: h.rec, cur: storage.Settings{Threshold: 0.5, Margin: 0.06, Door: "front",
+		Retention: storage.RetentionPolicy{GrantSnapshotDays: 90, DenySnapshotDays: 30, EventDays: 365}}}
+	h.s.deps.Settings = owner
+	h.user("ada", storage.RoleAdmin)
+	h.user("ivy", storage.RoleInvestigator)
 	post := func(c *http.Client, form url.Values) int {
 		form.Set("_csrf", h.csrf(c, "/settings"))
 		resp, err := c.PostForm(h.ts.URL+"/settings", form)
@@ -563,12 +591,12 @@ func TestSettingsEditedByAdminsOnly(t *testing.T) {
 	if code := post(ada, bad); code != http.StatusUnprocessableEntity {
 		t.Fatalf("threshold 2 accepted: %d", code)
 	}
-	if code := post(ada, good); code != http.StatusSeeOther || changed != 1 {
-		t.Fatalf("save: %d, changed %d", code, changed)
+	if code := post(ada, good); code != http.StatusSeeOther || owner.saved != 1 {
+		t.Fatalf("save: %d, saved %d", code, owner.saved)
 	}
-	kv, _ := h.db.Settings()
-	if kv[SettingThreshold] != "0.45" || kv[LivenessKey("front")] != "true" || kv[SettingRetainDeny] != "14" {
-		t.Fatalf("stored %v", kv)
+	st, err := h.db.LoadSettings(storage.Settings{Door: "front"})
+	if err != nil || st.Threshold != 0.45 || !st.Liveness || st.Retention.DenySnapshotDays != 14 {
+		t.Fatalf("stored %+v (%v)", st, err)
 	}
 	log, _ := h.db.AuditLog(5)
 	if len(log) == 0 || log[0].Code != "settings_saved" || log[0].By != "ada" {
@@ -578,8 +606,8 @@ func TestSettingsEditedByAdminsOnly(t *testing.T) {
 
 func TestRulesAPI(t *testing.T) {
 	h := newHarness(t)
-	h.user("ada", RoleAdmin)
-	tok, _ := CreateAPIToken(h.db, "ada")
+	h.user("ada", storage.RoleAdmin)
+	tok, _ := h.db.CreateAPIToken("ada")
 	put := func(body string) int {
 		req, _ := http.NewRequest(http.MethodPut, h.ts.URL+"/api/v1/rules", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -609,13 +637,12 @@ func TestRulesAPI(t *testing.T) {
 
 func TestOptionalTOTP(t *testing.T) {
 	h := newHarness(t)
-	h.user("ada", RoleAdmin)
-	u, err := EnableTOTP(h.db, "ada")
+	h.user("ada", storage.RoleAdmin)
+	u, err := h.db.EnableTOTP("ada")
 	if err != nil || !strings.HasPrefix(u, "otpauth://totp/facegate:ada") {
 		t.Fatalf("EnableTOTP: %q %v", u, err)
 	}
-	var au storage.AdminUser
-	h.db.Where("username = ?", "ada").First(&au)
+	au, _ := h.db.UserByName("ada")
 	try := func(code string) int {
 		c := h.client()
 		tok := h.csrf(c, "/login")
@@ -636,8 +663,8 @@ func TestOptionalTOTP(t *testing.T) {
 }
 
 func TestRenameAndTimeline(t *testing.T) {
-	h := newHarness(t)
-	h.user("ada", RoleAdmin)
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
 	fill(t, h)
 	p, _ := h.db.PersonByEmployeeID("E001")
@@ -695,9 +722,9 @@ func pngBomb(w, h uint32) []byte {
 }
 
 func TestAPISuspendAndErase(t *testing.T) {
-	h := newHarness(t)
-	h.user("ada", RoleAdmin)
-	tok, _ := CreateAPIToken(h.db, "ada")
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	tok, _ := h.db.CreateAPIToken("ada")
 	fill(t, h)
 	do := func(method, path string) int {
 		req, _ := http.NewRequest(method, h.ts.URL+path, nil)
@@ -732,5 +759,111 @@ func TestAPISuspendAndErase(t *testing.T) {
 	}
 	if rep, _ := h.db.Verify(h.db.Keys.Public, h.rec.Snapshots); !rep.OK() {
 		t.Fatalf("verify: %v", rep.Problems)
+	}
+}
+
+// savingOwner stands in for the appliance's settings owner: it stores
+// through the real recorder and counts the saves.
+type savingOwner struct {
+	rec   *storage.Recorder
+	cur   storage.Settings
+	saved int
+}
+
+func (o *savingOwner) Settings() storage.Settings { return o.cur }
+
+func (o *savingOwner) SaveSettings(s storage.Settings, by string) error {
+	if err := o.rec.SaveSettings(s, by); err != nil {
+		return err
+	}
+	o.cur = s
+	o.saved++
+	return nil
+}
+
+// An admin unlocks the door through the API with a reason; the order is
+// audited, the relay pulses, and nobody else may do it.
+func TestRemoteUnlockAudited(t *testing.T) {
+	h := newHarness(t)
+	state := filepath.Join(t.TempDir(), "relay")
+	relay, err := gate.OpenRelay("sim:"+state, func(error) {}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	var events []gate.Event
+	policy := gate.SingleDoorPolicy("front", time.UTC, time.Minute, gate.LevelFace)
+	ctrl, err := gate.NewController(func() *gate.Policy { return policy }, "front", relay, nil,
+		func(e gate.Event) { events = append(events, e) }, h.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.s.deps.Door = ctrl
+	h.user("ada", storage.RoleAdmin)
+	h.user("ivy", storage.RoleInvestigator)
+	unlock := func(user, reason string) int {
+		tok, err := h.db.CreateAPIToken(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("POST", h.ts.URL+"/api/v1/door/unlock", strings.NewReader(url.Values{"reason": {reason}}.Encode()))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := unlock("ivy", "courier"); code != http.StatusForbidden {
+		t.Fatalf("investigator unlocked: %d", code)
+	}
+	if code := unlock("ada", " "); code != http.StatusBadRequest {
+		t.Fatalf("unlock without a reason: %d", code)
+	}
+	if on, _ := gate.ReadFileSwitch(state); on {
+		t.Fatal("relay unlocked by a refused request")
+	}
+	if code := unlock("ada", "courier delivery"); code != http.StatusOK {
+		t.Fatalf("admin unlock: %d", code)
+	}
+	if on, err := gate.ReadFileSwitch(state); err != nil || !on {
+		t.Fatalf("relay %v (%v) after the unlock, want unlocked", on, err)
+	}
+	if len(events) != 1 || events[0].Kind != gate.EventRemoteUnlock || events[0].By != "ada" || events[0].Reason != "courier delivery" {
+		t.Fatalf("door events %+v", events)
+	}
+	log, _ := h.db.AuditLog(5)
+	if len(log) == 0 || log[0].Code != "remote_unlock" || log[0].By != "ada" || !strings.Contains(log[0].Detail, "courier delivery") {
+		t.Fatalf("audit %+v", log)
+	}
+}
+
+// Every row of the rules page carries the shared delete form, and it
+// deletes that row.
+func TestRulesDeleteForm(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	c := h.login("ada")
+	post := func(path string, form url.Values) {
+		form.Set("_csrf", h.csrf(c, "/rules"))
+		resp, err := c.PostForm(h.ts.URL+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d", path, resp.StatusCode)
+		}
+	}
+	post("/rules/area", url.Values{"name": {"lobby"}})
+	_, body := get(t, c, h.ts.URL+"/rules")
+	if !strings.Contains(body, `action="/rules/area/delete"`) || !strings.Contains(body, `name="key" value="lobby"`) {
+		t.Fatalf("no delete form for the lobby:\n%s", body)
+	}
+	post("/rules/area/delete", url.Values{"key": {"lobby"}})
+	if recs, err := h.db.LoadPolicy(); err != nil || len(recs.Areas) != 0 {
+		t.Fatalf("areas after delete: %+v (%v)", recs.Areas, err)
 	}
 }

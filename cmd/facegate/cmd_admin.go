@@ -3,14 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/facegate/facegate/storage"
-	"github.com/facegate/facegate/web"
 )
 
 // cmdAdmin manages web users. The password is read from
@@ -20,11 +18,9 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(args) == 0 || (args[0] != "create" && args[0] != "token" && args[0] != "totp") {
 		return usageError{"admin needs a subcommand: create, token or totp"}
 	}
-	cfg := defaultConfig()
-	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
-	cfg.register(fs)
+	cfg, fs := newFlags("admin " + args[0])
 	user := fs.String("username", "", "web user name")
-	role := fs.String("role", web.RoleAdmin, "admin, investigator or viewer")
+	role := fs.String("role", storage.RoleAdmin, "admin, investigator or viewer")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -41,7 +37,7 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	defer db.Close()
 	r := &storage.Recorder{DB: db, Snapshots: cfg.Snapshots(), Keys: db.Keys}
 	if args[0] == "totp" {
-		u, err := web.EnableTOTP(db, *user)
+		u, err := db.EnableTOTP(*user)
 		if err != nil {
 			return err
 		}
@@ -50,7 +46,7 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return nil
 	}
 	if args[0] == "token" {
-		t, err := web.CreateAPIToken(db, *user)
+		t, err := db.CreateAPIToken(*user)
 		if err != nil {
 			return err
 		}
@@ -60,14 +56,14 @@ func cmdAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	pw, ok := os.LookupEnv("FACEGATE_ADMIN_PASSWORD")
 	if !ok {
-		fmt.Fprintf(stderr, "password for %s (at least %d characters): ", *user, web.MinPasswordLen)
+		fmt.Fprintf(stderr, "password for %s (at least %d characters): ", *user, storage.MinPasswordLen)
 		line, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && line == "" {
 			return fmt.Errorf("no password given on standard input: %w", err)
 		}
 		pw = strings.TrimRight(line, "\r\n")
 	}
-	if err := web.CreateAdmin(db, *user, pw, *role); err != nil {
+	if err := db.CreateUser(*user, pw, *role); err != nil {
 		return err
 	}
 	r.Audit("cli", "web_user_created", map[string]any{"username": *user, "role": *role})

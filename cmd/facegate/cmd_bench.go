@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,7 +113,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		for k, v := range sum.Skipped {
 			ks = append(ks, fmt.Sprintf("%s %d", k, v))
 		}
-		sort.Strings(ks)
+		slices.Sort(ks)
 		fmt.Fprintf(stdout, "  skipped faces: %s\n", strings.Join(ks, ", "))
 	}
 	var lat, seen []time.Duration

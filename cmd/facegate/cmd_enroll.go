@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/facegate/facegate/gate/identity"
@@ -130,7 +130,7 @@ func enrollDir(ctx context.Context, cfg *Config, dir string, stdout, stderr io.W
 				ps = append(ps, filepath.Join(dir, e.Name(), f.Name()))
 			}
 		}
-		sort.Strings(ps)
+		slices.Sort(ps)
 		if len(ps) > 0 {
 			jobs = append(jobs, job{e.Name(), ps})
 			total += len(ps)

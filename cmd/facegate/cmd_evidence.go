@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -45,9 +44,7 @@ func printReport(w io.Writer, rep storage.VerifyReport, asJSON bool) error {
 }
 
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := defaultConfig()
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	cfg.register(fs)
+	cfg, fs := newFlags("verify")
 	bundle := fs.String("bundle", "", "verify an exported evidence bundle instead of the database")
 	pubkey := fs.String("pubkey", "", "the appliance's public key (ed25519:HEX or a file holding it); with --bundle")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
@@ -71,7 +68,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return printReport(stdout, rep, *asJSON)
 	}
-	r, closeFn, err := openRecorder(&cfg)
+	r, closeFn, err := openRecorder(cfg)
 	if err != nil {
 		return err
 	}
@@ -98,9 +95,7 @@ func parseWhen(s string, loc *time.Location) (time.Time, error) {
 }
 
 func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := defaultConfig()
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	cfg.register(fs)
+	cfg, fs := newFlags("export")
 	from := fs.String("from", "", "first day or instant (inclusive)")
 	to := fs.String("to", "", "last day (inclusive) or instant (exclusive)")
 	door := fs.String("door", "", "only this door")
@@ -130,7 +125,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(*to) == len("2006-01-02") {
 		f.To = f.To.AddDate(0, 0, 1) // a day given as --to is included
 	}
-	r, closeFn, err := openRecorder(&cfg)
+	r, closeFn, err := openRecorder(cfg)
 	if err != nil {
 		return err
 	}
@@ -152,9 +147,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func cmdErase(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := defaultConfig()
-	fs := flag.NewFlagSet("erase", flag.ContinueOnError)
-	cfg.register(fs)
+	cfg, fs := newFlags("erase")
 	emp := fs.String("employee-id", "", "person to erase")
 	snaps := fs.Bool("with-snapshots", false, "also delete the snapshots of their entries")
 	by := fs.String("by", "cli", "who orders the erasure (recorded)")
@@ -167,7 +160,7 @@ func cmdErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if strings.TrimSpace(*emp) == "" {
 		return usageError{"erase needs --employee-id"}
 	}
-	r, closeFn, err := openRecorder(&cfg)
+	r, closeFn, err := openRecorder(cfg)
 	if err != nil {
 		return err
 	}

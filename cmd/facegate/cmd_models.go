@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -11,9 +10,7 @@ import (
 )
 
 func cmdModelsPrepare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := defaultConfig()
-	fs := flag.NewFlagSet("models prepare", flag.ContinueOnError)
-	cfg.register(fs)
+	cfg, fs := newFlags("models prepare")
 	dir := fs.String("dir", "", "output directory (default: --models-dir)")
 	from := fs.String("from", "", "mirror directory holding "+models.FileMMOD)
 	tarball := fs.String("faceapi-tarball", "", "local npm tarball of "+models.FaceAPIPackage+" (default: npm pack)")
@@ -40,9 +37,7 @@ func cmdModelsPrepare(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 func cmdModelsVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := defaultConfig()
-	fs := flag.NewFlagSet("models verify", flag.ContinueOnError)
-	cfg.register(fs)
+	cfg, fs := newFlags("models verify")
 	dir := fs.String("dir", "", "model directory (default: --models-dir)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -32,6 +32,14 @@ func defaultConfig() Config {
 	return Config{DataDir: "./data", Threshold: vision.DefaultThreshold, Margin: vision.DefaultMinMargin, LogLevel: "info"}
 }
 
+// newFlags is a command's flag set with the shared flags registered.
+func newFlags(name string) (*Config, *flag.FlagSet) {
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	cfg.register(fs)
+	return &cfg, fs
+}
+
 func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory")
 	fs.StringVar(&c.DB, "db", c.DB, "database: SQLite file path or postgres:// DSN (default DATA_DIR/facegate.db)")

@@ -1,5 +1,3 @@
-// Command facegate is the face-recognition gate appliance: one binary with
-// subcommands for models, enrolment, identification and the appliance itself.
 package main
 
 import (

@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/models/modeltest"
 	"github.com/facegate/facegate/storage"
-	"github.com/facegate/facegate/web"
 )
 
 func runCmd(t *testing.T, args ...string) (string, string, error) {
@@ -274,12 +277,12 @@ func TestEvidenceCLI(t *testing.T) {
 	if err != nil || !strings.Contains(out, "5 events") {
 		t.Fatalf("verify: %v\n%s", err, out)
 	}
-	db.Exec("UPDATE events SET door = 'back' WHERE seq = 3")
+	tamper(t, filepath.Join(data, "facegate.db"), "UPDATE events SET door = 'back' WHERE seq = 3")
 	out, _, err = runCmd(t, append([]string{"verify", "--json"}, common...)...)
 	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "first broken position 3") || !strings.Contains(out, `"seq": 3`) {
 		t.Fatalf("tampered log: %v\n%s", err, out)
 	}
-	db.Exec("UPDATE events SET door = 'front' WHERE seq = 3")
+	tamper(t, filepath.Join(data, "facegate.db"), "UPDATE events SET door = 'front' WHERE seq = 3")
 	out, _, err = runCmd(t, append([]string{"erase", "--employee-id", "E001", "--with-snapshots", "--by", "dpo@example"}, common...)...)
 	if err != nil || !strings.Contains(out, "erased Barack Obama") {
 		t.Fatalf("erase: %v\n%s", err, out)
@@ -288,7 +291,9 @@ func TestEvidenceCLI(t *testing.T) {
 		t.Fatalf("verify after erasure: %v\n%s", err, out)
 	}
 	var erasure storage.Event
-	db.Where("kind = ?", storage.KindErasure).First(&erasure)
+	if evs, err := db.Events(storage.EventFilter{Kind: storage.KindErasure}); err == nil && len(evs) > 0 {
+		erasure = evs[0]
+	}
 	if erasure.By != "dpo@example" {
 		t.Fatalf("erasure event %+v", erasure)
 	}
@@ -313,7 +318,7 @@ func TestServeAppliesStoredSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &storage.Recorder{DB: db, Keys: db.Keys}
-	if err := r.SaveSettings(map[string]string{web.SettingThreshold: "0.3", web.SettingMargin: "0.05"}, "test"); err != nil {
+	if err := r.SaveSettings(storage.Settings{Threshold: 0.3, Margin: 0.05}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -372,4 +377,20 @@ func serveUntil(t *testing.T, maxWait time.Duration, want []string, args ...stri
 		t.Fatalf("serve: %v\n%s", err, w.String())
 	}
 	return w.String()
+}
+
+// tamper changes the database file behind storage's back, as an attacker
+// with the file would.
+func tamper(t *testing.T, path, sql string) {
+	t.Helper()
+	g, err := gorm.Open(sqlite.Open(path), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Exec(sql).Error; err != nil {
+		t.Fatal(err)
+	}
+	if d, err := g.DB(); err == nil {
+		d.Close()
+	}
 }

@@ -46,6 +46,22 @@ func exitCode(err error) int {
 	return 1
 }
 
+// commands are the subcommands with flags of their own.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"enroll":   cmdEnroll,
+	"enrol":    cmdEnroll,
+	"identify": cmdIdentify,
+	"serve":    cmdServe,
+	"eval":     cmdEval,
+	"bench":    cmdBench,
+	"verify":   cmdVerify,
+	"export":   cmdExport,
+	"erase":    cmdErase,
+	"admin": func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return cmdAdmin(ctx, args, os.Stdin, stdout, stderr)
+	},
+}
+
 // run dispatches a subcommand. It never panics past here: every failure is
 // an error with what went wrong and what to do.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,6 +70,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{"no command given"}
 	}
 	cmd, rest := args[0], args[1:]
+	if f, ok := commands[cmd]; ok {
+		return f(ctx, rest, stdout, stderr)
+	}
 	switch cmd {
 	case "models":
 		if len(rest) == 0 {
@@ -66,24 +85,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return cmdModelsVerify(ctx, rest[1:], stdout, stderr)
 		}
 		return usageError{fmt.Sprintf("unknown models subcommand %q (want prepare or verify)", rest[0])}
-	case "enroll", "enrol":
-		return cmdEnroll(ctx, rest, stdout, stderr)
-	case "identify":
-		return cmdIdentify(ctx, rest, stdout, stderr)
-	case "serve":
-		return cmdServe(ctx, rest, stdout, stderr)
-	case "eval":
-		return cmdEval(ctx, rest, stdout, stderr)
-	case "bench":
-		return cmdBench(ctx, rest, stdout, stderr)
-	case "verify":
-		return cmdVerify(ctx, rest, stdout, stderr)
-	case "export":
-		return cmdExport(ctx, rest, stdout, stderr)
-	case "erase":
-		return cmdErase(ctx, rest, stdout, stderr)
-	case "admin":
-		return cmdAdmin(ctx, rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,137 @@
+package appliance
+
+import (
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/vision"
+	"github.com/facegate/facegate/web"
+)
+
+// Config is everything the appliance needs. Zero values of the derived
+// paths are filled by Validate.
+type Config struct {
+	DataDir   string // database, snapshots, keys, relay state and TLS live here
+	DB        string // SQLite file path or postgres:// DSN
+	ModelsDir string
+	KeyDir    string
+	Rule      vision.Rule // match rule until one is saved in the web app
+
+	DemoDir    string // shared test data: demo people enrolled on first start, demo clip as camera
+	Source     string // camera; empty = first /dev/video*, else the demo clip
+	Door       string // this appliance's door ID
+	Relay      string // relay spec, see gate.OpenRelay; empty = sim:DATA_DIR/relay/state
+	DoorSensor string // door contact spec, see gate.ParseSensor; empty = none
+	OpenTime   time.Duration
+	SiteTZ     string // IANA zone for schedules
+	Level      gate.SecurityLevel
+	Retention  storage.RetentionPolicy // until one is saved in the web app
+	Web        web.Options             // TLSDir defaults to DATA_DIR/tls
+
+	Log *slog.Logger
+	// Now is the clock of the door controller, retention and the web app
+	// (time.Now when nil).
+	Now func() time.Time
+	// ReloadEvery is how often enrolments and policy edits made by another
+	// process are picked up (DefaultReloadEvery when zero).
+	ReloadEvery time.Duration
+
+	loc *time.Location // SiteTZ, resolved by Validate
+}
+
+// DefaultReloadEvery: another process (the CLI, another gate sharing a
+// PostgreSQL log) sees its enrolment at the door within 5 s.
+const DefaultReloadEvery = 5 * time.Second
+
+// ConfigError names the setting (as its command-line flag) that is wrong.
+type ConfigError struct {
+	Flag    string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return "--" + e.Flag + ": " + e.Problem }
+
+// Validate fills derived defaults and checks every value; a wrong one is
+// a *ConfigError.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return &ConfigError{"data-dir", "empty"}
+	}
+	c.fillDefaults()
+	if err := c.Rule.Validate(); err != nil {
+		return &ConfigError{"threshold", err.Error()}
+	}
+	loc, err := time.LoadLocation(c.SiteTZ)
+	if err != nil {
+		return &ConfigError{"site-tz", fmt.Sprintf("%q: %v", c.SiteTZ, err)}
+	}
+	c.loc = loc
+	if err := c.singleDoor().Validate(); err != nil {
+		return &ConfigError{"door", err.Error()}
+	}
+	if _, err := gate.ParseSensor(c.DoorSensor); err != nil {
+		return &ConfigError{"door-sensor", err.Error()}
+	}
+	r := c.Retention
+	if r.GrantSnapshotDays < 0 || r.DenySnapshotDays < 0 || r.EventDays < 0 {
+		return &ConfigError{"retain-events-days", "retention days cannot be negative (0 keeps forever)"}
+	}
+	if c.Source == "" {
+		return &ConfigError{"source", "no camera found; pass --source (device, URL, file or folder) or --demo-dir"}
+	}
+	return nil
+}
+
+func (c *Config) fillDefaults() {
+	def := func(v *string, d string) {
+		if *v == "" {
+			*v = d
+		}
+	}
+	def(&c.DB, filepath.Join(c.DataDir, "facegate.db"))
+	def(&c.ModelsDir, filepath.Join(c.DataDir, "models"))
+	def(&c.KeyDir, filepath.Join(c.DataDir, "keys"))
+	def(&c.Relay, "sim:"+filepath.Join(c.DataDir, "relay", "state"))
+	def(&c.Web.TLSDir, filepath.Join(c.DataDir, "tls"))
+	def(&c.SiteTZ, "Local")
+	def(&c.Door, "front")
+	if c.Level == "" {
+		c.Level = gate.LevelFace
+	}
+	if c.Source == "" {
+		if devs, _ := filepath.Glob("/dev/video*"); len(devs) > 0 {
+			c.Source = devs[0]
+		} else if c.DemoDir != "" {
+			c.Source = filepath.Join(c.DemoDir, "video", "short_hamilton_clip.mp4")
+		}
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.ReloadEvery <= 0 {
+		c.ReloadEvery = DefaultReloadEvery
+	}
+}
+
+// singleDoor is the policy in force until doors are stored.
+func (c *Config) singleDoor() *gate.Policy {
+	return gate.SingleDoorPolicy(c.Door, c.loc, c.OpenTime, c.Level)
+}
+
+// defaultSettings are the settings the flags give.
+func (c *Config) defaultSettings() storage.Settings {
+	return storage.Settings{Threshold: c.Rule.Threshold, Margin: c.Rule.MinMargin, Door: c.Door,
+		Liveness: c.Level == gate.LevelFaceLiveness, Retention: c.Retention}
+}
+
+// Snapshots is the evidence store under the data directory.
+func (c *Config) Snapshots() storage.SnapshotStore {
+	return storage.SnapshotStore{Dir: filepath.Join(c.DataDir, "snapshots")}
+}

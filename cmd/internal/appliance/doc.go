@@ -1,0 +1,14 @@
+// Package appliance is the running door appliance: it opens the relay
+// (locked), the database, the recognition pipeline and the web app, and
+// runs them until its context ends. cmd/facegate parses flags into a
+// Config and calls New, Run and Close.
+//
+// Start-up order is the order of the code in New: relay locked, database
+// opened, stored policy and settings applied, recognition opened, demo
+// people enrolled, web app built. Run then starts the door controller,
+// retention, reloads, the camera watch and the web app, and runs the
+// pipeline in the caller's goroutine.
+//
+// It never holds C memory itself (package vision does) and never decides
+// access (package gate does).
+package appliance

@@ -1,0 +1,78 @@
+package appliance
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/facegate/facegate/storage"
+)
+
+// settingsOwner owns the settings in force: it loads the stored ones over
+// the flags' defaults, saves edits from the web app, and applies them.
+// It implements web.SettingsOwner.
+type settingsOwner struct {
+	db       *storage.DB
+	recorder *storage.Recorder
+	defaults storage.Settings
+	log      *slog.Logger
+	// apply puts settings in force (match rule, liveness, retention); an
+	// error refuses them and keeps the previous ones.
+	apply func(storage.Settings) error
+
+	mu  sync.Mutex
+	cur storage.Settings
+}
+
+func newSettingsOwner(db *storage.DB, rec *storage.Recorder, defaults storage.Settings, log *slog.Logger,
+	apply func(storage.Settings) error) *settingsOwner {
+	return &settingsOwner{db: db, recorder: rec, defaults: defaults, log: log, apply: apply, cur: defaults}
+}
+
+// Settings are the settings in force.
+func (o *settingsOwner) Settings() storage.Settings {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.cur
+}
+
+// Load applies the stored settings (over the defaults). Stored settings
+// that do not validate are refused, logged, and the previous ones kept.
+func (o *settingsOwner) Load() error {
+	st, err := o.db.LoadSettings(o.defaults)
+	if err != nil {
+		return err
+	}
+	return o.put(st)
+}
+
+// SaveSettings validates, stores (audited) and applies settings.
+func (o *settingsOwner) SaveSettings(st storage.Settings, by string) error {
+	st.Door = o.defaults.Door
+	if err := st.Validate(); err != nil {
+		return err
+	}
+	if err := o.recorder.SaveSettings(st, by); err != nil {
+		return err
+	}
+	return o.put(st)
+}
+
+func (o *settingsOwner) put(st storage.Settings) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	err := st.Validate()
+	if err == nil {
+		err = o.apply(st)
+	}
+	if err != nil {
+		o.log.Error("stored settings refused; keeping the previous ones", "err", err)
+		return err
+	}
+	if o.cur != st {
+		o.log.Info("settings applied", "threshold", st.Threshold, "margin", st.Margin, "liveness", st.Liveness,
+			"retention", fmt.Sprintf("%d/%d/%d", st.Retention.GrantSnapshotDays, st.Retention.DenySnapshotDays, st.Retention.EventDays))
+	}
+	o.cur = st
+	return nil
+}

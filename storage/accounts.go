@@ -1,0 +1,195 @@
+package storage
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Roles of web users, most to least privileged.
+const (
+	RoleAdmin        = "admin"        // everything
+	RoleInvestigator = "investigator" // read events and snapshots, export
+	RoleViewer       = "viewer"       // live view and presence only
+)
+
+var roleRank = map[string]int{RoleViewer: 1, RoleInvestigator: 2, RoleAdmin: 3}
+
+// Account tunables.
+const (
+	// MinPasswordLen: length beats composition rules (NIST SP 800-63B).
+	MinPasswordLen = 12
+	// bcryptCost 12 takes ~250 ms on the 2-core box: slow for a guesser,
+	// fine for a login.
+	bcryptCost = 12
+)
+
+// Errors of account handling.
+var (
+	ErrWeakPassword = fmt.Errorf("password must be at least %d characters", MinPasswordLen)
+	ErrBadRole      = errors.New("role must be admin, investigator or viewer")
+	ErrLogin        = errors.New("wrong username or password")
+)
+
+// User is a web user of any role (admin, investigator, viewer). The
+// password is a bcrypt hash.
+type User struct {
+	ID           int64  `gorm:"primaryKey"`
+	Username     string `gorm:"size:100;not null;uniqueIndex"`
+	PasswordHash string `gorm:"size:200;not null"`
+	Role         string `gorm:"size:20;not null"`
+	TOTPSecret   string `gorm:"size:100"`
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// TableName keeps the table the first schema made.
+func (User) TableName() string { return "admin_users" }
+
+// Can says whether the user's role is at least role.
+func (u User) Can(role string) bool { return RoleAtLeast(u.Role, role) }
+
+// RoleAtLeast says whether role has at least the rights of need.
+func RoleAtLeast(role, need string) bool {
+	return roleRank[role] >= roleRank[need] && roleRank[need] > 0
+}
+
+// APIToken is a hashed bearer token of a web user.
+type APIToken struct {
+	ID        int64  `gorm:"primaryKey"`
+	UserID    int64  `gorm:"not null;index"`
+	TokenHash string `gorm:"size:64;not null;uniqueIndex"`
+	CreatedAt time.Time
+}
+
+// CountUsers counts web users.
+func (db *DB) CountUsers() (int64, error) {
+	var n int64
+	err := db.g.Model(&User{}).Count(&n).Error
+	return n, err
+}
+
+// CreateUser stores a new web user with a bcrypt-hashed password.
+func (db *DB) CreateUser(username, password, role string) error {
+	username = strings.TrimSpace(username)
+	if username == "" || len(username) > 100 {
+		return errors.New("username must be 1–100 characters")
+	}
+	if utf8.RuneCountInString(password) < MinPasswordLen {
+		return ErrWeakPassword
+	}
+	if _, ok := roleRank[role]; !ok {
+		return ErrBadRole
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return err
+	}
+	u := User{Username: username, PasswordHash: string(h), Role: role}
+	if err := db.g.Create(&u).Error; err != nil {
+		return fmt.Errorf("create user %s: %w", username, err)
+	}
+	return nil
+}
+
+// UserByName looks a web user up.
+func (db *DB) UserByName(username string) (User, error) {
+	var u User
+	if err := db.g.Where("username = ?", username).Limit(1).Find(&u).Error; err != nil {
+		return u, fmt.Errorf("storage: user %q: %w", username, err)
+	}
+	if u.ID == 0 {
+		return u, fmt.Errorf("no user %q: %w", username, ErrNotFound)
+	}
+	return u, nil
+}
+
+// EnableTOTP gives a user a new TOTP secret (RFC 6238, 30 s, 6 digits) and
+// returns the otpauth:// URL for their authenticator app.
+func (db *DB) EnableTOTP(username string) (string, error) {
+	u, err := db.UserByName(username)
+	if err != nil {
+		return "", err
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "facegate", AccountName: username})
+	if err != nil {
+		return "", err
+	}
+	if err := db.g.Model(&u).Update("totp_secret", key.Secret()).Error; err != nil {
+		return "", err
+	}
+	return key.URL(), nil
+}
+
+// CheckTOTP accepts the code of the current 30 s step or the one either
+// side (clock drift between phone and appliance).
+func CheckTOTP(secret, code string, now time.Time) bool {
+	ok, err := totp.ValidateCustom(strings.TrimSpace(code), secret, now, totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	return err == nil && ok
+}
+
+// CheckLogin verifies a username and password; it spends the same time
+// whether or not the user exists.
+func (db *DB) CheckLogin(username, password string) (User, error) {
+	var u User
+	err := db.g.Where("username = ? AND disabled = ?", strings.TrimSpace(username), false).Limit(1).Find(&u).Error
+	hash := []byte(u.PasswordHash)
+	if err != nil || u.ID == 0 {
+		hash = dummyHash
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u.ID == 0 {
+		return u, ErrLogin
+	}
+	return u, nil
+}
+
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("facegate timing equaliser"), bcryptCost)
+
+// RandomToken is 32 random bytes in hex.
+func RandomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// API tokens are random, shown once, stored hashed.
+func hashToken(t string) string {
+	h := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(h[:])
+}
+
+// CreateAPIToken makes a bearer token for a user's JSON API use.
+func (db *DB) CreateAPIToken(username string) (string, error) {
+	u, err := db.UserByName(username)
+	if err != nil {
+		return "", err
+	}
+	t := "fgt_" + RandomToken()
+	if err := db.g.Create(&APIToken{UserID: u.ID, TokenHash: hashToken(t)}).Error; err != nil {
+		return "", err
+	}
+	return t, nil
+}
+
+// UserForToken is the enabled user a bearer token belongs to.
+func (db *DB) UserForToken(t string) (User, bool) {
+	var tok APIToken
+	if err := db.g.Where("token_hash = ?", hashToken(t)).Limit(1).Find(&tok).Error; err != nil || tok.ID == 0 {
+		return User{}, false
+	}
+	var u User
+	if err := db.g.Where("id = ? AND disabled = ?", tok.UserID, false).Limit(1).Find(&u).Error; err != nil || u.ID == 0 {
+		return u, false
+	}
+	return u, true
+}

@@ -1,0 +1,67 @@
+package atomicfile
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWriteFileReplacesAndLeavesNoTemp(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "state")
+	for _, want := range []string{"locked\n", "unlocked\n"} {
+		if err := WriteFile(p, []byte(want), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(p); err != nil || string(b) != want {
+			t.Fatalf("read %q, %v; want %q", b, err, want)
+		}
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("mode %v (%v), want 0640", fi.Mode(), err)
+	}
+	assertOnly(t, dir, "state")
+}
+
+func TestWriteNewNeverReplaces(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "key")
+	if err := WriteNew(p, []byte("first"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteNew(p, []byte("second"), 0o600); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("second write: %v, want os.ErrExist", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "first" {
+		t.Fatalf("file replaced: %q", b)
+	}
+	assertOnly(t, dir, "key")
+}
+
+func TestStreamFailureLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "bundle.zip")
+	boom := errors.New("disk full")
+	err := Stream(p, 0o644, func(w io.Writer) error { w.Write([]byte("half")); return boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("got %v, want the fill's error", err)
+	}
+	assertOnly(t, dir)
+}
+
+func assertOnly(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Name())
+	}
+	if len(got) != len(names) || (len(names) > 0 && got[0] != names[0]) {
+		t.Fatalf("directory holds %v, want %v", got, names)
+	}
+}

@@ -1,0 +1,115 @@
+package web
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/facegate/facegate/storage"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+func (s *Server) parseTemplates() error {
+	funcs := template.FuncMap{
+		"t": translate,
+		"fmtTime": func(loc *time.Location, us int64) string {
+			return time.UnixMicro(us).In(loc).Format("2006-01-02 15:04:05")
+		},
+		"f3":  func(f float64) string { return fmt.Sprintf("%.3f", f) },
+		"can": storage.RoleAtLeast,
+		"deleteForm": func(p page, kind string, key any) deleteForm {
+			return deleteForm{Kind: kind, Key: fmt.Sprint(key), CSRF: p.CSRF, L: p.L}
+		},
+	}
+	pages, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	s.tmpl = map[string]*template.Template{}
+	for _, p := range pages {
+		name := strings.TrimSuffix(strings.TrimPrefix(p, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", p)
+		if err != nil {
+			return fmt.Errorf("template %s: %w", name, err)
+		}
+		s.tmpl[name] = t
+	}
+	return nil
+}
+
+func (s *Server) errorHandler(err error, c echo.Context) {
+	code, msg := http.StatusInternalServerError, "internal error"
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code, msg = he.Code, fmt.Sprint(he.Message)
+	} else {
+		s.deps.Log.Error("web", "path", c.Path(), "err", err)
+	}
+	if c.Response().Committed {
+		return
+	}
+	if isAPI(c) || !strings.Contains(c.Request().Header.Get("Accept"), "text/html") {
+		c.JSON(code, map[string]string{"error": msg})
+		return
+	}
+	s.renderStatus(c, code, "error", map[string]any{"Message": msg, "Code": code})
+}
+
+// deleteForm is the data of the "delete" partial (layout.html).
+type deleteForm struct{ Kind, Key, CSRF, L string }
+
+// page data shared by every template.
+type page struct {
+	L     string
+	User  storage.User
+	CSRF  string
+	Title string
+	Loc   *time.Location
+	Data  any // the page's own data: a struct of the page, or a map where pages share a template
+}
+
+func (s *Server) render(c echo.Context, name string, data any) error {
+	return s.renderStatus(c, http.StatusOK, name, data)
+}
+
+func (s *Server) renderStatus(c echo.Context, code int, name string, data any) error {
+	if data == nil {
+		data = map[string]any{} // templates may ask for optional keys of a page without data
+	}
+	t, ok := s.tmpl[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	u, _ := userOf(c)
+	csrf, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
+	p := page{L: pickLang(c.Request()), User: u, CSRF: csrf, Loc: s.deps.Location, Data: data}
+	c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
+	c.Response().WriteHeader(code)
+	return t.Execute(c.Response(), p)
+}
+
+func (s *Server) setLang(c echo.Context) error {
+	code := c.Param("code")
+	if _, ok := messages[code]; !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "unknown language")
+	}
+	c.SetCookie(&http.Cookie{Name: "lang", Value: code, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: !s.opts.PlainHTTP, MaxAge: 365 * 24 * 3600})
+	return c.Redirect(http.StatusSeeOther, "/")
+}
