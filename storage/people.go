@@ -14,13 +14,23 @@ import (
 // Stored descriptor formats (first byte): 1 = 128 little-endian float32
 // in plain form (facegate before encryption at rest); 2 = format 1 sealed
 // with AES-256-GCM under the template key, bound to its model version.
+//
+// Inside (plain or sealed) a descriptor is either format 1, exactly 128
+// float32 (dlib, as older facegate wrote), or format 3, a uint16 length
+// then that many float32, so the 512-D faceplugin templates store and seal
+// like dlib's. (The "format 2" of the issue is numbered 3 here because the
+// first byte 2 already means "sealed".) New descriptors are written as 3.
 const (
-	descriptorFormat = 1
-	descriptorSealed = 2
+	descriptorFormat    = 1
+	descriptorSealed    = 2
+	descriptorFormatLen = 3
 )
 
-// DescriptorLen mirrors vision.DescriptorLen without importing vision.
+// DescriptorLen is the length of a format-1 (dlib) descriptor.
 const DescriptorLen = 128
+
+// maxDescriptorLen bounds a format-3 length: the largest model is 512-D.
+const maxDescriptorLen = 4096
 
 // Person is someone who may be recognised.
 type Person struct {
@@ -48,7 +58,7 @@ type FaceTemplate struct {
 
 // NewTemplate is a template to store, before it has an ID.
 type NewTemplate struct {
-	Descriptor   [DescriptorLen]float32
+	Descriptor   []float32
 	ModelVersion string
 	SourceName   string
 	PhotoSHA256  string
@@ -56,25 +66,35 @@ type NewTemplate struct {
 	Sharpness    float64
 }
 
-// EncodeDescriptor serialises a descriptor for storage.
-func EncodeDescriptor(d [DescriptorLen]float32) []byte {
-	b := make([]byte, 1+4*DescriptorLen)
-	b[0] = descriptorFormat
+// EncodeDescriptor serialises a descriptor of any length (format 3).
+func EncodeDescriptor(d []float32) []byte {
+	b := make([]byte, 3+4*len(d))
+	b[0] = descriptorFormatLen
+	binary.LittleEndian.PutUint16(b[1:], uint16(len(d)))
 	for i, v := range d {
-		binary.LittleEndian.PutUint32(b[1+4*i:], math.Float32bits(v))
+		binary.LittleEndian.PutUint32(b[3+4*i:], math.Float32bits(v))
 	}
 	return b
 }
 
-// DecodeDescriptor parses a stored descriptor.
-func DecodeDescriptor(b []byte) ([DescriptorLen]float32, error) {
-	var d [DescriptorLen]float32
-	if len(b) != 1+4*DescriptorLen || b[0] != descriptorFormat {
-		return d, fmt.Errorf("storage: stored descriptor has format %v and %d bytes, want format %d and %d bytes",
-			first(b), len(b), descriptorFormat, 1+4*DescriptorLen)
+// DecodeDescriptor parses a stored descriptor of format 1 or 3.
+func DecodeDescriptor(b []byte) ([]float32, error) {
+	var n, off int
+	switch {
+	case len(b) == 1+4*DescriptorLen && b[0] == descriptorFormat:
+		n, off = DescriptorLen, 1
+	case len(b) >= 3 && b[0] == descriptorFormatLen:
+		n, off = int(binary.LittleEndian.Uint16(b[1:])), 3
+		if n == 0 || n > maxDescriptorLen || len(b) != 3+4*n {
+			return nil, fmt.Errorf("storage: stored descriptor says %d values but holds %d bytes, want %d", n, len(b), 3+4*n)
+		}
+	default:
+		return nil, fmt.Errorf("storage: stored descriptor has format %v and %d bytes, want format %d (%d bytes) or %d",
+			first(b), len(b), descriptorFormat, 1+4*DescriptorLen, descriptorFormatLen)
 	}
+	d := make([]float32, n)
 	for i := range d {
-		d[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[1+4*i:]))
+		d[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off+4*i:]))
 	}
 	return d, nil
 }
@@ -136,7 +156,7 @@ func (db *DB) Enroll(employeeID, name string, ts []NewTemplate) (Person, error) 
 type StoredTemplate struct {
 	ID         int64
 	PersonID   int64
-	Descriptor [DescriptorLen]float32
+	Descriptor []float32
 }
 
 // Templates loads every template made by modelVersion. Templates of another
@@ -195,7 +215,7 @@ func (db *DB) CountTemplates(personID int64) (int64, error) {
 	return n, err
 }
 
-func (db *DB) sealDescriptor(d [DescriptorLen]float32, model string) ([]byte, error) {
+func (db *DB) sealDescriptor(d []float32, model string) ([]byte, error) {
 	if db.Keys == nil {
 		return nil, errors.New("storage: no template key loaded")
 	}
@@ -206,14 +226,14 @@ func (db *DB) sealDescriptor(d [DescriptorLen]float32, model string) ([]byte, er
 	return append([]byte{descriptorSealed}, sealed...), nil
 }
 
-func (db *DB) openDescriptor(b []byte, model string) ([DescriptorLen]float32, error) {
+func (db *DB) openDescriptor(b []byte, model string) ([]float32, error) {
 	if len(b) > 0 && b[0] == descriptorSealed {
 		if db.Keys == nil {
-			return [DescriptorLen]float32{}, errors.New("storage: no template key loaded")
+			return nil, errors.New("storage: no template key loaded")
 		}
 		plain, err := db.Keys.openTemplate(b[1:], "facegate-template|"+model)
 		if err != nil {
-			return [DescriptorLen]float32{}, err
+			return nil, err
 		}
 		return DecodeDescriptor(plain)
 	}
@@ -227,7 +247,7 @@ func (db *DB) sealPlainTemplates() error {
 		return err
 	}
 	for _, r := range rows {
-		if len(r.Descriptor) == 0 || r.Descriptor[0] != descriptorFormat {
+		if len(r.Descriptor) == 0 || (r.Descriptor[0] != descriptorFormat && r.Descriptor[0] != descriptorFormatLen) {
 			continue
 		}
 		d, err := DecodeDescriptor(r.Descriptor)

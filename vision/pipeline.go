@@ -179,8 +179,8 @@ func P95(ds []time.Duration) time.Duration {
 // each settled track's Decision to OnDecision.
 type Pipeline struct {
 	Source     Source
-	Detector   *Detector
-	Recognizer *Recognizer
+	Detector   FaceDetector
+	Recognizer Embedder
 	Gallery    *Gallery
 	Config     PipelineConfig
 	OnDecision func(Decision)

@@ -56,3 +56,28 @@ func (r Rule) Decide(m Match) (Verdict, string) {
 	}
 	return VerdictMatch, fmt.Sprintf("distance %.3f ≤ %.3f, margin %.3f ≥ %.3f", m.Distance, r.Threshold, m.Margin(), r.MinMargin)
 }
+
+// The faceplugin model's rule, in cosine distance (1 − cos).
+const (
+	// FacepluginThreshold is derived, not tried: the smallest impostor-pair
+	// distance over the calibration photos (faces-eastasia and the Western
+	// faces/, largest face per photo: every pair of different people) minus
+	// a safety margin of FacepluginSafety, rounded down to 0.01.
+	// TestFacepluginThresholdDerivation recomputes it and fails if this
+	// constant drifts above it. Measured: smallest impostor 0.412 (130 faces,
+	// 8197 impostor pairs), so 0.412 − 0.03 → 0.38; pair EER 1.6 %.
+	FacepluginThreshold = 0.38
+	// FacepluginSafety: see TestFacepluginThresholdDerivation.
+	FacepluginSafety = 0.03
+	// FacepluginMinMargin: the runner-up must be this much farther.
+	FacepluginMinMargin = 0.05
+)
+
+// FacepluginRule is the faceplugin model's default rule.
+var FacepluginRule = Rule{Threshold: FacepluginThreshold, MinMargin: FacepluginMinMargin}
+
+// Enrolment limits for the faceplugin model (see gate/identity).
+const (
+	FacepluginMinFaceWidth = 40
+	FacepluginMinSharpness = 15
+)

@@ -43,7 +43,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	rec, err := vision.NewRecognizer(cfg.ModelsDir)
+	rec, err := vision.OpenEmbedder(cfg.ModelsDir, cfg.Embedder)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		names[id] = name
 		ts = append(ts, vision.Template{ID: id, PersonID: id, Descriptor: faces[0].Descriptor})
 	}
-	gallery := vision.NewGallery(ts)
+	gallery := vision.NewGalleryFor(rec.Info().Metric, ts)
 
 	src, err := vision.OpenSource(*source, vision.SourceOptions{Paced: *paced})
 	if err != nil {
@@ -147,7 +147,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer src2.Close()
-	nr, err := vision.RunNaive(ctx, src2, rec, gallery)
+	dlibRec, ok := rec.(*vision.Recognizer)
+	if !ok {
+		return usageError{"--naive measures go-face's full-frame loop: use it with --embedder dlib"}
+	}
+	nr, err := vision.RunNaive(ctx, src2, dlibRec, gallery)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 
 // openService opens storage and the recognizer. The caller runs closeFn.
 func openService(cfg *Config) (*identity.Service, func(), error) {
-	rec, err := vision.NewRecognizer(cfg.ModelsDir)
+	rec, err := vision.OpenEmbedder(cfg.ModelsDir, cfg.Embedder)
 	if err != nil {
 		return nil, nil, err
 	}

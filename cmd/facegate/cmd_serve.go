@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -230,10 +229,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return err
 	}
 	defer det.Close()
-	rec, ok := svc.Embedder.(*vision.Recognizer)
-	if !ok {
-		return errors.New("serve: the pipeline needs the dlib recognizer")
-	}
+	rec := svc.Embedder
 	pc := vision.DefaultPipelineConfig()
 	pc.Rule = cfg.Rule()
 	pc.Liveness = gate.SecurityLevel(*level) == gate.LevelFaceLiveness
