@@ -45,13 +45,14 @@ var fpTemplate = [5][2]float64{
 // the face to 112×112 and fr_feature describes it. gocv.Net is not safe
 // for concurrent use: every call holds mu.
 type Faceplugin struct {
-	mu            sync.Mutex
-	det, lm, feat gocv.Net
-	closed        bool
-	manifest      models.Manifest
-	mirror        bool // also describe the mirrored chip and sum (measurement only: not better)
-	threeAffine   bool // the publisher's 3-point affine instead of the similarity (measurement only)
-	loaded        []*gocv.Net
+	mu               sync.Mutex
+	det, lm, feat    gocv.Net
+	closed           bool
+	manifest         models.Manifest
+	noLandmarkMirror bool // one landmark pass only (measurement only)
+	chipMirror       bool // also describe the mirrored chip and sum (measurement only: worse)
+	threeAffine      bool // the publisher's 3-point affine instead of the similarity (measurement only)
+	loaded           []*gocv.Net
 }
 
 var _ Embedder = (*Faceplugin)(nil)

@@ -229,11 +229,11 @@ func TestFacepluginAlignmentFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fp1.Close()
-	fp1.mirror = true
+	fp1.chipMirror = true
 	for _, c := range []struct {
 		name string
 		e    *Faceplugin
-	}{{"5-point similarity", testFaceplugin(t)}, {"5-point similarity + mirror", fp1}, {"3-point affine", fp3}} {
+	}{{"5-point similarity", testFaceplugin(t)}, {"5-point similarity, chip mirrored too", fp1}, {"3-point affine", fp3}} {
 		set := calibrationSet(t, c.e)
 		gen, imp := pairDistances(MetricCosine, set)
 		ea := onlyEastAsia(set)
@@ -248,5 +248,105 @@ func TestFacepluginAlignmentFigures(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestFacepluginTemplateFigures compares, on faces-eastasia with photos 1
+// and 2 enrolled and 3 and 4 as probes, one mean template against matching
+// each enrolment photo, at the default rule, including impostors (every
+// probe against the other people only). Report only.
+func TestFacepluginTemplateFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measurement")
+	}
+	for _, v := range []struct {
+		name             string
+		noLM, chipMirror bool
+	}{{"one landmark pass", true, false}, {"landmarks + mirrored landmarks", false, false}, {"both + mirrored chip", false, true}} {
+		e, err := NewFaceplugin(modeltest.ModelsDir(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.noLandmarkMirror, e.chipMirror = v.noLM, v.chipMirror
+		all := calibrationSet(t, e)
+		e.Close()
+		_, imp := pairDistances(MetricCosine, all)
+		rule := Rule{Threshold: math.Floor((imp[0]-FacepluginSafety)*100) / 100, MinMargin: FacepluginMinMargin}
+		for _, mode := range []string{"mean", "each"} {
+			miss, acc, n := templateTrial(onlyEastAsia(all), mode, rule)
+			t.Logf("%s, %s template(s), derived threshold %.2f: %d probes, %d missed (FNIR %.1f%%), %d impostors accepted",
+				v.name, mode, rule.Threshold, n, miss, 100*float64(miss)/float64(n), acc)
+		}
+	}
+}
+
+// templateTrial enrols photos 1 and 2 of each person (mean or each) and
+// probes with the others, also against the gallery without the person.
+func templateTrial(set []labelled, mode string, rule Rule) (miss, imp, n int) {
+	enrol := map[string][]Descriptor{}
+	var probes []labelled
+	for _, l := range set {
+		if b := filepath.Base(l.file); b == "1.jpg" || b == "2.jpg" {
+			enrol[l.person] = append(enrol[l.person], l.d)
+		} else {
+			probes = append(probes, l)
+		}
+	}
+	var ts []Template
+	id := map[string]int64{}
+	for p, ds := range enrol {
+		id[p] = int64(len(id) + 1)
+		if mode == "mean" {
+			ds = []Descriptor{MeanTemplate(MetricCosine, ds)}
+		}
+		for _, d := range ds {
+			ts = append(ts, Template{ID: int64(len(ts) + 1), PersonID: id[p], Descriptor: d})
+		}
+	}
+	g := NewGalleryFor(MetricCosine, ts)
+	for _, p := range probes {
+		m := g.Match(p.d)
+		if v, _ := rule.Decide(m); v != VerdictMatch || m.PersonID != id[p.person] {
+			miss++
+		}
+		if v, _ := rule.Decide(g.MatchExcluding(p.d, id[p.person])); v == VerdictMatch {
+			imp++
+		}
+	}
+	return miss, imp, len(probes)
+}
+
+// TestFacepluginReencodeDrift measures how far a descriptor moves when the
+// same photo is JPEG-recompressed at quality 70 and halved in size, as a
+// camera frame would be (FacepluginSafety's argument). It fails if twice
+// the drift (template and probe may both move) exceeds the safety margin.
+func TestFacepluginReencodeDrift(t *testing.T) {
+	fp := testFaceplugin(t)
+	worst := 0.0
+	for _, name := range []string{"obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"} {
+		raw := modeltest.ReadFace(t, name)
+		a, err := fp.Faces(name, raw)
+		if err != nil || len(a) != 1 {
+			t.Fatalf("%s: %d faces, %v", name, len(a), err)
+		}
+		m, _ := gocv.IMDecode(raw, gocv.IMReadColor)
+		half := gocv.NewMat()
+		gocv.Resize(m, &half, image.Point{}, 0.5, 0.5, gocv.InterpolationArea)
+		buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, half, []int{gocv.IMWriteJpegQuality, 70})
+		m.Close()
+		half.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := fp.Faces(name, buf.GetBytes())
+		buf.Close()
+		if err != nil || len(b) != 1 {
+			t.Fatalf("%s re-encoded: %d faces, %v", name, len(b), err)
+		}
+		worst = max(worst, MetricCosine.Between(a[0].Descriptor, b[0].Descriptor))
+	}
+	t.Logf("largest drift after halving and JPEG q70: %.4f", worst)
+	if 2*worst > FacepluginSafety {
+		t.Errorf("twice the drift %.4f exceeds the safety margin %.2f", worst, FacepluginSafety)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"strings"
 	"sync"
 
 	"github.com/facegate/facegate/storage"
@@ -248,35 +247,12 @@ func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, e
 	if err != nil {
 		return res, err
 	}
-	if s.Embedder.Info().Metric == vision.MetricCosine {
-		ts = meanTemplate(ts)
-	}
 	p, err := s.DB.Enroll(employeeID, name, ts)
 	if err != nil {
 		return res, err
 	}
 	res.Person, res.Templates = p, len(ts)
 	return res, s.Reload()
-}
-
-// meanTemplate folds one person's photos into one L2-renormalised mean
-// template (cosine models): on faces-eastasia with two enrolment photos it
-// refuses fewer genuine probes than matching against each photo at the
-// same threshold (figures in the README). The source names are joined and
-// the first photo's hash is kept; every photo stays in the photo store.
-func meanTemplate(ts []storage.NewTemplate) []storage.NewTemplate {
-	if len(ts) < 2 {
-		return ts
-	}
-	ds := make([]vision.Descriptor, len(ts))
-	names := make([]string, len(ts))
-	for i, t := range ts {
-		ds[i], names[i] = t.Descriptor, t.SourceName
-	}
-	m := ts[0]
-	m.Descriptor = vision.MeanTemplate(vision.MetricCosine, ds)
-	m.SourceName = strings.Join(names, "+")
-	return []storage.NewTemplate{m}
 }
 
 // templates stores each checked face's photo and builds its template,
