@@ -329,3 +329,95 @@ func (db *DB) RenamePerson(personID int64, name string) error {
 	}
 	return tx.Error
 }
+
+// KindModelSwitch is the evidence event of a descriptor-model switch.
+const KindModelSwitch = "model_switch"
+
+// TemplateSource is where a stored template came from: enough to re-derive
+// it under another model from the kept enrolment photo.
+type TemplateSource struct {
+	ID           int64
+	PersonID     int64
+	ModelVersion string
+	SourceName   string
+	PhotoSHA256  string
+}
+
+// TemplateSources lists every stored template's origin, oldest first.
+func (db *DB) TemplateSources() ([]TemplateSource, error) {
+	var rows []FaceTemplate
+	if err := db.Select("id", "person_id", "model_version", "source_name", "photo_sha256").Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("storage: load template sources: %w", err)
+	}
+	out := make([]TemplateSource, len(rows))
+	for i, r := range rows {
+		out[i] = TemplateSource{r.ID, r.PersonID, r.ModelVersion, r.SourceName, r.PhotoSHA256}
+	}
+	return out, nil
+}
+
+// ReplaceTemplates switches the gallery to model version to in ONE
+// transaction: every template of another version is deleted, the new ones
+// (per person, all of version to) are sealed and stored, and a
+// KindModelSwitch event recording from → to and the counts is chained. A
+// failure leaves the old templates untouched.
+func (db *DB) ReplaceTemplates(from, to string, byPerson map[int64][]NewTemplate, by string) (Event, error) {
+	var ev Event
+	n := 0
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("model_version <> ?", to).Delete(&FaceTemplate{}).Error; err != nil {
+			return err
+		}
+		for pid, ts := range byPerson {
+			for _, t := range ts {
+				if t.ModelVersion != to {
+					return fmt.Errorf("template for person %d has model %q, want %q", pid, t.ModelVersion, to)
+				}
+				blob, err := db.sealDescriptor(t.Descriptor, t.ModelVersion)
+				if err != nil {
+					return err
+				}
+				row := FaceTemplate{PersonID: pid, Descriptor: blob, ModelVersion: to, SourceName: t.SourceName,
+					PhotoSHA256: t.PhotoSHA256, FaceWidth: t.FaceWidth, Sharpness: t.Sharpness}
+				if err := tx.Create(&row).Error; err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		detail := fmt.Sprintf(`{"from":%q,"to":%q,"people":%d,"templates":%d}`, from, to, len(byPerson), n)
+		var err error
+		ev, err = db.appendInTx(tx, Event{Kind: KindModelSwitch, ModelVersion: to, By: by, Detail: detail,
+			Reason: fmt.Sprintf("descriptor model %s → %s: %d templates of %d people re-derived", from, to, n, len(byPerson))})
+		return err
+	})
+	if err != nil {
+		return ev, fmt.Errorf("storage: switch templates %s → %s: %w", from, to, err)
+	}
+	return ev, nil
+}
+
+// appendInTx chains e inside an open transaction, as appendOnce does in its
+// own. (Kept here so the switch is one transaction; appendOnce could call it
+// once storage's refactor lands.)
+func (db *DB) appendInTx(tx *gorm.DB, e Event) (Event, error) {
+	if db.dialect == "postgres" {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
+			return e, err
+		}
+	}
+	if e.AtMicro == 0 {
+		e.AtMicro = time.Now().UnixMicro()
+	}
+	var last Event
+	if err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+		return e, err
+	}
+	e.Seq, e.PrevHash = last.Seq+1, GenesisHash
+	if last.Seq > 0 {
+		e.PrevHash = last.Hash
+	}
+	e.ContentHash = ComputeContentHash(e)
+	e.Hash = ChainHash(e.Seq, e.PrevHash, e.ContentHash)
+	return e, tx.Create(&e).Error
+}
