@@ -103,6 +103,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			src.FPS(), delivered, sum.Frames, delivered-sum.Frames, 100*float64(delivered-sum.Frames)/float64(max(delivered, 1)))
 		fmt.Fprintln(stdout, "  (decode below includes waiting for the next frame)")
 	}
+	info := rec.Info()
+	fmt.Fprintf(stdout, "embedder %s (%d-D, %s, threshold %.2f): describe %.1f ms per face (mean over %d tracked faces)\n",
+		info.Name, info.Dim, info.Metric, cfg.Rule().Threshold, float64(sum.Stages[vision.StageDescribe][0].Microseconds())/1000,
+		len(p.Stats().Stages[vision.StageDescribe]))
 	fmt.Fprintf(stdout, "  %-9s %10s %10s %7s\n", "stage", "mean", "p95", "calls")
 	for _, st := range []string{vision.StageDecode, vision.StageDetect, vision.StageDescribe, vision.StageMatch} {
 		v := sum.Stages[st]
@@ -149,7 +153,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer src2.Close()
 	dlibRec, ok := rec.(*vision.Recognizer)
 	if !ok {
-		return usageError{"--naive measures go-face's full-frame loop: use it with --embedder dlib"}
+		fmt.Fprintln(stdout, "naive loop: skipped (it measures go-face's full-frame loop; use --embedder dlib)")
+		return nil
 	}
 	nr, err := vision.RunNaive(ctx, src2, dlibRec, gallery)
 	if err != nil {
