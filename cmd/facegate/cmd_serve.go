@@ -290,7 +290,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			log.Error("settings not read", "err", err)
 			return
 		}
-		st := web.Settings{Threshold: cfg.Threshold, Margin: cfg.Margin, Liveness: gate.SecurityLevel(*level) == gate.LevelFaceLiveness,
+		st := web.Settings{Threshold: cfg.Rule().Threshold, Margin: cfg.Rule().MinMargin, Liveness: gate.SecurityLevel(*level) == gate.LevelFaceLiveness,
 			RetainGrant: *retGrant, RetainDeny: *retDeny, Events: *retEvents, Door: *door}
 		num := func(key string, dst *float64) {
 			if v, ok := kv[key]; ok {

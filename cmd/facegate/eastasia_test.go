@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/facegate/facegate/models/modeltest"
+	"github.com/facegate/facegate/vision"
 )
 
 // The acceptance test of issue 11, through the CLI with default settings
@@ -131,4 +132,20 @@ func nearestOther(f idFace, id string) (float64, bool) {
 		return *f.RunnerUpD, true
 	}
 	return 0, false
+}
+
+// An appliance enrolled under dlib that starts with the default embedder
+// re-derives its templates from the kept photos: nobody is lost.
+func TestEmbedderSwitchOnStart(t *testing.T) {
+	common := []string{"--data-dir", t.TempDir(), "--models-dir", modeltest.ModelsDir(t)}
+	args := append([]string{"enroll", "--embedder", "dlib", "--name", "Barack Obama", "--employee-id", "E1",
+		modeltest.Face(t, "obama.jpg")}, common...)
+	if _, _, err := runCmd(t, args...); err != nil {
+		t.Fatal(err)
+	}
+	res := identifyJSON(t, modeltest.Face(t, "obama2.jpg"), common)
+	if len(res.Faces) != 1 || res.Faces[0].Verdict != "match" || res.Faces[0].Person.EmployeeID != "E1" ||
+		res.Threshold != vision.FacepluginThreshold {
+		t.Fatalf("after the switch: %+v", res)
+	}
 }
