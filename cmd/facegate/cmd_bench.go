@@ -76,7 +76,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	det, err := vision.NewDetector("")
+	det, err := cfg.OpenDetector()
 	if err != nil {
 		src.Close()
 		return err

@@ -224,7 +224,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return err
 	}
 	defer src.Close()
-	det, err := vision.NewDetector("")
+	det, err := cfg.OpenDetector()
 	if err != nil {
 		return err
 	}

@@ -25,13 +25,14 @@ type Config struct {
 	ModelsDir string  // prepared model directory
 	KeyDir    string  // appliance keys, outside the database
 	Embedder  string  // vision.EmbedderNames; default vision.DefaultEmbedderName
+	Detector  string  // per-frame detector: "lbp" (cascade) or "fr_detect"
 	Threshold float64 // 0: the embedder's calibrated threshold (vision.DefaultRuleFor)
 	Margin    float64 // 0: the embedder's calibrated margin
 	LogLevel  string
 }
 
 func defaultConfig() Config {
-	return Config{DataDir: "./data", Embedder: vision.DefaultEmbedderName, LogLevel: "info"}
+	return Config{DataDir: "./data", Embedder: vision.DefaultEmbedderName, Detector: detectorLBP, LogLevel: "info"}
 }
 
 func (c *Config) register(fs *flag.FlagSet) {
@@ -40,6 +41,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.ModelsDir, "models-dir", c.ModelsDir, "model directory (default DATA_DIR/models)")
 	fs.StringVar(&c.KeyDir, "key-dir", c.KeyDir, "appliance keys: checkpoint signing and template encryption (default DATA_DIR/keys)")
 	fs.StringVar(&c.Embedder, "embedder", c.Embedder, "face embedder: "+strings.Join(vision.EmbedderNames, " or "))
+	fs.StringVar(&c.Detector, "detector", c.Detector, "per-frame face detector: lbp (OpenCV cascade) or fr_detect (ONNX)")
 	fs.Float64Var(&c.Threshold, "threshold", c.Threshold, "maximum descriptor distance for a match, in the embedder's metric (0: its calibrated default)")
 	fs.Float64Var(&c.Margin, "margin", c.Margin, "minimum distance gap between the best and the runner-up person (0: the embedder's default)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
@@ -62,6 +64,9 @@ func (c *Config) Validate() error {
 	if !slices.Contains(vision.EmbedderNames, c.Embedder) {
 		return fmt.Errorf("config: --embedder %q: use one of %s", c.Embedder, strings.Join(vision.EmbedderNames, ", "))
 	}
+	if c.Detector != detectorLBP && c.Detector != detectorNet {
+		return fmt.Errorf("config: --detector %q: use lbp or fr_detect", c.Detector)
+	}
 	if err := c.Rule().Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -77,6 +82,20 @@ func (c *Config) Snapshots() storage.SnapshotStore {
 }
 
 // Rule is the match rule the config describes.
+// Per-frame detector names for --detector.
+const (
+	detectorLBP = "lbp"
+	detectorNet = "fr_detect"
+)
+
+// OpenDetector opens the per-frame detector the config names.
+func (c *Config) OpenDetector() (vision.FaceDetector, error) {
+	if c.Detector == detectorNet {
+		return vision.NewNetDetector(c.ModelsDir)
+	}
+	return vision.NewDetector("")
+}
+
 // Unset values take the embedder's calibrated default.
 func (c *Config) Rule() vision.Rule {
 	r := vision.DefaultRuleFor(c.Embedder)
