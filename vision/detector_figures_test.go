@@ -2,6 +2,7 @@ package vision
 
 import (
 	"context"
+	"image"
 	"os"
 	"path/filepath"
 	"testing"
@@ -69,5 +70,63 @@ func TestDetectorFigures(t *testing.T) {
 		frame.Close()
 		t.Logf("%s: clip %d of %d frames with a face, %.1f ms/frame; faces-eastasia %d of %d photos",
 			d.name, withFace, frames, float64(spent.Microseconds())/1000/float64(max(frames, 1)), found, len(photos))
+	}
+}
+
+// The Obama-in-the-audience measurement with fr_detect and the faceplugin
+// embedder: his three nearest frames, the audience region upscaled 3×,
+// cosine distance to obama.jpg. Like TestObamaInAudienceIsBeyondReach it
+// fails when he comes within the threshold, the signal to assert him in
+// TestPipelineOnDemoClip; it also fails if fr_detect no longer finds him.
+func TestObamaInAudienceFaceplugin(t *testing.T) {
+	fp := testFaceplugin(t)
+	ref, err := fp.Faces("obama.jpg", modeltest.ReadFace(t, "obama.jpg"))
+	if err != nil || len(ref) != 1 {
+		t.Fatalf("obama.jpg: %d faces, %v", len(ref), err)
+	}
+	vc, err := gocv.VideoCaptureFile(clipPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close()
+	frame := gocv.NewMat()
+	defer frame.Close()
+	region := image.Rect(120, 0, 460, 230)
+	const up = 3
+	want := map[int]bool{241: true, 258: true, 273: true}
+	found := 0
+	for seq := 0; vc.Read(&frame); seq++ {
+		if !want[seq] {
+			continue
+		}
+		full := len(fp.detectLocked(frame))
+		roi := frame.Region(region)
+		big := gocv.NewMat()
+		gocv.Resize(roi, &big, image.Point{}, up, up, gocv.InterpolationCubic)
+		roi.Close()
+		jpg, err := encodeJPEG(big)
+		big.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, err := fp.Faces("frame", jpg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fs {
+			box := image.Rect(f.Box.Min.X/up, f.Box.Min.Y/up, f.Box.Max.X/up, f.Box.Max.Y/up).Add(region.Min)
+			d := MetricCosine.Between(f.Descriptor, ref[0].Descriptor)
+			t.Logf("frame %d: face %v at %.3f from obama.jpg (fr_detect on the whole frame: %d faces)", seq, box, d, full)
+			if c := (box.Min.X + box.Max.X) / 2; c < 330 || c > 380 {
+				continue
+			}
+			found++
+			if d <= FacepluginThreshold {
+				t.Errorf("frame %d: Obama at %.3f, within %.2f: assert him in TestPipelineOnDemoClip", seq, d, FacepluginThreshold)
+			}
+		}
+	}
+	if found != len(want) {
+		t.Errorf("fr_detect found him in %d of %d frames", found, len(want))
 	}
 }
