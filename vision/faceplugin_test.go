@@ -350,3 +350,18 @@ func TestFacepluginReencodeDrift(t *testing.T) {
 		t.Errorf("twice the drift %.4f exceeds the safety margin %.2f", worst, FacepluginSafety)
 	}
 }
+
+// BenchmarkFacepluginFeature is fr_feature alone on one 112×112 chip: the
+// floor of describe's cost.
+func BenchmarkFacepluginFeature(b *testing.B) {
+	fp := testFaceplugin(b)
+	chip := gocv.NewMatWithSize(fpChip, fpChip, gocv.MatTypeCV8UC3)
+	defer chip.Close()
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	for b.Loop() {
+		if _, err := fp.feature(chip); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
