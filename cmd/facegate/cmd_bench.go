@@ -103,10 +103,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			src.FPS(), delivered, sum.Frames, delivered-sum.Frames, 100*float64(delivered-sum.Frames)/float64(max(delivered, 1)))
 		fmt.Fprintln(stdout, "  (decode below includes waiting for the next frame)")
 	}
-	info := rec.Info()
-	fmt.Fprintf(stdout, "embedder %s (%d-D, %s, threshold %.2f): describe %.1f ms per face (mean over %d tracked faces)\n",
-		info.Name, info.Dim, info.Metric, cfg.Rule().Threshold, float64(sum.Stages[vision.StageDescribe][0].Microseconds())/1000,
-		len(p.Stats().Stages[vision.StageDescribe]))
+	printEmbedder(stdout, rec.Info(), cfg.Rule(), sum, len(p.Stats().Stages[vision.StageDescribe]))
 	fmt.Fprintf(stdout, "  %-9s %10s %10s %7s\n", "stage", "mean", "p95", "calls")
 	for _, st := range []string{vision.StageDecode, vision.StageDetect, vision.StageDescribe, vision.StageMatch} {
 		v := sum.Stages[st]
@@ -176,4 +173,10 @@ func baseName(p string) string {
 		p = p[:i]
 	}
 	return p
+}
+
+// printEmbedder says which embedder ran and its describe cost per face.
+func printEmbedder(w io.Writer, info vision.ModelInfo, rule vision.Rule, sum vision.Summary, faces int) {
+	fmt.Fprintf(w, "embedder %s (%d-D, %s, threshold %.2f): describe %.1f ms per face (mean over %d tracked faces)\n",
+		info.Name, info.Dim, info.Metric, rule.Threshold, float64(sum.Stages[vision.StageDescribe][0].Microseconds())/1000, faces)
 }
