@@ -365,3 +365,43 @@ func BenchmarkFacepluginFeature(b *testing.B) {
 		}
 	}
 }
+
+// TestFacepluginSmallFaces measures how a descriptor degrades as the face
+// shrinks (each photo scaled so its face is w px wide, compared with the
+// full-size descriptor), and reports the narrowest face in faces-eastasia.
+// FacepluginMinFaceWidth must keep the drift under a quarter of the
+// threshold, so an enrolment at the limit leaves room for the probe.
+func TestFacepluginSmallFaces(t *testing.T) {
+	fp := testFaceplugin(t)
+	worst := map[int]float64{}
+	for _, name := range []string{"obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"} {
+		raw := modeltest.ReadFace(t, name)
+		full, err := fp.Faces(name, raw)
+		if err != nil || len(full) != 1 {
+			t.Fatalf("%s: %d faces, %v", name, len(full), err)
+		}
+		m, _ := gocv.IMDecode(raw, gocv.IMReadColor)
+		for _, w := range []int{24, 32, FacepluginMinFaceWidth, 60} {
+			f := float64(w) / float64(full[0].Width())
+			small := gocv.NewMat()
+			gocv.Resize(m, &small, image.Point{}, f, f, gocv.InterpolationArea)
+			buf, _ := gocv.IMEncode(gocv.PNGFileExt, small)
+			fs, err := fp.Faces(name, buf.GetBytes())
+			buf.Close()
+			small.Close()
+			d := 2.0 // not found
+			if err == nil && len(fs) == 1 {
+				d = MetricCosine.Between(fs[0].Descriptor, full[0].Descriptor)
+			}
+			worst[w] = max(worst[w], d)
+		}
+		m.Close()
+	}
+	t.Logf("largest drift from full size by face width (2 = not found): %v", worst)
+	if worst[FacepluginMinFaceWidth] > FacepluginThreshold/4 {
+		t.Errorf("at %d px the descriptor drifts %.3f, more than a quarter of the threshold", FacepluginMinFaceWidth, worst[FacepluginMinFaceWidth])
+	}
+	set := onlyEastAsia(calibrationSet(t, fp))
+	narrow := slices.MinFunc(set, func(a, b labelled) int { return a.width - b.width })
+	t.Logf("faces-eastasia: narrowest face %d px (%s)", narrow.width, narrow.file)
+}
