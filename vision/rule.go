@@ -88,7 +88,7 @@ var FacepluginRule = Rule{Threshold: FacepluginThreshold, MinMargin: FacepluginM
 // TestFacepluginSmallFaces). 40 px keeps that under a quarter of the
 // threshold. faces-eastasia's narrowest face is 46 px: with two enrolment
 // photos per person, nobody there is refused for size or blur (the blur
-// limit is dlib's 15, which no photo there falls under).
+// limit stays dlib's 15; no enrolment photo there falls under it).
 const (
 	FacepluginMinFaceWidth = 40
 	FacepluginMinSharpness = 15
