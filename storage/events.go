@@ -32,6 +32,7 @@ const (
 	KindAlarm            = "alarm"
 	KindRetention        = "retention"
 	KindErasure          = "erasure"
+	KindModelSwitch      = "model_switch" // templates re-derived under another descriptor model
 	KindAdmin            = "admin_action" // admin audit entries, in the same chain so verify covers them
 )
 

@@ -14,13 +14,23 @@ import (
 // Stored descriptor formats (first byte): 1 = 128 little-endian float32
 // in plain form (facegate before encryption at rest); 2 = format 1 sealed
 // with AES-256-GCM under the template key, bound to its model version.
+//
+// Inside (plain or sealed) a descriptor is either format 1, exactly 128
+// float32 (dlib, as older facegate wrote), or format 3, a uint16 length
+// then that many float32, so the 512-D faceplugin templates store and seal
+// like dlib's. (The "format 2" of the issue is numbered 3 here because the
+// first byte 2 already means "sealed".) New descriptors are written as 3.
 const (
-	descriptorFormat = 1
-	descriptorSealed = 2
+	descriptorFormat    = 1
+	descriptorSealed    = 2
+	descriptorFormatLen = 3
 )
 
-// DescriptorLen mirrors vision.DescriptorLen without importing vision.
+// DescriptorLen is the length of a format-1 (dlib) descriptor.
 const DescriptorLen = 128
+
+// maxDescriptorLen bounds a format-3 length: the largest model is 512-D.
+const maxDescriptorLen = 4096
 
 // Person is someone who may be recognised.
 type Person struct {
@@ -48,7 +58,7 @@ type FaceTemplate struct {
 
 // NewTemplate is a template to store, before it has an ID.
 type NewTemplate struct {
-	Descriptor   [DescriptorLen]float32
+	Descriptor   []float32
 	ModelVersion string
 	SourceName   string
 	PhotoSHA256  string
@@ -56,25 +66,35 @@ type NewTemplate struct {
 	Sharpness    float64
 }
 
-// EncodeDescriptor serialises a descriptor for storage.
-func EncodeDescriptor(d [DescriptorLen]float32) []byte {
-	b := make([]byte, 1+4*DescriptorLen)
-	b[0] = descriptorFormat
+// EncodeDescriptor serialises a descriptor of any length (format 3).
+func EncodeDescriptor(d []float32) []byte {
+	b := make([]byte, 3+4*len(d))
+	b[0] = descriptorFormatLen
+	binary.LittleEndian.PutUint16(b[1:], uint16(len(d)))
 	for i, v := range d {
-		binary.LittleEndian.PutUint32(b[1+4*i:], math.Float32bits(v))
+		binary.LittleEndian.PutUint32(b[3+4*i:], math.Float32bits(v))
 	}
 	return b
 }
 
-// DecodeDescriptor parses a stored descriptor.
-func DecodeDescriptor(b []byte) ([DescriptorLen]float32, error) {
-	var d [DescriptorLen]float32
-	if len(b) != 1+4*DescriptorLen || b[0] != descriptorFormat {
-		return d, fmt.Errorf("storage: stored descriptor has format %v and %d bytes, want format %d and %d bytes",
-			first(b), len(b), descriptorFormat, 1+4*DescriptorLen)
+// DecodeDescriptor parses a stored descriptor of format 1 or 3.
+func DecodeDescriptor(b []byte) ([]float32, error) {
+	var n, off int
+	switch {
+	case len(b) == 1+4*DescriptorLen && b[0] == descriptorFormat:
+		n, off = DescriptorLen, 1
+	case len(b) >= 3 && b[0] == descriptorFormatLen:
+		n, off = int(binary.LittleEndian.Uint16(b[1:])), 3
+		if n == 0 || n > maxDescriptorLen || len(b) != 3+4*n {
+			return nil, fmt.Errorf("storage: stored descriptor says %d values but holds %d bytes, want %d", n, len(b), 3+4*n)
+		}
+	default:
+		return nil, fmt.Errorf("storage: stored descriptor has format %v and %d bytes, want format %d (%d bytes) or %d",
+			first(b), len(b), descriptorFormat, 1+4*DescriptorLen, descriptorFormatLen)
 	}
+	d := make([]float32, n)
 	for i := range d {
-		d[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[1+4*i:]))
+		d[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off+4*i:]))
 	}
 	return d, nil
 }
@@ -136,7 +156,7 @@ func (db *DB) Enroll(employeeID, name string, ts []NewTemplate) (Person, error) 
 type StoredTemplate struct {
 	ID         int64
 	PersonID   int64
-	Descriptor [DescriptorLen]float32
+	Descriptor []float32
 }
 
 // Templates loads every template made by modelVersion. Templates of another
@@ -195,7 +215,7 @@ func (db *DB) CountTemplates(personID int64) (int64, error) {
 	return n, err
 }
 
-func (db *DB) sealDescriptor(d [DescriptorLen]float32, model string) ([]byte, error) {
+func (db *DB) sealDescriptor(d []float32, model string) ([]byte, error) {
 	if db.Keys == nil {
 		return nil, errors.New("storage: no template key loaded")
 	}
@@ -206,14 +226,14 @@ func (db *DB) sealDescriptor(d [DescriptorLen]float32, model string) ([]byte, er
 	return append([]byte{descriptorSealed}, sealed...), nil
 }
 
-func (db *DB) openDescriptor(b []byte, model string) ([DescriptorLen]float32, error) {
+func (db *DB) openDescriptor(b []byte, model string) ([]float32, error) {
 	if len(b) > 0 && b[0] == descriptorSealed {
 		if db.Keys == nil {
-			return [DescriptorLen]float32{}, errors.New("storage: no template key loaded")
+			return nil, errors.New("storage: no template key loaded")
 		}
 		plain, err := db.Keys.openTemplate(b[1:], "facegate-template|"+model)
 		if err != nil {
-			return [DescriptorLen]float32{}, err
+			return nil, err
 		}
 		return DecodeDescriptor(plain)
 	}
@@ -227,7 +247,7 @@ func (db *DB) sealPlainTemplates() error {
 		return err
 	}
 	for _, r := range rows {
-		if len(r.Descriptor) == 0 || r.Descriptor[0] != descriptorFormat {
+		if len(r.Descriptor) == 0 || (r.Descriptor[0] != descriptorFormat && r.Descriptor[0] != descriptorFormatLen) {
 			continue
 		}
 		d, err := DecodeDescriptor(r.Descriptor)
@@ -322,4 +342,93 @@ func (db *DB) PersonTemplates(personID int64) ([]FaceTemplate, error) {
 	var ts []FaceTemplate
 	err := db.g.Where("person_id = ?", personID).Order("id").Find(&ts).Error
 	return ts, err
+}
+
+// TemplateSource is where a stored template came from: enough to re-derive
+// it under another model from the kept enrolment photo.
+type TemplateSource struct {
+	ID           int64
+	PersonID     int64
+	ModelVersion string
+	SourceName   string
+	PhotoSHA256  string
+}
+
+// TemplateSources lists every stored template's origin, oldest first.
+func (db *DB) TemplateSources() ([]TemplateSource, error) {
+	var rows []FaceTemplate
+	if err := db.g.Select("id", "person_id", "model_version", "source_name", "photo_sha256").Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("storage: load template sources: %w", err)
+	}
+	out := make([]TemplateSource, len(rows))
+	for i, r := range rows {
+		out[i] = TemplateSource{r.ID, r.PersonID, r.ModelVersion, r.SourceName, r.PhotoSHA256}
+	}
+	return out, nil
+}
+
+// ReplaceTemplates switches the gallery to model version to in ONE
+// transaction: every template of another version is deleted, the new ones
+// (per person, all of version to) are sealed and stored, and a
+// KindModelSwitch event recording from → to and the counts is chained. A
+// failure leaves the old templates untouched.
+func (db *DB) ReplaceTemplates(from, to string, byPerson map[int64][]NewTemplate, by string) (Event, error) {
+	var ev Event
+	n := 0
+	err := db.g.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("model_version <> ?", to).Delete(&FaceTemplate{}).Error; err != nil {
+			return err
+		}
+		for pid, ts := range byPerson {
+			for _, t := range ts {
+				if t.ModelVersion != to {
+					return fmt.Errorf("template for person %d has model %q, want %q", pid, t.ModelVersion, to)
+				}
+				blob, err := db.sealDescriptor(t.Descriptor, t.ModelVersion)
+				if err != nil {
+					return err
+				}
+				row := FaceTemplate{PersonID: pid, Descriptor: blob, ModelVersion: to, SourceName: t.SourceName,
+					PhotoSHA256: t.PhotoSHA256, FaceWidth: t.FaceWidth, Sharpness: t.Sharpness}
+				if err := tx.Create(&row).Error; err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		detail := fmt.Sprintf(`{"from":%q,"to":%q,"people":%d,"templates":%d}`, from, to, len(byPerson), n)
+		var err error
+		ev, err = db.appendInTx(tx, Event{Kind: KindModelSwitch, ModelVersion: to, By: by, Detail: detail,
+			Reason: fmt.Sprintf("descriptor model %s → %s: %d templates of %d people re-derived", from, to, n, len(byPerson))})
+		return err
+	})
+	if err != nil {
+		return ev, fmt.Errorf("storage: switch templates %s → %s: %w", from, to, err)
+	}
+	return ev, nil
+}
+
+// appendInTx chains e inside an open transaction, as appendOnce does in its
+// own. (Kept here so the switch is one transaction; appendOnce could call it
+// once storage's refactor lands.)
+func (db *DB) appendInTx(tx *gorm.DB, e Event) (Event, error) {
+	if db.dialect == "postgres" {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLockID).Error; err != nil {
+			return e, err
+		}
+	}
+	if e.AtMicro == 0 {
+		e.AtMicro = time.Now().UnixMicro()
+	}
+	var last Event
+	if err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+		return e, err
+	}
+	e.Seq, e.PrevHash = last.Seq+1, GenesisHash
+	if last.Seq > 0 {
+		e.PrevHash = last.Hash
+	}
+	e.ContentHash = ComputeContentHash(e)
+	e.Hash = ChainHash(e.Seq, e.PrevHash, e.ContentHash)
+	return e, tx.Create(&e).Error
 }

@@ -24,10 +24,27 @@ const (
 
 func livenessKey(door string) string { return "door." + door + ".liveness" }
 
+// legacyRuleModel is the embedder whose rule the unqualified keys
+// match.threshold and match.margin hold: the only one before descriptor
+// models could be chosen. Distances of different models are not comparable
+// (dlib: Euclidean, 0.50; faceplugin: cosine, 0.40), so every other model's
+// rule is stored under its own name and a switch never applies a rule
+// saved for another metric.
+const legacyRuleModel = "dlib"
+
+// ruleKeys are the keys of model's threshold and margin.
+func ruleKeys(model string) (threshold, margin string) {
+	if model == "" || model == legacyRuleModel {
+		return settingThreshold, settingMargin
+	}
+	return "match." + model + ".threshold", "match." + model + ".margin"
+}
+
 // Settings are what an admin edits in the web app: the match rule, the
 // liveness switch of one door and the retention periods. Command-line
 // flags give the defaults until a value is saved.
 type Settings struct {
+	Model     string  // the descriptor model (embedder) whose rule Threshold and Margin are
 	Threshold float64 // maximum descriptor distance of a match
 	Margin    float64 // minimum distance gap to the runner-up
 	Door      string  // the door whose liveness switch Liveness is
@@ -60,7 +77,8 @@ func (s Settings) Validate() error {
 }
 
 func (s Settings) rows() map[string]string {
-	kv := map[string]string{settingThreshold: fmt.Sprint(s.Threshold), settingMargin: fmt.Sprint(s.Margin),
+	thKey, mgKey := ruleKeys(s.Model)
+	kv := map[string]string{thKey: fmt.Sprint(s.Threshold), mgKey: fmt.Sprint(s.Margin),
 		settingRetainGrant: strconv.Itoa(s.Retention.GrantSnapshotDays),
 		settingRetainDeny:  strconv.Itoa(s.Retention.DenySnapshotDays),
 		settingRetainEvent: strconv.Itoa(s.Retention.EventDays)}
@@ -80,11 +98,12 @@ func (db *DB) LoadSettings(def Settings) (Settings, error) {
 		return def, fmt.Errorf("storage: settings: %w", err)
 	}
 	s := def
+	thKey, mgKey := ruleKeys(def.Model)
 	for _, r := range rows {
 		switch r.Key {
-		case settingThreshold:
+		case thKey:
 			parseFloat(r.Value, &s.Threshold)
-		case settingMargin:
+		case mgKey:
 			parseFloat(r.Value, &s.Margin)
 		case settingRetainGrant:
 			parseDays(r.Value, &s.Retention.GrantSnapshotDays)

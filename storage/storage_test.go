@@ -2,9 +2,12 @@ package storage
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -58,16 +61,34 @@ func TestNotADatabase(t *testing.T) {
 	}
 }
 
+// encodeV1 is the format-1 (128 float32) encoding older facegate wrote.
+func encodeV1(d []float32) []byte {
+	b := make([]byte, 1+4*DescriptorLen)
+	b[0] = descriptorFormat
+	for i, v := range d {
+		binary.LittleEndian.PutUint32(b[1+4*i:], math.Float32bits(v))
+	}
+	return b
+}
+
 func TestDescriptorCoding(t *testing.T) {
-	var d [DescriptorLen]float32
-	for i := range d {
-		d[i] = float32(i) * -0.01
+	for _, n := range []int{DescriptorLen, 512} {
+		d := make([]float32, n)
+		for i := range d {
+			d[i] = float32(i) * -0.01
+		}
+		got, err := DecodeDescriptor(EncodeDescriptor(d))
+		if err != nil || !slices.Equal(got, d) {
+			t.Fatalf("%d-D round trip: %v", n, err)
+		}
+		if n == DescriptorLen {
+			if got, err := DecodeDescriptor(encodeV1(d)); err != nil || !slices.Equal(got, d) {
+				t.Fatalf("format 1 no longer reads: %v", err)
+			}
+		}
 	}
-	got, err := DecodeDescriptor(EncodeDescriptor(d))
-	if err != nil || got != d {
-		t.Fatalf("round trip: %v", err)
-	}
-	for _, bad := range [][]byte{nil, {1}, append([]byte{9}, make([]byte, 512)...)} {
+	short := EncodeDescriptor(make([]float32, 512))[:100]
+	for _, bad := range [][]byte{nil, {1}, {3, 0, 0}, short, append([]byte{9}, make([]byte, 512)...)} {
 		if _, err := DecodeDescriptor(bad); err == nil {
 			t.Errorf("decoded %d bad bytes", len(bad))
 		}
@@ -75,7 +96,7 @@ func TestDescriptorCoding(t *testing.T) {
 }
 
 func tpl(v float32, model string) NewTemplate {
-	var d [DescriptorLen]float32
+	d := make([]float32, DescriptorLen)
 	d[0] = v
 	for i := 1; i < DescriptorLen; i++ {
 		d[i] = 0.0123 * float32(i)
@@ -127,12 +148,12 @@ func TestTemplatesEncryptedAtRest(t *testing.T) {
 			t.Fatal("descriptor stored in plain form")
 		}
 		// A stored plain (format 1) template from an older facegate is sealed on open.
-		var legacy [DescriptorLen]float32
+		legacy := make([]float32, DescriptorLen)
 		legacy[5] = 0.25
-		db.g.Exec("INSERT INTO face_templates (person_id, descriptor, model_version) VALUES (?, ?, ?)", raw.PersonID, EncodeDescriptor(legacy), "m1")
+		db.g.Exec("INSERT INTO face_templates (person_id, descriptor, model_version) VALUES (?, ?, ?)", raw.PersonID, encodeV1(legacy), "m1")
 		db = db.reopen(t)
 		ts, _, err := db.Templates("m1")
-		if err != nil || len(ts) != 2 || ts[0].Descriptor != want.Descriptor || ts[1].Descriptor != legacy {
+		if err != nil || len(ts) != 2 || !slices.Equal(ts[0].Descriptor, want.Descriptor) || !slices.Equal(ts[1].Descriptor, legacy) {
 			t.Fatalf("after upgrade: %v %v", ts, err)
 		}
 		var n int64

@@ -20,6 +20,42 @@ const DefaultCascade = "/usr/share/opencv4/lbpcascades/lbpcascade_frontalface.xm
 // detection cost falls with the square of the width.
 const DetectWidth = 320
 
+// FaceDetector finds candidate face boxes in a BGR frame, per frame. Not
+// safe for concurrent use. *Detector (LBP cascade) and *NetDetector
+// (fr_detect) implement it.
+type FaceDetector interface {
+	Detect(frame gocv.Mat) []image.Rectangle
+	Close()
+}
+
+var (
+	_ FaceDetector = (*Detector)(nil)
+	_ FaceDetector = (*NetDetector)(nil)
+)
+
+// NetDetector is fr_detect on its own net (the embedder's is guarded by
+// its mutex; the pipeline's detector must not wait for it).
+type NetDetector struct{ f *Faceplugin }
+
+// NewNetDetector loads fr_detect from a verified model directory.
+func NewNetDetector(modelsDir string) (*NetDetector, error) {
+	f, err := NewFaceplugin(modelsDir)
+	if err != nil {
+		return nil, err
+	}
+	return &NetDetector{f: f}, nil
+}
+
+// Detect returns fr_detect's boxes in frame coordinates.
+func (d *NetDetector) Detect(frame gocv.Mat) []image.Rectangle {
+	d.f.mu.Lock()
+	defer d.f.mu.Unlock()
+	return d.f.detect(frame, fpScoreMin)
+}
+
+// Close frees the net.
+func (d *NetDetector) Close() { d.f.Close() }
+
 // Detector finds candidate faces fast on a reduced grey frame. It is not
 // safe for concurrent use.
 type Detector struct {

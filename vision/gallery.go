@@ -13,7 +13,8 @@ type Template struct {
 }
 
 // Match is the result of searching the gallery: the nearest person and the
-// nearest other person. Distances are Euclidean; +Inf when there is none.
+// nearest other person. Distances are in the gallery's Metric; +Inf when
+// there is none.
 type Match struct {
 	PersonID         int64
 	Distance         float64
@@ -30,6 +31,7 @@ func (m Match) Found() bool { return !math.IsInf(m.Distance, 1) }
 // gallerySnapshot is immutable once published: descriptors contiguous in
 // one float32 slice, person IDs alongside.
 type gallerySnapshot struct {
+	dim       int
 	vecs      []float32
 	persons   []int64
 	templates []int64
@@ -38,25 +40,42 @@ type gallerySnapshot struct {
 // Gallery is an in-memory exact-search index of templates. Reads take no
 // lock: Match loads an immutable snapshot; writers publish a new one.
 type Gallery struct {
-	snap atomic.Pointer[gallerySnapshot]
+	metric Metric
+	snap   atomic.Pointer[gallerySnapshot]
 }
 
-// NewGallery returns a gallery holding ts.
-func NewGallery(ts []Template) *Gallery {
-	g := &Gallery{}
+// NewGallery returns a Euclidean gallery (dlib's metric) holding ts.
+func NewGallery(ts []Template) *Gallery { return NewGalleryFor(MetricEuclidean, ts) }
+
+// NewGalleryFor returns a gallery holding ts whose distances are in metric.
+// Cosine distance assumes L2-normalised descriptors: it is then
+// ||a−b||²/2, so one squared-distance kernel serves both metrics.
+func NewGalleryFor(metric Metric, ts []Template) *Gallery {
+	g := &Gallery{metric: metric}
 	g.Replace(ts)
 	return g
 }
 
-// Replace swaps the whole gallery for ts.
+// Metric is the distance the gallery reports.
+func (g *Gallery) Metric() Metric { return g.metric }
+
+// Replace swaps the whole gallery for ts. Templates whose length differs
+// from the first one's are left out: they come from another model and
+// cannot be compared (identity loads one model's templates only).
 func (g *Gallery) Replace(ts []Template) {
 	s := &gallerySnapshot{
-		vecs:      make([]float32, 0, len(ts)*DescriptorLen),
 		persons:   make([]int64, 0, len(ts)),
 		templates: make([]int64, 0, len(ts)),
 	}
+	if len(ts) > 0 {
+		s.dim = len(ts[0].Descriptor)
+	}
+	s.vecs = make([]float32, 0, len(ts)*s.dim)
 	for _, t := range ts {
-		s.vecs = append(s.vecs, t.Descriptor[:]...)
+		if len(t.Descriptor) != s.dim {
+			continue
+		}
+		s.vecs = append(s.vecs, t.Descriptor...)
 		s.persons = append(s.persons, t.PersonID)
 		s.templates = append(s.templates, t.ID)
 	}
@@ -88,14 +107,14 @@ func (g *Gallery) match(d Descriptor, exclude int64) Match {
 	best, second := math.MaxFloat32, math.MaxFloat32
 	var bp, sp int64
 	s := g.snap.Load()
-	if s != nil {
-		vecs := s.vecs
+	if s != nil && len(d) == s.dim {
+		vecs, n := s.vecs, s.dim
 		for i, p := range s.persons {
 			if p == exclude {
 				continue
 			}
-			v := vecs[i*DescriptorLen : (i+1)*DescriptorLen : (i+1)*DescriptorLen]
-			dist := float64(sqDist(&d, v))
+			v := vecs[i*n : (i+1)*n : (i+1)*n]
+			dist := float64(sqDist(d, v))
 			switch {
 			case p == bp:
 				if dist < best {
@@ -112,20 +131,22 @@ func (g *Gallery) match(d Descriptor, exclude int64) Match {
 	}
 	m := Match{PersonID: bp, Distance: math.Inf(1), RunnerUpID: sp, RunnerUpDistance: math.Inf(1)}
 	if bp != 0 {
-		m.Distance = math.Sqrt(best)
+		m.Distance = g.metric.fromSquared(best)
 	}
 	if sp != 0 {
-		m.RunnerUpDistance = math.Sqrt(second)
+		m.RunnerUpDistance = g.metric.fromSquared(second)
 	}
 	return m
 }
 
 // sqDistGo is the portable squared Euclidean distance, unrolled by 4 for
 // the compiler; the reference the vector kernel is tested against.
-func sqDistGo(a *Descriptor, b []float32) float32 {
-	b = b[:DescriptorLen]
+func sqDistGo(a Descriptor, b []float32) float32 {
+	n := len(a)
+	b = b[:n]
 	var s0, s1, s2, s3 float32
-	for i := 0; i < DescriptorLen; i += 4 {
+	i := 0
+	for ; i+4 <= n; i += 4 {
 		d0 := a[i] - b[i]
 		d1 := a[i+1] - b[i+1]
 		d2 := a[i+2] - b[i+2]
@@ -135,8 +156,13 @@ func sqDistGo(a *Descriptor, b []float32) float32 {
 		s2 += d2 * d2
 		s3 += d3 * d3
 	}
+	for ; i < n; i++ {
+		d := a[i] - b[i]
+		s0 += d * d
+	}
 	return (s0 + s1) + (s2 + s3)
 }
 
-// Distance is the Euclidean distance between two descriptors.
-func Distance(a, b Descriptor) float64 { return math.Sqrt(float64(sqDist(&a, b[:]))) }
+// Distance is the Euclidean distance between two descriptors; NaN if their
+// lengths differ (they come from different models).
+func Distance(a, b Descriptor) float64 { return MetricEuclidean.Between(a, b) }

@@ -4,13 +4,16 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	face "github.com/Kagami/go-face"
 )
 
-func randomDescriptor(r *rand.Rand) Descriptor {
-	var d Descriptor
+func randomDescriptor(r *rand.Rand) Descriptor { return randomDescriptorN(r, DescriptorLen) }
+
+func randomDescriptorN(r *rand.Rand, dim int) Descriptor {
+	d := make(Descriptor, dim)
 	var n float64
 	for i := range d {
 		d[i] = float32(r.NormFloat64())
@@ -70,7 +73,7 @@ func TestGalleryMatchesReference(t *testing.T) {
 			for q := 0; q < 200; q++ {
 				probe := randomDescriptor(r)
 				if q%3 == 0 { // near a template, as real probes are
-					probe = ts[r.IntN(len(ts))].Descriptor
+					probe = slices.Clone(ts[r.IntN(len(ts))].Descriptor)
 					probe[0] += 0.01
 				}
 				exclude := int64(0)
@@ -95,11 +98,11 @@ func approxEq(a, b float64) bool {
 }
 
 func TestGalleryEdges(t *testing.T) {
-	var d Descriptor
+	d := make(Descriptor, DescriptorLen)
 	if m := NewGallery(nil).Match(d); m.Found() || m.PersonID != 0 {
 		t.Fatalf("empty gallery matched %+v", m)
 	}
-	var a, b Descriptor
+	a, b := make(Descriptor, DescriptorLen), make(Descriptor, DescriptorLen)
 	b[0] = 0.3
 	g := NewGallery([]Template{{ID: 1, PersonID: 7, Descriptor: a}})
 	m := g.Match(b)
@@ -205,12 +208,13 @@ func BenchmarkIdentify1080p(b *testing.B) {
 func TestSqDistKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := 0; i < 2000; i++ {
-		a, b := randomDescriptor(r), randomDescriptor(r)
-		if i%3 == 0 {
-			b = a
-			b[i%128] += 0.5
+		n := []int{DescriptorLen, FeatureLen, 100}[i%3]
+		a, b := randomDescriptorN(r, n), randomDescriptorN(r, n)
+		if i%5 == 0 {
+			b = slices.Clone(a)
+			b[i%n] += 0.5
 		}
-		got, want := sqDist(&a, b[:]), sqDistGo(&a, b[:])
+		got, want := sqDist(a, b), sqDistGo(a, b)
 		if math.Abs(float64(got-want)) > 1e-5*math.Max(1, float64(want)) {
 			t.Fatalf("kernel %v, portable %v", got, want)
 		}

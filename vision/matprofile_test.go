@@ -34,7 +34,7 @@ func TestNoMatLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	det, _ := NewDetector("")
-	p := &Pipeline{Source: src, Detector: det, Recognizer: rec, Gallery: gallery}
+	p := &Pipeline{Source: src, Detector: det, Embedder: rec, Gallery: gallery}
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	p.Run(ctx)
 	cancel()
@@ -45,6 +45,29 @@ func TestNoMatLeak(t *testing.T) {
 		rec.Faces(name, modeltest.ReadFace(t, name))
 	}
 	rec.Faces("truncated.jpg", modeltest.ReadFace(t, "obama.jpg")[:5000])
+	// The ONNX embedder: photos, and a pipeline with fr_detect per frame.
+	fp := testFaceplugin(t)
+	for _, name := range []string{"obama.jpg", "32bit.png", "two_people.jpg"} {
+		fp.Faces(name, modeltest.ReadFace(t, name))
+	}
+	fp.Faces("truncated.jpg", modeltest.ReadFace(t, "obama.jpg")[:5000])
+	nd, err := NewNetDetector(modeltest.ModelsDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src2, err := OpenSource(clipPath(t), SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2 := &Pipeline{Source: src2, Detector: nd, Embedder: fp, Gallery: NewGalleryFor(MetricCosine, nil)}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	p2.Run(ctx2)
+	cancel2()
+	if p2.Stats().Summary().Stages[StageDescribe][0] == 0 {
+		t.Error("the faceplugin pipeline described no face")
+	}
+	nd.Close()
+	src2.Close()
 	if n := gocv.MatProfile.Count(); n != 0 {
 		var b bytes.Buffer
 		gocv.MatProfile.WriteTo(&b, 1)

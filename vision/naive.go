@@ -51,7 +51,7 @@ func RunNaive(ctx context.Context, src Source, rec *Recognizer, g *Gallery) (Nai
 			return res, err
 		}
 		for _, f := range fs {
-			g.Match(Descriptor(f.Descriptor))
+			g.Match(Descriptor(f.Descriptor[:]))
 		}
 		res.Frames++
 		res.Faces += len(fs)

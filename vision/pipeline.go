@@ -179,8 +179,8 @@ func P95(ds []time.Duration) time.Duration {
 // each settled track's Decision to OnDecision.
 type Pipeline struct {
 	Source     Source
-	Detector   *Detector
-	Recognizer *Recognizer
+	Detector   FaceDetector
+	Embedder   Embedder
 	Gallery    *Gallery
 	Config     PipelineConfig
 	OnDecision func(Decision)
@@ -336,7 +336,7 @@ func (p *Pipeline) skip(t *track, why string) {
 func (p *Pipeline) describe(frame gocv.Mat, t *track, seq int64, at time.Time, fps float64, faces int) (Decision, bool) {
 	cfg := p.conf()
 	t2 := time.Now()
-	fs, err := p.Recognizer.describeRegion(frame, t.box)
+	fs, err := p.Embedder.describeRegion(frame, t.box)
 	p.stats.add(StageDescribe, time.Since(t2))
 	if err != nil {
 		p.skip(t, "describe error: "+err.Error())

@@ -57,7 +57,7 @@ func runClip(t testing.TB, cfg PipelineConfig) ([]Decision, Summary) {
 	}
 	defer det.Close()
 	var ds []Decision
-	p := &Pipeline{Source: src, Detector: det, Recognizer: testRecognizer(t), Gallery: demoGallery(t), Config: cfg, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	p := &Pipeline{Source: src, Detector: det, Embedder: testRecognizer(t), Gallery: demoGallery(t), Config: cfg, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		OnDecision: func(d Decision) { ds = append(ds, d) }}
 	if err := p.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestPipelineStrangerIsUnknown(t *testing.T) {
 	det, _ := NewDetector("")
 	defer det.Close()
 	var ds []Decision
-	p := &Pipeline{Source: src, Detector: det, Recognizer: rec, Config: DefaultPipelineConfig(),
+	p := &Pipeline{Source: src, Detector: det, Embedder: rec, Config: DefaultPipelineConfig(),
 		Gallery:    NewGallery([]Template{{ID: 1, PersonID: obamaID, Descriptor: fs[0].Descriptor}}),
 		OnDecision: func(d Decision) { ds = append(ds, d) }}
 	if err := p.Run(context.Background()); err != nil {
@@ -187,7 +187,7 @@ func runSource(t testing.TB, spec string, cfg PipelineConfig, g *Gallery) []Deci
 	det, _ := NewDetector("")
 	defer det.Close()
 	var ds []Decision
-	p := &Pipeline{Source: src, Detector: det, Recognizer: testRecognizer(t), Gallery: g, Config: cfg,
+	p := &Pipeline{Source: src, Detector: det, Embedder: testRecognizer(t), Gallery: g, Config: cfg,
 		OnDecision: func(d Decision) { ds = append(ds, d) }}
 	if err := p.Run(context.Background()); err != nil {
 		t.Fatal(err)

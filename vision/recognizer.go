@@ -13,7 +13,8 @@ import (
 	"github.com/facegate/facegate/models"
 )
 
-// DescriptorLen is the length of dlib's face descriptor.
+// DescriptorLen is the length of dlib's face descriptor (faceplugin's is
+// FeatureLen).
 const DescriptorLen = 128
 
 // sharpnessSide is the size face crops are scaled to before measuring
@@ -24,9 +25,6 @@ const sharpnessSide = 128
 // the model directory is the inert placeholder.
 var ErrCNNUnavailable = errors.New("CNN face detection unavailable: the MMOD detector file is an inert placeholder " +
 	"(run `facegate models prepare --from DIR` with a directory holding mmod_human_face_detector.dat)")
-
-// Descriptor is a face's 128-D embedding.
-type Descriptor [DescriptorLen]float32
 
 // Face is one face found in an image, in the upright original's coordinates.
 type Face struct {
@@ -43,12 +41,6 @@ type Face struct {
 
 // Width is the face box's width in original pixels.
 func (f Face) Width() int { return f.Box.Dx() }
-
-// Embedder finds faces and describes them. *Recognizer is the real one.
-type Embedder interface {
-	Faces(name string, img []byte) ([]Face, error)
-	ModelVersion() string
-}
 
 var _ Embedder = (*Recognizer)(nil)
 
@@ -85,6 +77,25 @@ func (r *Recognizer) Close() {
 
 // ModelVersion identifies the descriptor model that made the descriptors.
 func (r *Recognizer) ModelVersion() string { return r.manifest.Version() }
+
+// Info describes the dlib model: 128-D, Euclidean, the rule of rule.go.
+func (r *Recognizer) Info() ModelInfo {
+	return ModelInfo{Name: EmbedderDlib, Version: r.ModelVersion(), Dim: DescriptorLen, Metric: MetricEuclidean,
+		DefaultRule: DefaultRule, Licence: licenceOf(r.manifest, models.FileResNet),
+		MinFaceWidth: dlibMinFaceWidth, MinSharpness: dlibMinSharpness}
+}
+
+// dlib's enrolment limits: its HOG detector's 80 px window, and a blur
+// limit below which its descriptors drift.
+const (
+	dlibMinFaceWidth = 80
+	dlibMinSharpness = 15
+)
+
+func licenceOf(m models.Manifest, file string) string {
+	e, _ := m.File(file)
+	return e.Licence
+}
 
 // Manifest returns the verified manifest of the loaded models.
 func (r *Recognizer) Manifest() models.Manifest { return r.manifest }
@@ -132,7 +143,7 @@ func (r *Recognizer) faces(name string, img []byte, cnn bool) ([]Face, error) {
 	for _, f := range raw {
 		out = append(out, Face{
 			Box:        scaleRect(f.Rectangle, d.scale),
-			Descriptor: Descriptor(f.Descriptor),
+			Descriptor: append(Descriptor(nil), f.Descriptor[:]...),
 			Landmarks:  scalePoints(f.Shapes, d.scale),
 			Sharpness:  sharpness(d.mat, f.Rectangle),
 			EyeAspect:  eyeAspect(f.Shapes),
@@ -221,7 +232,7 @@ func (r *Recognizer) describeRegion(frame gocv.Mat, box image.Rectangle) ([]Face
 		for i := range lm {
 			lm[i] = lm[i].Add(crop.Min)
 		}
-		out = append(out, Face{Box: fb, Descriptor: Descriptor(x.Descriptor), Landmarks: lm,
+		out = append(out, Face{Box: fb, Descriptor: append(Descriptor(nil), x.Descriptor[:]...), Landmarks: lm,
 			Sharpness: sharpness(scaled, x.Rectangle), EyeAspect: eyeAspect(x.Shapes)})
 	}
 	return out, nil

@@ -56,3 +56,40 @@ func (r Rule) Decide(m Match) (Verdict, string) {
 	}
 	return VerdictMatch, fmt.Sprintf("distance %.3f ≤ %.3f, margin %.3f ≥ %.3f", m.Distance, r.Threshold, m.Margin(), r.MinMargin)
 }
+
+// The faceplugin model's rule, in cosine distance (1 − cos).
+const (
+	// FacepluginThreshold is derived, not tried: the smallest impostor-pair
+	// distance over the calibration photos (faces-eastasia and the Western
+	// faces/, largest face per photo: every pair of different people) minus
+	// a safety margin of FacepluginSafety, rounded down to 0.01.
+	// TestFacepluginThresholdDerivation recomputes it and fails if this
+	// constant drifts above it. Measured: smallest impostor 0.446 (130 faces,
+	// 8197 impostor pairs; pair EER 1.6 %), so 0.446 − 0.04 → 0.40.
+	FacepluginThreshold = 0.40
+	// FacepluginSafety covers what one photo per pair cannot show: the same
+	// face seen as a camera frame moves its descriptor. Halving a photo and
+	// recompressing it at JPEG quality 70 moved the test faces by at most
+	// 0.015 (TestFacepluginReencodeDrift); both sides of a pair (template
+	// and probe) may move, so the margin is twice that, rounded up to 0.01:
+	// 0.04 (the 0.03 first proposed would not cover it).
+	FacepluginSafety = 0.04
+	// FacepluginMinMargin: the runner-up must be this much farther.
+	FacepluginMinMargin = 0.05
+)
+
+// FacepluginRule is the faceplugin model's default rule.
+var FacepluginRule = Rule{Threshold: FacepluginThreshold, MinMargin: FacepluginMinMargin}
+
+// Enrolment limits for the faceplugin model (see gate/identity). Its input
+// is 112 px, so faces far below dlib's 80 px still describe well: scaled so
+// the face is 60, 40, 32, 24 px wide, the test photos' descriptors move by
+// at most 0.023, 0.058, 0.106, 0.224 from full size (threshold 0.40;
+// TestFacepluginSmallFaces). 40 px keeps that under a quarter of the
+// threshold. faces-eastasia's narrowest face is 46 px: with two enrolment
+// photos per person, nobody there is refused for size or blur (the blur
+// limit stays dlib's 15; no enrolment photo there falls under it).
+const (
+	FacepluginMinFaceWidth = 40
+	FacepluginMinSharpness = 15
+)

@@ -1,16 +1,19 @@
 #include "textflag.h"
 
-// func sqDistAVX2(a, b *float32) float32
-// Squared Euclidean distance of two 128-float32 vectors with AVX2 and FMA:
-// four 8-wide accumulators, 32 floats per step, four steps.
-TEXT ·sqDistAVX2(SB), NOSPLIT, $0-20
+// func sqDistAVX2(a, b *float32, n int) float32
+// Squared Euclidean distance of two n-float32 vectors (n a multiple of 32)
+// with AVX2 and FMA: four 8-wide accumulators, 32 floats per step.
+TEXT ·sqDistAVX2(SB), NOSPLIT, $0-28
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	SHRQ $5, CX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	MOVQ $4, CX
+	TESTQ CX, CX
+	JZ done
 loop:
 	VMOVUPS 0(SI), Y4
 	VMOVUPS 32(SI), Y5
@@ -28,6 +31,7 @@ loop:
 	ADDQ $128, DI
 	DECQ CX
 	JNZ loop
+done:
 	VADDPS Y1, Y0, Y0
 	VADDPS Y3, Y2, Y2
 	VADDPS Y2, Y0, Y0
@@ -36,5 +40,5 @@ loop:
 	VHADDPS X0, X0, X0
 	VHADDPS X0, X0, X0
 	VZEROUPPER
-	MOVSS X0, ret+16(FP)
+	MOVSS X0, ret+24(FP)
 	RET

@@ -2,4 +2,4 @@
 
 package vision
 
-func sqDist(a *Descriptor, b []float32) float32 { return sqDistGo(a, b) }
+func sqDist(a Descriptor, b []float32) float32 { return sqDistGo(a, b) }

@@ -43,7 +43,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	rec, err := vision.NewRecognizer(cfg.ModelsDir)
+	rec, err := vision.OpenEmbedder(cfg.ModelsDir, cfg.Embedder)
 	if err != nil {
 		return err
 	}
@@ -70,13 +70,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		names[id] = name
 		ts = append(ts, vision.Template{ID: id, PersonID: id, Descriptor: faces[0].Descriptor})
 	}
-	gallery := vision.NewGallery(ts)
+	gallery := vision.NewGalleryFor(rec.Info().Metric, ts)
 
 	src, err := vision.OpenSource(*source, vision.SourceOptions{Paced: *paced})
 	if err != nil {
 		return err
 	}
-	det, err := vision.NewDetector("")
+	det, err := cfg.OpenDetector()
 	if err != nil {
 		src.Close()
 		return err
@@ -85,7 +85,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Paced: frames arrive in real time, so wall time is the latency.
 	pc.Rule, pc.VideoTime, pc.Liveness = cfg.Rule(), !*paced, *liveness
 	var ds []vision.Decision
-	p := &vision.Pipeline{Source: src, Detector: det, Recognizer: rec, Gallery: gallery, Config: pc,
+	p := &vision.Pipeline{Source: src, Detector: det, Embedder: rec, Gallery: gallery, Config: pc,
 		OnDecision: func(d vision.Decision) { ds = append(ds, d) }}
 	err = p.Run(ctx)
 	det.Close()
@@ -103,6 +103,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			src.FPS(), delivered, sum.Frames, delivered-sum.Frames, 100*float64(delivered-sum.Frames)/float64(max(delivered, 1)))
 		fmt.Fprintln(stdout, "  (decode below includes waiting for the next frame)")
 	}
+	printEmbedder(stdout, rec.Info(), cfg.Rule(), sum, len(p.Stats().Stages[vision.StageDescribe]))
 	fmt.Fprintf(stdout, "  %-9s %10s %10s %7s\n", "stage", "mean", "p95", "calls")
 	for _, st := range []string{vision.StageDecode, vision.StageDetect, vision.StageDescribe, vision.StageMatch} {
 		v := sum.Stages[st]
@@ -147,7 +148,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer src2.Close()
-	nr, err := vision.RunNaive(ctx, src2, rec, gallery)
+	dlibRec, ok := rec.(*vision.Recognizer)
+	if !ok {
+		fmt.Fprintln(stdout, "naive loop: skipped (it measures go-face's full-frame loop; use --embedder dlib)")
+		return nil
+	}
+	nr, err := vision.RunNaive(ctx, src2, dlibRec, gallery)
 	if err != nil {
 		return err
 	}
@@ -167,4 +173,10 @@ func baseName(p string) string {
 		p = p[:i]
 	}
 	return p
+}
+
+// printEmbedder says which embedder ran and its describe cost per face.
+func printEmbedder(w io.Writer, info vision.ModelInfo, rule vision.Rule, sum vision.Summary, faces int) {
+	fmt.Fprintf(w, "embedder %s (%d-D, %s, threshold %.2f): describe %.1f ms per face (mean over %d tracked faces)\n",
+		info.Name, info.Dim, info.Metric, rule.Threshold, float64(sum.Stages[vision.StageDescribe][0].Microseconds())/1000, faces)
 }

@@ -17,7 +17,7 @@ import (
 
 // openService opens storage and the recognizer. The caller runs closeFn.
 func openService(cfg *Config) (*identity.Service, func(), error) {
-	rec, err := vision.NewRecognizer(cfg.ModelsDir)
+	rec, err := vision.OpenEmbedder(cfg.ModelsDir, cfg.Embedder)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -29,6 +29,7 @@ func openService(cfg *Config) (*identity.Service, func(), error) {
 	svc, err := identity.New(db, rec, cfg.Rule())
 	if err == nil {
 		svc.Photos = cfg.Snapshots()
+		err = switchIfNeeded(svc, cfg)
 	}
 	if err != nil {
 		db.Close()
@@ -36,6 +37,20 @@ func openService(cfg *Config) (*identity.Service, func(), error) {
 		return nil, nil, err
 	}
 	return svc, func() { db.Close(); rec.Close() }, nil
+}
+
+// switchIfNeeded re-derives templates of another descriptor model (an
+// upgrade, or a changed --embedder) from the kept enrolment photos, so the
+// gallery never silently loses people. If that cannot be done, it says how
+// to go on rather than start with a partial gallery.
+func switchIfNeeded(svc *identity.Service, cfg *Config) error {
+	if svc.SkippedTemplates() == 0 {
+		return nil
+	}
+	if _, err := svc.SwitchModel("facegate: --embedder " + cfg.Embedder); err != nil {
+		return fmt.Errorf("%w\n(keep the previous embedder with --embedder dlib, or re-enrol the people named above)", err)
+	}
+	return nil
 }
 
 // readPhoto reads a photo file with the same size limit as uploads.

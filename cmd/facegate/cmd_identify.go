@@ -48,9 +48,9 @@ func cmdIdentify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			Threshold float64               `json:"threshold"`
 			Margin    float64               `json:"margin"`
 			Faces     []identity.Identified `json:"faces"`
-		}{ph.Name, cfg.Threshold, cfg.Margin, nonNil(res)})
+		}{ph.Name, cfg.Rule().Threshold, cfg.Rule().MinMargin, nonNil(res)})
 	}
-	fmt.Fprintf(stdout, "%s: %d face(s); threshold %.2f, margin %.2f\n", ph.Name, len(res), cfg.Threshold, cfg.Margin)
+	fmt.Fprintf(stdout, "%s: %d face(s); threshold %.2f, margin %.2f\n", ph.Name, len(res), cfg.Rule().Threshold, cfg.Rule().MinMargin)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tBOX\tVERDICT\tBEST MATCH\tDIST\tRUNNER-UP\tDIST\tREASON")
 	for i, f := range res {

@@ -13,6 +13,7 @@ func cmdModelsPrepare(ctx context.Context, args []string, stdout, stderr io.Writ
 	cfg, fs := newFlags("models prepare")
 	dir := fs.String("dir", "", "output directory (default: --models-dir)")
 	from := fs.String("from", "", "mirror directory holding "+models.FileMMOD)
+	fpTarball := fs.String("faceplugin-tarball", "", "local npm tarball of "+models.FacepluginPackage+" (default: npm pack)")
 	tarball := fs.String("faceapi-tarball", "", "local npm tarball of "+models.FaceAPIPackage+" (default: npm pack)")
 	landmarks := fs.String("landmarks", "", "local shape_predictor_68_face_landmarks.dat (default: Debian "+models.LandmarksDeb+")")
 	offline := fs.Bool("offline", false, "do not try to download the MMOD detector from dlib.net")
@@ -26,7 +27,7 @@ func cmdModelsPrepare(ctx context.Context, args []string, stdout, stderr io.Writ
 		*dir = cfg.ModelsDir
 	}
 	start := time.Now()
-	m, err := models.Prepare(ctx, models.PrepareOptions{Dir: *dir, From: *from, FaceAPITarball: *tarball,
+	m, err := models.Prepare(ctx, models.PrepareOptions{Dir: *dir, From: *from, FaceAPITarball: *tarball, FacepluginTarball: *fpTarball,
 		LandmarksFile: *landmarks, Offline: *offline, Log: cfg.logger(stderr)})
 	if err != nil {
 		return err
@@ -63,6 +64,9 @@ func printManifest(w io.Writer, dir string, m models.Manifest) {
 		mark := ""
 		if f.Inert {
 			mark = "  [INERT PLACEHOLDER: CNN detection disabled]"
+		}
+		if f.ProvenanceUnknown {
+			mark += "  [PROVENANCE UNKNOWN: training data " + f.Training + "; licence " + f.Licence + "]"
 		}
 		fmt.Fprintf(w, "  %-42s %10d  sha256 %s%s\n    source: %s\n", f.Name, f.Size, f.SHA256, mark, f.Source)
 	}

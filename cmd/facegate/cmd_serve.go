@@ -42,6 +42,7 @@ func serveFlags(fs *flag.FlagSet) func(stderr io.Writer) (appliance.Config, erro
 			return ac, err
 		}
 		ac.DataDir, ac.DB, ac.ModelsDir, ac.KeyDir, ac.Rule = cfg.DataDir, cfg.DB, cfg.ModelsDir, cfg.KeyDir, cfg.Rule()
+		ac.Embedder, ac.Detector = cfg.Embedder, cfg.Detector
 		ac.Level, ac.Log = gate.SecurityLevel(*level), cfg.logger(stderr)
 		return ac, configUsage(ac.Validate())
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/facegate/facegate/storage"
@@ -23,13 +24,15 @@ type Config struct {
 	DB        string  // SQLite file path or postgres:// DSN
 	ModelsDir string  // prepared model directory
 	KeyDir    string  // appliance keys, outside the database
-	Threshold float64 // see vision.DefaultThreshold for why this value
-	Margin    float64 // see vision.DefaultMinMargin for why this value
+	Embedder  string  // vision.EmbedderNames; default vision.DefaultEmbedderName
+	Detector  string  // per-frame detector: "lbp" (cascade) or "fr_detect"
+	Threshold float64 // 0: the embedder's calibrated threshold (vision.DefaultRuleFor)
+	Margin    float64 // 0: the embedder's calibrated margin
 	LogLevel  string
 }
 
 func defaultConfig() Config {
-	return Config{DataDir: "./data", Threshold: vision.DefaultThreshold, Margin: vision.DefaultMinMargin, LogLevel: "info"}
+	return Config{DataDir: "./data", Embedder: vision.DefaultEmbedderName, Detector: detectorLBP, LogLevel: "info"}
 }
 
 // newFlags is a command's flag set with the shared flags registered.
@@ -45,8 +48,10 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.DB, "db", c.DB, "database: SQLite file path or postgres:// DSN (default DATA_DIR/facegate.db)")
 	fs.StringVar(&c.ModelsDir, "models-dir", c.ModelsDir, "model directory (default DATA_DIR/models)")
 	fs.StringVar(&c.KeyDir, "key-dir", c.KeyDir, "appliance keys: checkpoint signing and template encryption (default DATA_DIR/keys)")
-	fs.Float64Var(&c.Threshold, "threshold", c.Threshold, "maximum descriptor distance for a match (stricter than dlib's 0.6)")
-	fs.Float64Var(&c.Margin, "margin", c.Margin, "minimum distance gap between the best and the runner-up person")
+	fs.StringVar(&c.Embedder, "embedder", c.Embedder, "face embedder: "+strings.Join(vision.EmbedderNames, " or "))
+	fs.StringVar(&c.Detector, "detector", c.Detector, "per-frame face detector: lbp (OpenCV cascade) or fr_detect (ONNX)")
+	fs.Float64Var(&c.Threshold, "threshold", c.Threshold, "maximum descriptor distance for a match, in the embedder's metric (0: its calibrated default)")
+	fs.Float64Var(&c.Margin, "margin", c.Margin, "minimum distance gap between the best and the runner-up person (0: the embedder's default)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 }
 
@@ -64,6 +69,12 @@ func (c *Config) Validate() error {
 	if c.KeyDir == "" {
 		c.KeyDir = filepath.Join(c.DataDir, "keys")
 	}
+	if !slices.Contains(vision.EmbedderNames, c.Embedder) {
+		return fmt.Errorf("config: --embedder %q: use one of %s", c.Embedder, strings.Join(vision.EmbedderNames, ", "))
+	}
+	if c.Detector != detectorLBP && c.Detector != detectorNet {
+		return fmt.Errorf("config: --detector %q: use lbp or fr_detect", c.Detector)
+	}
 	if err := c.Rule().Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -79,7 +90,31 @@ func (c *Config) Snapshots() storage.SnapshotStore {
 }
 
 // Rule is the match rule the config describes.
-func (c *Config) Rule() vision.Rule { return vision.Rule{Threshold: c.Threshold, MinMargin: c.Margin} }
+// Per-frame detector names for --detector.
+const (
+	detectorLBP = "lbp"
+	detectorNet = "fr_detect"
+)
+
+// OpenDetector opens the per-frame detector the config names.
+func (c *Config) OpenDetector() (vision.FaceDetector, error) {
+	if c.Detector == detectorNet {
+		return vision.NewNetDetector(c.ModelsDir)
+	}
+	return vision.NewDetector("")
+}
+
+// Unset values take the embedder's calibrated default.
+func (c *Config) Rule() vision.Rule {
+	r := vision.DefaultRuleFor(c.Embedder)
+	if c.Threshold != 0 {
+		r.Threshold = c.Threshold
+	}
+	if c.Margin != 0 {
+		r.MinMargin = c.Margin
+	}
+	return r
+}
 
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level

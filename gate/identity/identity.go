@@ -12,7 +12,8 @@ import (
 	"github.com/facegate/facegate/vision"
 )
 
-// Enrolment quality limits.
+// dlib's enrolment quality limits; each model's own are in its
+// vision.ModelInfo (MinFaceWidth, MinSharpness), which CheckPhoto applies.
 const (
 	// MinFaceWidth in original pixels: below this the descriptor is noisy
 	// (dlib's alignment works on a 150 px chip; 80 px is HOG's native size).
@@ -85,7 +86,7 @@ func New(db *storage.DB, e vision.Embedder, rule vision.Rule) (*Service, error) 
 	if err := rule.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{DB: db, Embedder: e, Rule: rule, gallery: vision.NewGallery(nil)}
+	s := &Service{DB: db, Embedder: e, Rule: rule, gallery: vision.NewGalleryFor(e.Info().Metric, nil)}
 	return s, s.Reload()
 }
 
@@ -99,7 +100,7 @@ func (s *Service) Reload() error {
 	}
 	ts := make([]vision.Template, len(rows))
 	for i, r := range rows {
-		ts[i] = vision.Template{ID: r.ID, PersonID: r.PersonID, Descriptor: vision.Descriptor(r.Descriptor)}
+		ts[i] = vision.Template{ID: r.ID, PersonID: r.PersonID, Descriptor: r.Descriptor}
 	}
 	s.gallery.Replace(ts)
 	s.skipped = skipped
@@ -137,12 +138,55 @@ type checkedFace struct {
 	face  vision.Face
 }
 
+// dominantFactor: a face at least this many times as wide as every other
+// face in an enrolment photo is its subject; the others are bystanders far
+// behind (faces-eastasia cn114/2.jpg: 246 px against 81 px). Two people of
+// similar size (two_people.jpg: 1.1×) are still refused.
+const dominantFactor = 2
+
 // CheckPhoto finds exactly one usable face in an enrolment photo.
 func (s *Service) CheckPhoto(p Photo) (vision.Face, error) {
+	f, _, err := s.checkPhoto(p)
+	return f, err
+}
+
+// checkPhoto is CheckPhoto that also says when it picked the dominant face
+// among several (a warning for the admin).
+func (s *Service) checkPhoto(p Photo) (vision.Face, string, error) {
 	faces, err := s.Embedder.Faces(p.Name, p.Data)
 	if err != nil {
-		return vision.Face{}, err
+		return vision.Face{}, "", err
 	}
+	note := ""
+	if i, ok := dominant(faces); ok && len(faces) > 1 {
+		note = fmt.Sprintf("%d faces: enrolled the largest (%d px wide, at %v), the others are at most half as wide",
+			len(faces), faces[i].Width(), faces[i].Box)
+		faces = faces[i : i+1]
+	}
+	f, err := s.checkFaces(p, faces)
+	return f, note, err
+}
+
+// dominant is the index of a face dominantFactor times wider than all others.
+func dominant(fs []vision.Face) (int, bool) {
+	if len(fs) == 0 {
+		return 0, false
+	}
+	big := 0
+	for i, f := range fs {
+		if f.Width() > fs[big].Width() {
+			big = i
+		}
+	}
+	for i, f := range fs {
+		if i != big && dominantFactor*f.Width() > fs[big].Width() {
+			return 0, false
+		}
+	}
+	return big, true
+}
+
+func (s *Service) checkFaces(p Photo, faces []vision.Face) (vision.Face, error) {
 	switch {
 	case len(faces) == 0:
 		return vision.Face{}, &PhotoError{Name: p.Name, Err: ErrNoFace,
@@ -151,13 +195,13 @@ func (s *Service) CheckPhoto(p Photo) (vision.Face, error) {
 		return vision.Face{}, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: %d faces at %v", ErrManyFaces, len(faces), boxes(faces)),
 			Hint: "use a photo of this person alone, or crop it"}
 	}
-	f := faces[0]
-	if f.Width() < MinFaceWidth {
-		return f, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: %d px wide, need %d", ErrFaceTooSmall, f.Width(), MinFaceWidth),
+	f, info := faces[0], s.Embedder.Info()
+	if f.Width() < info.MinFaceWidth {
+		return f, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: %d px wide, need %d", ErrFaceTooSmall, f.Width(), info.MinFaceWidth),
 			Hint: "move closer or use a larger photo"}
 	}
-	if f.Sharpness < MinSharpness {
-		return f, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: sharpness %.0f, need %d", ErrFaceBlurred, f.Sharpness, MinSharpness),
+	if f.Sharpness < info.MinSharpness {
+		return f, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: sharpness %.0f, need %.0f", ErrFaceBlurred, f.Sharpness, info.MinSharpness),
 			Hint: "hold still and focus on the face"}
 	}
 	return f, nil
@@ -182,10 +226,13 @@ func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, e
 	var faces []checkedFace
 	var errs []error
 	for _, p := range photos {
-		f, err := s.CheckPhoto(p)
+		f, note, err := s.checkPhoto(p)
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		if note != "" {
+			res.Warnings = append(res.Warnings, Warning{Photo: p.Name, Message: note})
 		}
 		faces = append(faces, checkedFace{p, f})
 	}
@@ -196,9 +243,24 @@ func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, e
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return res, err
 	}
+	ts, err := s.templates(employeeID, existing.ID, faces, &res)
+	if err != nil {
+		return res, err
+	}
+	p, err := s.DB.Enroll(employeeID, name, ts)
+	if err != nil {
+		return res, err
+	}
+	res.Person, res.Templates = p, len(ts)
+	return res, s.Reload()
+}
+
+// templates stores each checked face's photo and builds its template,
+// warning about faces that match someone else already.
+func (s *Service) templates(employeeID string, existingID int64, faces []checkedFace, res *EnrolResult) ([]storage.NewTemplate, error) {
 	ts := make([]storage.NewTemplate, 0, len(faces))
 	for _, cf := range faces {
-		m := s.gallery.MatchExcluding(cf.face.Descriptor, existing.ID)
+		m := s.gallery.MatchExcluding(cf.face.Descriptor, existingID)
 		if m.Found() && m.Distance <= s.rule().Threshold {
 			people, _ := s.DB.People([]int64{m.PersonID})
 			other := people[m.PersonID]
@@ -211,14 +273,14 @@ func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, e
 		if s.Photos.Dir != "" {
 			jpg, err := vision.Reencode(cf.photo.Name, cf.photo.Data)
 			if err != nil {
-				return res, err
+				return nil, err
 			}
 			if photoHash, err = s.Photos.Put(jpg); err != nil {
-				return res, fmt.Errorf("enrol %s: store enrolment photo: %w", employeeID, err)
+				return nil, fmt.Errorf("enrol %s: store enrolment photo: %w", employeeID, err)
 			}
 		}
 		ts = append(ts, storage.NewTemplate{
-			Descriptor:   [storage.DescriptorLen]float32(cf.face.Descriptor),
+			Descriptor:   cf.face.Descriptor,
 			ModelVersion: s.Embedder.ModelVersion(),
 			SourceName:   cf.photo.Name,
 			PhotoSHA256:  photoHash,
@@ -226,12 +288,7 @@ func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, e
 			Sharpness:    cf.face.Sharpness,
 		})
 	}
-	p, err := s.DB.Enroll(employeeID, name, ts)
-	if err != nil {
-		return res, err
-	}
-	res.Person, res.Templates = p, len(ts)
-	return res, s.Reload()
+	return ts, nil
 }
 
 // Identified is one face in an identified photo.

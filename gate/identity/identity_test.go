@@ -63,8 +63,11 @@ func noFace(t *testing.T) Photo {
 }
 
 func countPeople(t *testing.T, s *Service) int64 {
-	var n int64
-	s.DB.Model(&storage.Person{}).Count(&n)
+	t.Helper()
+	n, err := s.DB.CountPeople()
+	if err != nil {
+		t.Fatal(err)
+	}
 	return n
 }
 

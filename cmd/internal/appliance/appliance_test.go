@@ -156,7 +156,7 @@ func TestSettingsOwner(t *testing.T) {
 // and a save through the web app's owner reaches the identity service.
 func TestNewAppliesStoredSettings(t *testing.T) {
 	data := t.TempDir()
-	cfg := Config{DataDir: data, ModelsDir: modeltest.ModelsDir(t), Rule: vision.DefaultRule, DemoDir: modeltest.Testdata(t),
+	cfg := Config{DataDir: data, ModelsDir: modeltest.ModelsDir(t), Rule: vision.DefaultRule, Embedder: "dlib", DemoDir: modeltest.Testdata(t),
 		Source: filepath.Join(modeltest.Testdata(t), "video", "short_hamilton_clip.mp4"), OpenTime: time.Second, SiteTZ: "UTC",
 		Retention: storage.RetentionPolicy{EventDays: 365}, Web: web.Options{Addr: "127.0.0.1:0", PlainHTTP: true}}
 	if err := cfg.Validate(); err != nil {
@@ -166,7 +166,7 @@ func TestNewAppliesStoredSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored := storage.Settings{Threshold: 0.3, Margin: 0.05, Door: "front", Liveness: true, Retention: storage.RetentionPolicy{EventDays: 30}}
+	stored := storage.Settings{Model: "dlib", Threshold: 0.3, Margin: 0.05, Door: "front", Liveness: true, Retention: storage.RetentionPolicy{EventDays: 30}}
 	if err := (&storage.Recorder{DB: db, Keys: db.Keys}).SaveSettings(stored, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestNewAppliesStoredSettings(t *testing.T) {
 // injected clock: two years on, every entry's details are redacted.
 func TestRunRetentionOnInjectedClock(t *testing.T) {
 	data := t.TempDir()
-	cfg := Config{DataDir: data, ModelsDir: modeltest.ModelsDir(t), Rule: vision.DefaultRule,
+	cfg := Config{DataDir: data, ModelsDir: modeltest.ModelsDir(t), Rule: vision.DefaultRule, Embedder: "dlib",
 		Source: filepath.Join(modeltest.Testdata(t), "video", "short_hamilton_clip.mp4"), OpenTime: time.Second, SiteTZ: "UTC",
 		Retention: storage.RetentionPolicy{EventDays: 365}, Web: web.Options{Addr: "127.0.0.1:0", PlainHTTP: true},
 		Now: func() time.Time { return time.Now().AddDate(2, 0, 0) }}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/facegate/facegate/gate"
@@ -20,6 +22,8 @@ type Config struct {
 	ModelsDir string
 	KeyDir    string
 	Rule      vision.Rule // match rule until one is saved in the web app
+	Embedder  string      // vision.EmbedderNames; empty = vision.DefaultEmbedderName
+	Detector  string      // per-frame detector: "lbp" (cascade) or "fr_detect" (ONNX); empty = lbp
 
 	DemoDir    string // shared test data: demo people enrolled on first start, demo clip as camera
 	Source     string // camera; empty = first /dev/video*, else the demo clip
@@ -42,6 +46,12 @@ type Config struct {
 
 	loc *time.Location // SiteTZ, resolved by Validate
 }
+
+// Per-frame detectors (Config.Detector).
+const (
+	DetectorLBP = "lbp"       // OpenCV's LBP frontal cascade
+	DetectorNet = "fr_detect" // the faceplugin ONNX detector
+)
 
 // DefaultReloadEvery: another process (the CLI, another gate sharing a
 // PostgreSQL log) sees its enrolment at the door within 5 s.
@@ -80,6 +90,12 @@ func (c *Config) Validate() error {
 	if r.GrantSnapshotDays < 0 || r.DenySnapshotDays < 0 || r.EventDays < 0 {
 		return &ConfigError{"retain-events-days", "retention days cannot be negative (0 keeps forever)"}
 	}
+	if !slices.Contains(vision.EmbedderNames, c.Embedder) {
+		return &ConfigError{"embedder", fmt.Sprintf("%q: use one of %s", c.Embedder, strings.Join(vision.EmbedderNames, ", "))}
+	}
+	if c.Detector != DetectorLBP && c.Detector != DetectorNet {
+		return &ConfigError{"detector", fmt.Sprintf("%q: use %s or %s", c.Detector, DetectorLBP, DetectorNet)}
+	}
 	if c.Source == "" {
 		return &ConfigError{"source", "no camera found; pass --source (device, URL, file or folder) or --demo-dir"}
 	}
@@ -99,6 +115,8 @@ func (c *Config) fillDefaults() {
 	def(&c.Web.TLSDir, filepath.Join(c.DataDir, "tls"))
 	def(&c.SiteTZ, "Local")
 	def(&c.Door, "front")
+	def(&c.Embedder, vision.DefaultEmbedderName)
+	def(&c.Detector, DetectorLBP)
 	if c.Level == "" {
 		c.Level = gate.LevelFace
 	}
@@ -127,7 +145,7 @@ func (c *Config) singleDoor() *gate.Policy {
 
 // defaultSettings are the settings the flags give.
 func (c *Config) defaultSettings() storage.Settings {
-	return storage.Settings{Threshold: c.Rule.Threshold, Margin: c.Rule.MinMargin, Door: c.Door,
+	return storage.Settings{Model: c.Embedder, Threshold: c.Rule.Threshold, Margin: c.Rule.MinMargin, Door: c.Door,
 		Liveness: c.Level == gate.LevelFaceLiveness, Retention: c.Retention}
 }
 

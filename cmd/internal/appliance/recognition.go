@@ -14,10 +14,10 @@ import (
 // recognition is the camera-to-decision half: the identity service (and
 // its gallery) and the pipeline that feeds decisions to the appliance.
 type recognition struct {
-	rec  *vision.Recognizer
+	rec  vision.Embedder
 	svc  *identity.Service
 	src  vision.Source
-	det  *vision.Detector
+	det  vision.FaceDetector
 	pipe *vision.Pipeline
 }
 
@@ -33,13 +33,16 @@ func (a *Appliance) openRecognition(st storage.Settings) (r *recognition, err er
 		}
 	}()
 	rule := vision.Rule{Threshold: st.Threshold, MinMargin: st.Margin}
-	if r.rec, err = vision.NewRecognizer(a.cfg.ModelsDir); err != nil {
+	if r.rec, err = vision.OpenEmbedder(a.cfg.ModelsDir, a.cfg.Embedder); err != nil {
 		return nil, err
 	}
 	if r.svc, err = identity.New(a.db, r.rec, rule); err != nil {
 		return nil, err
 	}
 	r.svc.Photos = a.cfg.Snapshots()
+	if err := a.switchModel(r.svc); err != nil {
+		return nil, err
+	}
 	if err := a.enrolDemo(r.svc); err != nil {
 		return nil, err
 	}
@@ -47,12 +50,12 @@ func (a *Appliance) openRecognition(st storage.Settings) (r *recognition, err er
 	if r.src, err = vision.OpenSource(a.cfg.Source, vision.SourceOptions{Paced: true, Loop: true}); err != nil {
 		return nil, err
 	}
-	if r.det, err = vision.NewDetector(""); err != nil {
+	if r.det, err = openDetector(a.cfg); err != nil {
 		return nil, err
 	}
 	pc := vision.DefaultPipelineConfig()
 	pc.Rule, pc.Liveness = rule, st.Liveness
-	r.pipe = &vision.Pipeline{Source: r.src, Detector: r.det, Recognizer: r.rec, Gallery: r.svc.Gallery(), Config: pc,
+	r.pipe = &vision.Pipeline{Source: r.src, Detector: r.det, Embedder: r.rec, Gallery: r.svc.Gallery(), Config: pc,
 		Log: a.log, OnFrame: a.ctrl.FacesAtDoor, OnDecision: a.onDecision, OnPreview: a.hub.PublishFrame,
 		NameOf: a.policy.NameOf}
 	return r, nil
@@ -109,5 +112,29 @@ func (a *Appliance) enrolDemo(svc *identity.Service) error {
 		}
 		a.log.Info("demo person enrolled", "employee_id", p.id, "name", p.name)
 	}
+	return nil
+}
+
+// openDetector opens the per-frame detector the config names.
+func openDetector(c Config) (vision.FaceDetector, error) {
+	if c.Detector == DetectorNet {
+		return vision.NewNetDetector(c.ModelsDir)
+	}
+	return vision.NewDetector("")
+}
+
+// switchModel re-derives templates made by another descriptor model (an
+// upgrade, or a changed --embedder) from the kept enrolment photos, in one
+// transaction with an evidence event, so the gallery never silently loses
+// people. If that cannot be done, it says how to go on.
+func (a *Appliance) switchModel(svc *identity.Service) error {
+	if svc.SkippedTemplates() == 0 {
+		return nil
+	}
+	n, err := svc.SwitchModel("facegate: --embedder " + a.cfg.Embedder)
+	if err != nil {
+		return fmt.Errorf("%w\n(keep the previous embedder with --embedder dlib, or re-enrol the people named above)", err)
+	}
+	a.log.Info("templates re-derived for the embedder", "embedder", a.cfg.Embedder, "result", n)
 	return nil
 }

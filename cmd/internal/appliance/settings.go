@@ -48,7 +48,7 @@ func (o *settingsOwner) Load() error {
 
 // SaveSettings validates, stores (audited) and applies settings.
 func (o *settingsOwner) SaveSettings(st storage.Settings, by string) error {
-	st.Door = o.defaults.Door
+	st.Door, st.Model = o.defaults.Door, o.defaults.Model // both are the appliance's, not the form's
 	if err := st.Validate(); err != nil {
 		return err
 	}

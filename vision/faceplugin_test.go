@@ -1,0 +1,407 @@
+package vision
+
+import (
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/facegate/facegate/models/modeltest"
+)
+
+var (
+	fpOnce sync.Once
+	fpVal  *Faceplugin
+	fpErr  error
+)
+
+func testFaceplugin(t testing.TB) *Faceplugin {
+	t.Helper()
+	dir := modeltest.ModelsDir(t)
+	fpOnce.Do(func() { fpVal, fpErr = NewFaceplugin(dir) })
+	if fpErr != nil {
+		t.Fatal(fpErr)
+	}
+	return fpVal
+}
+
+// The face_recognition project's facts hold for the new default model with
+// its own threshold: obama/obama2/obama3 one person, biden another.
+func TestFacepluginWesternFacts(t *testing.T) {
+	fp := testFaceplugin(t)
+	counts := map[string]int{"obama.jpg": 1, "two_people.jpg": 2, "obama2.jpg": 1, "obama3.jpg": 1, "biden.jpg": 1}
+	desc := map[string]Descriptor{}
+	for name, want := range counts {
+		fs, err := fp.Faces(name, modeltest.ReadFace(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) != want {
+			t.Errorf("%s: %d faces, want %d", name, len(fs), want)
+			continue
+		}
+		desc[name] = fs[0].Descriptor
+		if len(fs[0].Landmarks) != 68 || len(fs[0].Descriptor) != FeatureLen {
+			t.Errorf("%s: %d landmarks, %d-D", name, len(fs[0].Landmarks), len(fs[0].Descriptor))
+		}
+	}
+	same := []string{"obama.jpg", "obama2.jpg", "obama3.jpg"}
+	for i, a := range same {
+		for _, b := range same[i+1:] {
+			if d := MetricCosine.Between(desc[a], desc[b]); !(d <= FacepluginThreshold) {
+				t.Errorf("%s–%s distance %.3f, want ≤ %.2f", a, b, d, FacepluginThreshold)
+			}
+		}
+		if d := MetricCosine.Between(desc[a], desc["biden.jpg"]); !(d > FacepluginThreshold) {
+			t.Errorf("%s–biden.jpg distance %.3f, want > %.2f", a, d, FacepluginThreshold)
+		}
+	}
+}
+
+// labelled is one calibration photo's largest face.
+type labelled struct {
+	person, file string
+	d            Descriptor
+	width        int
+}
+
+// calibrationSet describes the largest face of every calibration photo:
+// faces-eastasia/<person>/N.jpg and the Western faces/ photos of known
+// people. Photos without a face are reported and left out.
+func calibrationSet(t *testing.T, e Embedder) []labelled {
+	t.Helper()
+	td := modeltest.Testdata(t)
+	var files [][2]string // person, path
+	ea, _ := filepath.Glob(filepath.Join(td, "faces-eastasia", "*", "*.jpg"))
+	for _, p := range ea {
+		files = append(files, [2]string{"ea/" + filepath.Base(filepath.Dir(p)), p})
+	}
+	tr, _ := filepath.Glob(filepath.Join(td, "faces", "people", "train", "*", "*"))
+	for _, p := range tr {
+		files = append(files, [2]string{"w/" + filepath.Base(filepath.Dir(p)), p})
+	}
+	for file, person := range map[string]string{"obama.jpg": "obama", "obama2.jpg": "obama", "obama3.jpg": "obama",
+		"alex-lacamoire.png": "alex_lacamoire", "lin-manuel-miranda.png": "lin_manuel_miranda"} {
+		files = append(files, [2]string{"w/" + person, filepath.Join(td, "faces", file)})
+	}
+	var out []labelled
+	for _, f := range files {
+		b, err := os.ReadFile(f[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, err := e.Faces(filepath.Base(f[1]), b)
+		if err != nil || len(fs) == 0 {
+			t.Logf("calibration: %s: no face (%v)", f[1], err)
+			continue
+		}
+		big := slices.MaxFunc(fs, func(a, b Face) int { return a.Width() - b.Width() })
+		out = append(out, labelled{person: f[0], file: f[1], d: big.Descriptor, width: big.Width()})
+	}
+	return out
+}
+
+// pairDistances splits every pair into genuine and impostor distances.
+func pairDistances(m Metric, set []labelled) (genuine, impostor []float64) {
+	for i, a := range set {
+		for _, b := range set[i+1:] {
+			d := m.Between(a.d, b.d)
+			if a.person == b.person {
+				genuine = append(genuine, d)
+			} else {
+				impostor = append(impostor, d)
+			}
+		}
+	}
+	sort.Float64s(genuine)
+	sort.Float64s(impostor)
+	return genuine, impostor
+}
+
+// TestFacepluginThresholdDerivation recomputes the default threshold by its
+// documented method: the smallest impostor-pair distance over the
+// calibration set, minus FacepluginSafety, rounded down to 0.01. The
+// constant may be stricter, never looser.
+func TestFacepluginThresholdDerivation(t *testing.T) {
+	set := calibrationSet(t, testFaceplugin(t))
+	gen, imp := pairDistances(MetricCosine, set)
+	if len(set) < 120 || len(imp) == 0 {
+		t.Fatalf("calibration set too small: %d faces", len(set))
+	}
+	derived := math.Floor((imp[0]-FacepluginSafety)*100) / 100
+	frr := float64(sort.SearchFloat64s(gen, FacepluginThreshold+1e-12)) / float64(len(gen))
+	t.Logf("calibration: %d faces, %d genuine pairs (median %.3f), %d impostor pairs: smallest %.3f, 0.1%% quantile %.3f",
+		len(set), len(gen), gen[len(gen)/2], len(imp), imp[0], imp[len(imp)/1000])
+	t.Logf("derived threshold %.2f (constant %.2f); genuine pairs accepted at the constant: %.1f%%; pair EER %.1f%%",
+		derived, FacepluginThreshold, 100*frr, 100*eer(gen, imp))
+	if FacepluginThreshold > derived+1e-9 {
+		t.Errorf("FacepluginThreshold %.2f is above the derived %.2f: lower it", FacepluginThreshold, derived)
+	}
+}
+
+// eer is the equal error rate of sorted genuine and impostor distances.
+func eer(gen, imp []float64) float64 {
+	best, at := 2.0, 0.0
+	for _, th := range append(slices.Clone(gen), imp...) {
+		frr := 1 - float64(sort.SearchFloat64s(gen, th+1e-12))/float64(len(gen))
+		far := float64(sort.SearchFloat64s(imp, th+1e-12)) / float64(len(imp))
+		if d := math.Abs(frr - far); d < best {
+			best, at = d, (frr+far)/2
+		}
+	}
+	return at
+}
+
+// TestDlibPairFigures reports dlib's figures on the same calibration set,
+// for the comparison in the README (no assertion beyond sanity).
+func TestDlibPairFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measurement")
+	}
+	set := calibrationSet(t, testRecognizer(t))
+	gen, imp := pairDistances(MetricEuclidean, set)
+	if len(gen) == 0 || len(imp) == 0 {
+		t.Fatal("no pairs")
+	}
+	t.Logf("dlib: %d faces, smallest impostor %.3f, pair EER %.1f%%", len(set), imp[0], 100*eer(gen, imp))
+}
+
+func onlyEastAsia(set []labelled) []labelled {
+	return slices.DeleteFunc(slices.Clone(set), func(l labelled) bool { return !strings.HasPrefix(l.person, "ea/") })
+}
+
+// BenchmarkFacepluginDescribe is one face's landmarks, alignment and
+// descriptor (detection excluded) on obama.jpg's face. Run it pinned to one
+// core (taskset -c 0): gocv v0.31 has no setNumThreads.
+func BenchmarkFacepluginDescribe(b *testing.B) {
+	fp := testFaceplugin(b)
+	img := gocv.IMRead(filepath.Join(modeltest.Testdata(b), "faces", "obama.jpg"), gocv.IMReadColor)
+	defer img.Close()
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	boxes := fp.detect(img, fpPhotoScoreMin)
+	if len(boxes) != 1 {
+		b.Fatalf("%d faces", len(boxes))
+	}
+	for b.Loop() {
+		if _, err := fp.describe(img, boxes[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFacepluginDetect is fr_detect on one 640×360 frame of the clip.
+func BenchmarkFacepluginDetect(b *testing.B) {
+	fp := testFaceplugin(b)
+	img := gocv.IMRead(filepath.Join(modeltest.Testdata(b), "faces", "obama.jpg"), gocv.IMReadColor)
+	defer img.Close()
+	frame := gocv.NewMat()
+	defer frame.Close()
+	gocv.Resize(img, &frame, image.Pt(640, 360), 0, 0, gocv.InterpolationArea)
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	for b.Loop() {
+		fp.detect(frame, fpScoreMin)
+	}
+}
+
+// TestFacepluginAlignmentFigures measures the publisher's 3-point affine
+// against the 5-point similarity on the calibration set (report only).
+func TestFacepluginAlignmentFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measurement")
+	}
+	fp3, err := NewFaceplugin(modeltest.ModelsDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fp3.Close()
+	fp3.threeAffine = true
+	fp1, err := NewFaceplugin(modeltest.ModelsDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fp1.Close()
+	fp1.chipMirror = true
+	for _, c := range []struct {
+		name string
+		e    *Faceplugin
+	}{{"5-point similarity", testFaceplugin(t)}, {"5-point similarity, chip mirrored too", fp1}, {"3-point affine", fp3}} {
+		set := calibrationSet(t, c.e)
+		gen, imp := pairDistances(MetricCosine, set)
+		ea := onlyEastAsia(set)
+		egen, eimp := pairDistances(MetricCosine, ea)
+		t.Logf("%s: all: smallest impostor %.3f, EER %.1f%%, genuine median %.3f; east-asia: smallest impostor %.3f, EER %.1f%%, genuine ≤ %.2f: %.0f%%",
+			c.name, imp[0], 100*eer(gen, imp), gen[len(gen)/2], eimp[0], 100*eer(egen, eimp), FacepluginThreshold,
+			100*float64(sort.SearchFloat64s(egen, FacepluginThreshold+1e-12))/float64(len(egen)))
+		for i, a := range set {
+			for _, b := range set[i+1:] {
+				if d := MetricCosine.Between(a.d, b.d); a.person != b.person && d < imp[0]+0.03 {
+					t.Logf("  close impostor pair %.3f: %s %s", d, a.file, b.file)
+				}
+			}
+		}
+	}
+}
+
+// TestFacepluginTemplateFigures compares, on faces-eastasia with photos 1
+// and 2 enrolled and 3 and 4 as probes, one mean template against matching
+// each enrolment photo, at the default rule, including impostors (every
+// probe against the other people only). Report only.
+func TestFacepluginTemplateFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measurement")
+	}
+	for _, v := range []struct {
+		name             string
+		noLM, chipMirror bool
+	}{{"one landmark pass", true, false}, {"landmarks + mirrored landmarks", false, false}, {"both + mirrored chip", false, true}} {
+		e, err := NewFaceplugin(modeltest.ModelsDir(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.noLandmarkMirror, e.chipMirror = v.noLM, v.chipMirror
+		all := calibrationSet(t, e)
+		e.Close()
+		_, imp := pairDistances(MetricCosine, all)
+		rule := Rule{Threshold: math.Floor((imp[0]-FacepluginSafety)*100) / 100, MinMargin: FacepluginMinMargin}
+		for _, mode := range []string{"mean", "each"} {
+			miss, acc, n := templateTrial(onlyEastAsia(all), mode, rule)
+			t.Logf("%s, %s template(s), derived threshold %.2f: %d probes, %d missed (FNIR %.1f%%), %d impostors accepted",
+				v.name, mode, rule.Threshold, n, miss, 100*float64(miss)/float64(n), acc)
+		}
+	}
+}
+
+// templateTrial enrols photos 1 and 2 of each person (mean or each) and
+// probes with the others, also against the gallery without the person.
+func templateTrial(set []labelled, mode string, rule Rule) (miss, imp, n int) {
+	enrol := map[string][]Descriptor{}
+	var probes []labelled
+	for _, l := range set {
+		if b := filepath.Base(l.file); b == "1.jpg" || b == "2.jpg" {
+			enrol[l.person] = append(enrol[l.person], l.d)
+		} else {
+			probes = append(probes, l)
+		}
+	}
+	var ts []Template
+	id := map[string]int64{}
+	for p, ds := range enrol {
+		id[p] = int64(len(id) + 1)
+		if mode == "mean" {
+			ds = []Descriptor{MeanTemplate(MetricCosine, ds)}
+		}
+		for _, d := range ds {
+			ts = append(ts, Template{ID: int64(len(ts) + 1), PersonID: id[p], Descriptor: d})
+		}
+	}
+	g := NewGalleryFor(MetricCosine, ts)
+	for _, p := range probes {
+		m := g.Match(p.d)
+		if v, _ := rule.Decide(m); v != VerdictMatch || m.PersonID != id[p.person] {
+			miss++
+		}
+		if v, _ := rule.Decide(g.MatchExcluding(p.d, id[p.person])); v == VerdictMatch {
+			imp++
+		}
+	}
+	return miss, imp, len(probes)
+}
+
+// TestFacepluginReencodeDrift measures how far a descriptor moves when the
+// same photo is JPEG-recompressed at quality 70 and halved in size, as a
+// camera frame would be (FacepluginSafety's argument). It fails if twice
+// the drift (template and probe may both move) exceeds the safety margin.
+func TestFacepluginReencodeDrift(t *testing.T) {
+	fp := testFaceplugin(t)
+	worst := 0.0
+	for _, name := range []string{"obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"} {
+		raw := modeltest.ReadFace(t, name)
+		a, err := fp.Faces(name, raw)
+		if err != nil || len(a) != 1 {
+			t.Fatalf("%s: %d faces, %v", name, len(a), err)
+		}
+		m, _ := gocv.IMDecode(raw, gocv.IMReadColor)
+		half := gocv.NewMat()
+		gocv.Resize(m, &half, image.Point{}, 0.5, 0.5, gocv.InterpolationArea)
+		buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, half, []int{gocv.IMWriteJpegQuality, 70})
+		m.Close()
+		half.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := fp.Faces(name, buf.GetBytes())
+		buf.Close()
+		if err != nil || len(b) != 1 {
+			t.Fatalf("%s re-encoded: %d faces, %v", name, len(b), err)
+		}
+		worst = max(worst, MetricCosine.Between(a[0].Descriptor, b[0].Descriptor))
+	}
+	t.Logf("largest drift after halving and JPEG q70: %.4f", worst)
+	if 2*worst > FacepluginSafety {
+		t.Errorf("twice the drift %.4f exceeds the safety margin %.2f", worst, FacepluginSafety)
+	}
+}
+
+// BenchmarkFacepluginFeature is fr_feature alone on one 112×112 chip: the
+// floor of describe's cost.
+func BenchmarkFacepluginFeature(b *testing.B) {
+	fp := testFaceplugin(b)
+	chip := gocv.NewMatWithSize(fpChip, fpChip, gocv.MatTypeCV8UC3)
+	defer chip.Close()
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	for b.Loop() {
+		if _, err := fp.feature(chip); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestFacepluginSmallFaces measures how a descriptor degrades as the face
+// shrinks (each photo scaled so its face is w px wide, compared with the
+// full-size descriptor), and reports the narrowest face in faces-eastasia.
+// FacepluginMinFaceWidth must keep the drift under a quarter of the
+// threshold, so an enrolment at the limit leaves room for the probe.
+func TestFacepluginSmallFaces(t *testing.T) {
+	fp := testFaceplugin(t)
+	worst := map[int]float64{}
+	for _, name := range []string{"obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"} {
+		raw := modeltest.ReadFace(t, name)
+		full, err := fp.Faces(name, raw)
+		if err != nil || len(full) != 1 {
+			t.Fatalf("%s: %d faces, %v", name, len(full), err)
+		}
+		m, _ := gocv.IMDecode(raw, gocv.IMReadColor)
+		for _, w := range []int{24, 32, FacepluginMinFaceWidth, 60} {
+			f := float64(w) / float64(full[0].Width())
+			small := gocv.NewMat()
+			gocv.Resize(m, &small, image.Point{}, f, f, gocv.InterpolationArea)
+			buf, _ := gocv.IMEncode(gocv.PNGFileExt, small)
+			fs, err := fp.Faces(name, buf.GetBytes())
+			buf.Close()
+			small.Close()
+			d := 2.0 // not found
+			if err == nil && len(fs) == 1 {
+				d = MetricCosine.Between(fs[0].Descriptor, full[0].Descriptor)
+			}
+			worst[w] = max(worst[w], d)
+		}
+		m.Close()
+	}
+	t.Logf("largest drift from full size by face width (2 = not found): %v", worst)
+	if worst[FacepluginMinFaceWidth] > FacepluginThreshold/4 {
+		t.Errorf("at %d px the descriptor drifts %.3f, more than a quarter of the threshold", FacepluginMinFaceWidth, worst[FacepluginMinFaceWidth])
+	}
+	set := onlyEastAsia(calibrationSet(t, fp))
+	narrow := slices.MinFunc(set, func(a, b labelled) int { return a.width - b.width })
+	t.Logf("faces-eastasia: narrowest face %d px (%s)", narrow.width, narrow.file)
+}
