@@ -24,7 +24,7 @@ type evalFlags struct {
 
 func (f *evalFlags) register(fs *flag.FlagSet) {
 	f.opt = eval.DefaultOptions
-	fs.StringVar(&f.models, "model", "dlib", "models to compare, comma-separated: "+strings.Join(evalModelNames, ", "))
+	fs.StringVar(&f.models, "model", strings.Join(evalModelNames, ","), "models to compare, comma-separated: "+strings.Join(evalModelNames, ", "))
 	fs.IntVar(&f.opt.EnrolPhotos, "enrol-photos", f.opt.EnrolPhotos, "enrolment photos per person (the rest are probes)")
 	fs.Float64Var(&f.opt.TargetFAR, "target-far", f.opt.TargetFAR, "false accept rate the calibrated threshold aims at")
 	fs.Float64Var(&f.opt.Safety, "safety", f.opt.Safety, "subtracted from the calibrated impostor quantile")
@@ -77,7 +77,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	var models []eval.Model
 	for _, name := range ef.modelList {
-		m, closeFn, err := openEvalModel(name, cfg.ModelsDir, cfg.Rule())
+		m, closeFn, err := openEvalModel(name, cfg.ModelsDir, cfg.Threshold, cfg.Margin)
 		if err != nil {
 			return err
 		}

@@ -1,8 +1,7 @@
 package main
 
-// The adapters between real recognizers and package eval. When vision grows
-// its Embedder interface (several models, []float32 descriptors), this is
-// the only file to re-point.
+// The adapter between vision's embedders and package eval, which is pure Go
+// and knows nothing of gocv or go-face.
 
 import (
 	"errors"
@@ -16,41 +15,58 @@ import (
 )
 
 // evalModelNames are the models `facegate eval --model` knows.
-var evalModelNames = []string{"dlib"}
+var evalModelNames = vision.EmbedderNames
 
-// openEvalModel loads one model by name; close frees it.
-func openEvalModel(name, modelsDir string, rule vision.Rule) (m eval.Model, closeFn func(), err error) {
-	switch name {
-	case "dlib":
-		rec, err := vision.NewRecognizer(modelsDir)
-		if err != nil {
-			return nil, nil, err
-		}
-		return dlibEval{rec: rec, rule: eval.Rule{Threshold: rule.Threshold, Margin: rule.MinMargin}}, rec.Close, nil
+// openEvalModel loads one embedder by name; close frees it. Its rule is the
+// embedder's calibrated default, with --threshold and --margin laid over
+// it when given (their zero means "the model's own").
+func openEvalModel(name, modelsDir string, threshold, margin float64) (m eval.Model, closeFn func(), err error) {
+	if !slices.Contains(evalModelNames, name) {
+		return nil, nil, usageError{fmt.Sprintf("unknown model %q: want one of %s", name, strings.Join(evalModelNames, ", "))}
 	}
-	return nil, nil, usageError{fmt.Sprintf("unknown model %q: want one of %s", name, strings.Join(evalModelNames, ", "))}
+	emb, err := vision.OpenEmbedder(modelsDir, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := emb.Info().DefaultRule
+	if threshold != 0 {
+		r.Threshold = threshold
+	}
+	if margin != 0 {
+		r.MinMargin = margin
+	}
+	return embedderEval{emb: emb, rule: eval.Rule{Threshold: r.Threshold, Margin: r.MinMargin}}, emb.Close, nil
 }
 
-// dlibEval is dlib's ResNet (128-D, Euclidean) with the HOG detector, as
-// the appliance runs it.
-type dlibEval struct {
-	rec  *vision.Recognizer
+// embedderEval is one embedder with its photo detector, as enrolment and
+// identify run it.
+type embedderEval struct {
+	emb  vision.Embedder
 	rule eval.Rule
 }
 
-func (d dlibEval) Name() string                    { return "dlib" }
-func (d dlibEval) Rule() eval.Rule                 { return d.rule }
-func (d dlibEval) Distance(a, b []float32) float64 { return eval.Euclidean(a, b) }
+func (d embedderEval) Name() string    { return d.emb.Info().Name }
+func (d embedderEval) Rule() eval.Rule { return d.rule }
 
-func (d dlibEval) Describe(name string, img []byte) ([]float32, error) {
-	faces, err := d.rec.Faces(name, img)
+// Cosine tells eval to renormalise mean templates.
+func (d embedderEval) Cosine() bool { return d.emb.Info().Metric == vision.MetricCosine }
+
+func (d embedderEval) Distance(a, b []float32) float64 {
+	if d.Cosine() {
+		return eval.CosineDistance(a, b)
+	}
+	return eval.Euclidean(a, b)
+}
+
+func (d embedderEval) Describe(name string, img []byte) ([]float32, error) {
+	faces, err := d.emb.Faces(name, img)
 	if err != nil {
 		return nil, err
 	}
 	if len(faces) == 0 {
-		return nil, errors.New("no face found by dlib's HOG detector (turned, small or hidden face?)")
+		return nil, errors.New("no face found by " + d.Name() + "'s detector (turned, small or hidden face?)")
 	}
 	area := func(r image.Rectangle) int { return r.Dx() * r.Dy() }
 	big := slices.MaxFunc(faces, func(a, b vision.Face) int { return area(a.Box) - area(b.Box) })
-	return slices.Clone(big.Descriptor[:]), nil
+	return slices.Clone(big.Descriptor), nil
 }
