@@ -224,7 +224,6 @@ type grabSource struct {
 	at      time.Time
 	taken   int64
 	status  SourceStatus
-	err     error
 	cancel  context.CancelFunc
 	done    chan struct{}
 	cap     capture // on-demand mode only
