@@ -13,9 +13,10 @@ import (
 	"github.com/facegate/facegate/models/modeltest"
 )
 
-// TestDetectorFigures compares the per-frame detectors (report only): on
-// the clip, frames with a face and ms per frame; on faces-eastasia, photos
-// with a face.
+// TestDetectorFigures compares the per-frame detectors: on the clip, frames
+// with a face and ms per frame; on faces-eastasia, photos with a face. It
+// logs the figures (the README's) and fails if fr_detect no longer finds
+// at least as many faces as the LBP cascade on both, the reason it exists.
 func TestDetectorFigures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement")
@@ -31,6 +32,8 @@ func TestDetectorFigures(t *testing.T) {
 	}
 	defer nd.Close()
 	photos, _ := filepath.Glob(filepath.Join(modeltest.Testdata(t), "faces-eastasia", "*", "*.jpg"))
+	type counts struct{ clip, photos int }
+	var got []counts
 	for _, d := range []struct {
 		name string
 		det  FaceDetector
@@ -70,6 +73,10 @@ func TestDetectorFigures(t *testing.T) {
 		frame.Close()
 		t.Logf("%s: clip %d of %d frames with a face, %.1f ms/frame; faces-eastasia %d of %d photos",
 			d.name, withFace, frames, float64(spent.Microseconds())/1000/float64(max(frames, 1)), found, len(photos))
+		got = append(got, counts{withFace, found})
+	}
+	if lbp, net := got[0], got[1]; net.clip < lbp.clip || net.photos < lbp.photos || net.photos == 0 {
+		t.Fatalf("fr_detect found faces in %d clip frames and %d photos, the LBP cascade in %d and %d", net.clip, net.photos, lbp.clip, lbp.photos)
 	}
 }
 
