@@ -47,6 +47,9 @@ type ModelInfo struct {
 	Dim         int
 	Metric      Metric
 	DefaultRule Rule // calibrated for this model (see rule.go)
+	// StrangerLine: the model's same-person bound, beyond which the
+	// pipeline decides "unknown" without waiting (see PipelineConfig).
+	StrangerLine float64
 	Licence     string
 	// ProvenanceUnknown: the publisher does not state the training data.
 	ProvenanceUnknown bool

@@ -98,7 +98,7 @@ func (f *Faceplugin) ModelVersion() string { return f.manifest.FacepluginVersion
 func (f *Faceplugin) Info() ModelInfo {
 	e, _ := f.manifest.File(models.FileFPFeature)
 	return ModelInfo{Name: EmbedderFaceplugin, Version: f.ModelVersion(), Dim: FeatureLen, Metric: MetricCosine,
-		DefaultRule: FacepluginRule, Licence: e.Licence + "; training data " + e.Training,
+		DefaultRule: FacepluginRule, StrangerLine: FacepluginStrangerLine, Licence: e.Licence + "; training data " + e.Training,
 		ProvenanceUnknown: e.ProvenanceUnknown, MinFaceWidth: FacepluginMinFaceWidth, MinSharpness: FacepluginMinSharpness}
 }
 

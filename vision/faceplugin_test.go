@@ -141,6 +141,12 @@ func TestFacepluginThresholdDerivation(t *testing.T) {
 		len(set), len(gen), gen[len(gen)/2], len(imp), imp[0], imp[len(imp)/1000])
 	t.Logf("derived threshold %.2f (constant %.2f); genuine pairs accepted at the constant: %.1f%%; pair EER %.1f%%",
 		derived, FacepluginThreshold, 100*frr, 100*eer(gen, imp))
+	t.Logf("genuine pairs: largest %.3f, 99%% quantile %.3f; impostor pairs beyond the largest genuine: %.1f%%",
+		gen[len(gen)-1], gen[len(gen)*99/100], 100-100*float64(sort.SearchFloat64s(imp, gen[len(gen)-1]))/float64(len(imp)))
+	if line := math.Ceil(gen[len(gen)-1]*100) / 100; FacepluginStrangerLine < line-1e-9 {
+		t.Errorf("FacepluginStrangerLine %.2f is nearer than the largest same-person distance %.3f: raise it to %.2f",
+			FacepluginStrangerLine, gen[len(gen)-1], line)
+	}
 	if FacepluginThreshold > derived+1e-9 {
 		t.Errorf("FacepluginThreshold %.2f is above the derived %.2f: lower it", FacepluginThreshold, derived)
 	}
@@ -160,7 +166,8 @@ func eer(gen, imp []float64) float64 {
 }
 
 // TestDlibPairFigures reports dlib's figures on the same calibration set,
-// for the comparison in the README (no assertion beyond sanity).
+// for the comparison in the README, and checks its stranger line by the
+// method faceplugin's is derived with.
 func TestDlibPairFigures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measurement")
@@ -170,7 +177,11 @@ func TestDlibPairFigures(t *testing.T) {
 	if len(gen) == 0 || len(imp) == 0 {
 		t.Fatal("no pairs")
 	}
-	t.Logf("dlib: %d faces, smallest impostor %.3f, pair EER %.1f%%", len(set), imp[0], 100*eer(gen, imp))
+	t.Logf("dlib: %d faces, smallest impostor %.3f, pair EER %.1f%%; genuine pairs: largest %.3f, beyond 0.60: %d of %d",
+		len(set), imp[0], 100*eer(gen, imp), gen[len(gen)-1], len(gen)-sort.SearchFloat64s(gen, DlibStrangerLine), len(gen))
+	if gen[len(gen)-1] > DlibStrangerLine {
+		t.Errorf("a same-person pair at %.3f lies beyond DlibStrangerLine %.2f", gen[len(gen)-1], DlibStrangerLine)
+	}
 }
 
 func onlyEastAsia(set []labelled) []labelled {

@@ -23,10 +23,16 @@ type PipelineConfig struct {
 	// decision within ~3 frames (≤100 ms at 30 fps), yet one lucky frame of
 	// a look-alike cannot open the door.
 	VotesNeeded int
-	// StrangerGap: a face whose every vote (at least VotesNeeded) is this
-	// far beyond the threshold is decided "unknown" at once. 0.10 puts the
-	// line at 0.60 with the default rule: dlib's own same-person bound on
-	// LFW, beyond which its descriptors say "a different person".
+	// StrangerLine: a face whose every vote (at least VotesNeeded) is at
+	// least this far from everyone enrolled is decided "unknown" at once.
+	// It is the model's own same-person bound (ModelInfo.StrangerLine: the
+	// largest same-person distance in its calibration photos, dlib 0.60,
+	// faceplugin 0.93); 0 takes it from the Embedder when Run starts. A
+	// nearer line denies employees still turning to the camera: on the demo
+	// clip Lin-Manuel's turned frames sit at 0.55 in faceplugin's metric.
+	StrangerLine float64
+	// StrangerGap keeps the line at least this far beyond the threshold
+	// when an admin moves the threshold towards it.
 	StrangerGap float64
 	// MaxDescribes: an attempt neither granted nor clearly a stranger
 	// after this many descriptors is inconclusive (a face between the
@@ -59,6 +65,12 @@ type PipelineConfig struct {
 	// VideoTime measures decision latency in the source's own time (frame
 	// index / fps) plus processing delay: for files read faster than real time.
 	VideoTime bool
+}
+
+// strangerLine is where votes decide "unknown" at once: the model's line,
+// never nearer than StrangerGap beyond the threshold in force.
+func (c *PipelineConfig) strangerLine() float64 {
+	return max(c.StrangerLine, c.Rule.Threshold+c.StrangerGap)
 }
 
 // DefaultPipelineConfig is what serve uses.
@@ -231,6 +243,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	if p.Config.VotesNeeded == 0 {
 		p.Config = DefaultPipelineConfig()
+	}
+	if p.Config.StrangerLine == 0 && p.Embedder != nil {
+		p.Config.StrangerLine = p.Embedder.Info().StrangerLine
 	}
 	if p.live.Load() == nil {
 		c := p.Config
@@ -586,7 +601,7 @@ func settle(votes []vote, cfg *PipelineConfig) (outcome, int64, []vote) {
 	}
 	stranger := len(votes) >= cfg.VotesNeeded
 	for _, vt := range votes {
-		if vt.distance < cfg.Rule.Threshold+cfg.StrangerGap {
+		if vt.distance < cfg.strangerLine() {
 			stranger = false
 		}
 	}
@@ -614,7 +629,7 @@ func (p *Pipeline) settled(t *track, d *Decision, seq int64) bool {
 	case outcomeStranger:
 		d.Verdict, d.PersonID, d.Frames = VerdictUnknown, 0, len(t.votes)
 		d.Distance, d.Margin = medianDist(vs), minMargin(vs)
-		d.Why = fmt.Sprintf("%d frames, all %.2f or more from everyone enrolled", len(vs), cfg.Rule.Threshold+cfg.StrangerGap)
+		d.Why = fmt.Sprintf("%d frames, all %.2f or more from everyone enrolled", len(vs), cfg.strangerLine())
 		return true
 	case outcomeInconclusive:
 		t.held = append(t.held, t.votes...)

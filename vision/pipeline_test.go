@@ -25,7 +25,12 @@ const (
 
 func demoGallery(t testing.TB) *Gallery {
 	t.Helper()
-	rec := testRecognizer(t)
+	return demoGalleryOf(t, testRecognizer(t))
+}
+
+// demoGalleryOf enrols the demo's two people with the given embedder.
+func demoGalleryOf(t testing.TB, rec Embedder) *Gallery {
+	t.Helper()
 	var ts []Template
 	for i, p := range []struct {
 		id   int64
@@ -37,7 +42,7 @@ func demoGallery(t testing.TB) *Gallery {
 		}
 		ts = append(ts, Template{ID: int64(i + 1), PersonID: p.id, Descriptor: fs[0].Descriptor})
 	}
-	return NewGallery(ts)
+	return NewGalleryFor(rec.Info().Metric, ts)
 }
 
 func clipPath(t testing.TB) string {
@@ -45,6 +50,11 @@ func clipPath(t testing.TB) string {
 }
 
 func runClip(t testing.TB, cfg PipelineConfig) ([]Decision, Summary) {
+	t.Helper()
+	return runClipWith(t, cfg, testRecognizer(t))
+}
+
+func runClipWith(t testing.TB, cfg PipelineConfig, emb Embedder) ([]Decision, Summary) {
 	t.Helper()
 	src, err := OpenSource(clipPath(t), SourceOptions{})
 	if err != nil {
@@ -57,7 +67,7 @@ func runClip(t testing.TB, cfg PipelineConfig) ([]Decision, Summary) {
 	}
 	defer det.Close()
 	var ds []Decision
-	p := &Pipeline{Source: src, Detector: det, Embedder: testRecognizer(t), Gallery: demoGallery(t), Config: cfg, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	p := &Pipeline{Source: src, Detector: det, Embedder: emb, Gallery: demoGalleryOf(t, emb), Config: cfg, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		OnDecision: func(d Decision) { ds = append(ds, d) }}
 	if err := p.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -78,7 +88,23 @@ func TestPipelineOnDemoClip(t *testing.T) {
 	cfg := DefaultPipelineConfig()
 	cfg.VideoTime = true
 	ds, sum := runClip(t, cfg)
+	checkDemoClip(t, cfg, ds, sum)
+}
+
+// The same acceptance with the default embedder and its own rule. Its
+// stranger line matters here: at threshold + 0.10 Lin-Manuel's turned
+// frames (0.55) were logged as an "unknown" denial before his grant.
+func TestPipelineOnDemoClipFaceplugin(t *testing.T) {
+	cfg := DefaultPipelineConfig()
+	cfg.Rule, cfg.VideoTime = FacepluginRule, true
+	ds, sum := runClipWith(t, cfg, testFaceplugin(t))
+	checkDemoClip(t, cfg, ds, sum)
+}
+
+func checkDemoClip(t *testing.T, cfg PipelineConfig, ds []Decision, sum Summary) {
+	t.Helper()
 	granted := map[int64][]Decision{}
+	deniedTracks := map[int]bool{}
 	unknown := 0
 	for _, d := range ds {
 		t.Logf("%s (frames %d–%d)", d, d.FirstSeq, d.Seq)
@@ -93,6 +119,7 @@ func TestPipelineOnDemoClip(t *testing.T) {
 			}
 		case VerdictUnknown:
 			unknown++
+			deniedTracks[d.Track] = true
 		}
 		// VideoTime: latency is at least the clip's own time between the
 		// first frame and the deciding one (29.97 fps).
@@ -107,6 +134,11 @@ func TestPipelineOnDemoClip(t *testing.T) {
 	// On stage: frontal frames from ~75 to ~225 (640×360, 29.97 fps).
 	if d := lmm[0]; d.Seq < 60 || d.Seq > 225 {
 		t.Errorf("Lin-Manuel granted at frame %d, outside his on-stage frames", d.Seq)
+	}
+	for _, d := range lmm {
+		if deniedTracks[d.Track] {
+			t.Errorf("track %d was logged unknown before Lin-Manuel's grant: a false denial", d.Track)
+		}
 	}
 	for id := range granted {
 		if id != lmmID {

@@ -81,7 +81,7 @@ func (r *Recognizer) ModelVersion() string { return r.manifest.Version() }
 // Info describes the dlib model: 128-D, Euclidean, the rule of rule.go.
 func (r *Recognizer) Info() ModelInfo {
 	return ModelInfo{Name: EmbedderDlib, Version: r.ModelVersion(), Dim: DescriptorLen, Metric: MetricEuclidean,
-		DefaultRule: DefaultRule, Licence: licenceOf(r.manifest, models.FileResNet),
+		DefaultRule: DefaultRule, StrangerLine: DlibStrangerLine, Licence: licenceOf(r.manifest, models.FileResNet),
 		MinFaceWidth: dlibMinFaceWidth, MinSharpness: dlibMinSharpness}
 }
 

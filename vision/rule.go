@@ -14,6 +14,10 @@ const (
 	// DefaultMinMargin: the best person must be this much nearer than the
 	// next person, so two similar-looking employees never swap.
 	DefaultMinMargin = 0.06
+	// DlibStrangerLine is dlib's same-person bound on LFW, and by the
+	// method FacepluginStrangerLine uses: its largest same-person distance
+	// on the calibration photos is 0.596 (TestDlibPairFigures checks it).
+	DlibStrangerLine = 0.60
 )
 
 // Verdict is the outcome of comparing one face with the gallery.
@@ -76,6 +80,11 @@ const (
 	FacepluginSafety = 0.04
 	// FacepluginMinMargin: the runner-up must be this much farther.
 	FacepluginMinMargin = 0.05
+	// FacepluginStrangerLine: the largest same-person distance over the
+	// calibration photos, rounded up to 0.01 (measured 0.923; half the
+	// impostor pairs lie beyond it, the demo clip's strangers at 0.95–1.05).
+	// TestFacepluginThresholdDerivation fails if it is ever nearer.
+	FacepluginStrangerLine = 0.93
 )
 
 // FacepluginRule is the faceplugin model's default rule.
