@@ -50,7 +50,7 @@ type ModelInfo struct {
 	// StrangerLine: the model's same-person bound, beyond which the
 	// pipeline decides "unknown" without waiting (see PipelineConfig).
 	StrangerLine float64
-	Licence     string
+	Licence      string
 	// ProvenanceUnknown: the publisher does not state the training data.
 	ProvenanceUnknown bool
 	// MinFaceWidth and MinSharpness are the enrolment limits for this
