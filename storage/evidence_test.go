@@ -3,6 +3,7 @@ package storage
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
@@ -372,5 +373,55 @@ func TestBundleExportAndVerify(t *testing.T) {
 		if _, err := VerifyBundle(filepath.Join(t.TempDir(), "none.zip"), db.Keys.Public); err == nil {
 			t.Fatal("missing bundle verified")
 		}
+	})
+}
+
+// KeepSigned covers the tail at once (a restart) and at every tick, never
+// re-signs a signed head, and reports a failure without stopping.
+func TestKeepSignedBoundsTheUnsignedTail(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		r := db.recorder()
+		for range 3 {
+			if _, err := r.Record(Event{Kind: KindDenied, Door: "server-room", Reason: "x"}, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tick := make(chan time.Time)
+		send := func() {
+			t.Helper()
+			select {
+			case tick <- time.Now():
+			case <-time.After(30 * time.Second):
+				t.Fatal("KeepSigned did not take the tick in 30 s")
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		errs := make(chan error, 10)
+		done := make(chan struct{})
+		go func() { r.KeepSigned(ctx, tick, func(err error) { errs <- err }); close(done) }()
+		send() // the loop has signed once and waits again
+		if rep := mustVerify(t, db); rep.LastCheckpoint != 3 || rep.Checkpoints != 1 {
+			t.Fatalf("after start: last checkpoint %d of %d checkpoints, want 3 of 1", rep.LastCheckpoint, rep.Checkpoints)
+		}
+		send() // nothing new: no second checkpoint
+		if _, err := r.Record(Event{Kind: KindDenied, Door: "server-room", Reason: "y"}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		send()
+		send() // the previous tick's signing has finished
+		if rep := mustVerify(t, db); rep.LastCheckpoint != 4 || rep.Checkpoints != 2 || !rep.OK() {
+			t.Fatalf("after a tick: %+v, want the new event covered by a second checkpoint", rep)
+		}
+		if len(errs) != 0 {
+			t.Fatalf("signing failed: %v", <-errs)
+		}
+		db.Close() // every signing fails from now on; the loop goes on
+		send()
+		send()
+		if len(errs) < 1 {
+			t.Fatal("a failed signing was not reported")
+		}
+		cancel()
+		<-done
 	})
 }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,12 @@ import (
 // CheckpointEvery: a signed checkpoint every this many events bounds what
 // an attacker with the database but not the key could silently truncate.
 const CheckpointEvery = 100
+
+// CheckpointInterval bounds in time what CheckpointEvery bounds in events:
+// a quiet door may take days to reach 100 events, and until a checkpoint
+// covers them its last events could be deleted unnoticed. KeepSigned signs
+// an unsigned head at least this often.
+const CheckpointInterval = time.Minute
 
 // Recorder writes decisions as events with their snapshots.
 type Recorder struct {
@@ -193,4 +200,22 @@ func (r *Recorder) ErasePerson(personID int64, by string, withSnapshots bool) er
 		return err
 	}
 	return r.DB.g.Exec("DELETE FROM people WHERE id = ?", personID).Error // templates cascade
+}
+
+// KeepSigned signs the chain head at once (so the tail written before a
+// restart is covered) and again at every tick until ctx ends; in production
+// tick is a CheckpointInterval ticker. A head already signed is left as it
+// is, so a quiet door adds no checkpoints. A failed signing goes to onErr and
+// the next tick tries again: a locked database must not stop the door.
+func (r *Recorder) KeepSigned(ctx context.Context, tick <-chan time.Time, onErr func(error)) {
+	for {
+		if _, err := r.DB.SignCheckpoint(r.Keys); err != nil {
+			onErr(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+		}
+	}
 }

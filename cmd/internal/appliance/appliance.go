@@ -103,7 +103,7 @@ func (a *Appliance) openWeb() (err error) {
 func (a *Appliance) Settings() storage.Settings { return a.settings.Settings() }
 
 // Run runs the appliance until ctx ends: the door controller, retention,
-// reloads, the camera watch and the web app in goroutines it waits for,
+// checkpoints, reloads, the camera watch and the web app in goroutines it waits for,
 // the pipeline in this one. A panic locks the door first.
 func (a *Appliance) Run(ctx context.Context) (err error) {
 	inner, stop := context.WithCancel(ctx)
@@ -116,7 +116,7 @@ func (a *Appliance) Run(ctx context.Context) (err error) {
 			err = fmt.Errorf("serve: internal error (door locked): %v", r)
 		}
 	}()
-	for _, loop := range []func(context.Context){a.runDoor, a.retain, a.reload, a.watchCamera, a.serveWeb} {
+	for _, loop := range []func(context.Context){a.runDoor, a.retain, a.keepSigned, a.reload, a.watchCamera, a.serveWeb} {
 		wg.Go(func() { loop(inner) })
 	}
 	a.log.Info("facegate serving", "source", a.recog.src.Status().Name, "door", a.cfg.Door,
@@ -157,6 +157,18 @@ func (a *Appliance) serveWeb(ctx context.Context) {
 	if err := a.web.Serve(ctx, a.ln); err != nil {
 		a.log.Error("web app stopped", "err", err)
 	}
+}
+
+// keepSigned signs the chain head at start and every minute while events
+// arrive, so no unsigned tail outlives a restart or a quiet minute.
+func (a *Appliance) keepSigned(ctx context.Context) {
+	tick := a.cfg.CheckpointTick
+	if tick == nil {
+		t := time.NewTicker(storage.CheckpointInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	a.recorder.KeepSigned(ctx, tick, func(err error) { a.log.Error("checkpoint not signed", "err", err) })
 }
 
 // retain applies the retention in force at start, then daily.

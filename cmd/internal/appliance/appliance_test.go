@@ -232,3 +232,59 @@ func TestRunRetentionOnInjectedClock(t *testing.T) {
 		t.Fatalf("relay %v (%v) after Run, want locked", on, err)
 	}
 }
+
+// A restart signs the unsigned tail at once, and each tick signs what came
+// since: a quiet door's last events are never long without a checkpoint.
+func TestRunSignsTheHeadAtStartAndOnTick(t *testing.T) {
+	tick := make(chan time.Time)
+	send := func() {
+		t.Helper()
+		select {
+		case tick <- time.Now():
+		case <-time.After(30 * time.Second):
+			t.Fatal("nothing took the checkpoint tick in 30 s")
+		}
+	}
+	cfg := Config{DataDir: t.TempDir(), ModelsDir: modeltest.ModelsDir(t), Rule: vision.DefaultRule, Embedder: "dlib",
+		Source: filepath.Join(modeltest.Testdata(t), "video", "short_hamilton_clip.mp4"), OpenTime: time.Second, SiteTZ: "UTC",
+		Web: web.Options{Addr: "127.0.0.1:0", PlainHTTP: true}, CheckpointTick: tick}
+	a, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	lastSigned := func() int64 {
+		rep, err := a.db.Verify(a.db.Keys.Public, a.cfg.Snapshots())
+		if err != nil || !rep.OK() {
+			t.Fatalf("verify: %+v (%v)", rep, err)
+		}
+		return rep.LastCheckpoint
+	}
+	before, err := a.recorder.Record(storage.Event{Kind: storage.KindDenied, Door: "front", Reason: "before the restart"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lastSigned(); got >= before.Seq {
+		t.Fatalf("checkpoint at %d before Run; the test needs an unsigned tail", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	send() // Run's signing at start has happened
+	if got := lastSigned(); got < before.Seq {
+		t.Fatalf("after start the last checkpoint is at %d, the tail at %d", got, before.Seq)
+	}
+	after, err := a.recorder.Record(storage.Event{Kind: storage.KindDenied, Door: "front", Reason: "a quiet minute later"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send()
+	send() // the previous tick's signing has finished
+	if got := lastSigned(); got < after.Seq {
+		t.Fatalf("after a tick the last checkpoint is at %d, the event at %d", got, after.Seq)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

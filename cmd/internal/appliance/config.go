@@ -40,6 +40,9 @@ type Config struct {
 	// Now is the clock of the door controller, retention and the web app
 	// (time.Now when nil).
 	Now func() time.Time
+	// CheckpointTick signs the chain head when it fires (nil: every
+	// storage.CheckpointInterval); tests send on it.
+	CheckpointTick <-chan time.Time
 	// ReloadEvery is how often enrolments and policy edits made by another
 	// process are picked up (DefaultReloadEvery when zero).
 	ReloadEvery time.Duration
