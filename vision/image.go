@@ -108,6 +108,60 @@ func CheckImage(name string, b []byte) (Format, image.Point, error) {
 	return f, image.Pt(cfg.Width, cfg.Height), nil
 }
 
+// decodeSlots bounds the images decoding at once. A decode is all CPU, so
+// more than two on the 2-core box would add memory, not speed: six parallel
+// identify calls of a 12000×12000 PNG once took the process to 2.8 GB.
+var decodeSlots = make(chan struct{}, 2)
+
+// reduction is the factor libjpeg (or decodePNGReduced) shrinks an image
+// whose long side is long by while decoding: 1, 2, 4 or 8.
+func reduction(long int) int {
+	switch {
+	case long >= 8*WorkingMaxSide:
+		return 8
+	case long >= 4*WorkingMaxSide:
+		return 4
+	case long >= 2*WorkingMaxSide:
+		return 2
+	}
+	return 1
+}
+
+// decodeReduced decodes b to BGR, shrunk while decoding when it is large:
+// JPEG by libjpeg's scaled decode, PNG row by row (OpenCV would decode a
+// PNG in full before shrinking it).
+func decodeReduced(name string, b []byte, f Format, dim image.Point) (gocv.Mat, error) {
+	k := reduction(max(dim.X, dim.Y))
+	if f == FormatPNG && k > 1 {
+		w, h, bgr, err := decodePNGReduced(b, k)
+		if errors.Is(err, errInterlaced) {
+			return gocv.Mat{}, &ImageError{Name: name, Err: fmt.Errorf("%w: interlaced PNG of %d×%d pixels cannot be decoded at reduced size", ErrImageTooLarge, dim.X, dim.Y),
+				Hint: "save it without interlacing, or as JPEG"}
+		}
+		if err != nil {
+			return gocv.Mat{}, &ImageError{Name: name, Err: fmt.Errorf("%w: %v", ErrImageCorrupt, err), Hint: "re-export or re-take the photo"}
+		}
+		// NewMatFromBytes points into Go memory; the clone is OpenCV's own.
+		view, err := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC3, bgr)
+		if err != nil {
+			return gocv.Mat{}, &ImageError{Name: name, Err: err}
+		}
+		defer view.Close()
+		return view.Clone(), nil
+	}
+	flag := map[int]gocv.IMReadFlag{1: gocv.IMReadColor, 2: gocv.IMReadReducedColor2, 4: gocv.IMReadReducedColor4,
+		8: gocv.IMReadReducedColor8}[k]
+	m, err := gocv.IMDecode(b, flag)
+	if err != nil || m.Empty() {
+		if err == nil {
+			m.Close()
+			err = errors.New("decoder returned no pixels")
+		}
+		return gocv.Mat{}, &ImageError{Name: name, Err: fmt.Errorf("%w: %v", ErrImageCorrupt, err), Hint: "re-export or re-take the photo"}
+	}
+	return m, nil
+}
+
 // decoded is a normalised 3-channel BGR image at working size, with the
 // factor that maps its coordinates back to the (EXIF-upright) original.
 type decoded struct {
@@ -117,32 +171,21 @@ type decoded struct {
 
 // decodeImage checks and decodes b into a BGR Mat at working size. Grey,
 // alpha and CMYK inputs become 3-channel BGR; EXIF orientation is applied;
-// big JPEGs are decoded at 1/2, 1/4 or 1/8 scale by libjpeg itself so that a
+// big JPEGs and PNGs are decoded at 1/2, 1/4 or 1/8 scale so that a
 // 12000×12000 photo never exists in memory at full size. The caller closes
 // the Mat.
 func decodeImage(name string, b []byte) (decoded, error) {
-	_, dim, err := CheckImage(name, b)
+	f, dim, err := CheckImage(name, b)
+	if err != nil {
+		return decoded{}, err
+	}
+	decodeSlots <- struct{}{}
+	m, err := decodeReduced(name, b, f, dim)
+	<-decodeSlots
 	if err != nil {
 		return decoded{}, err
 	}
 	long := max(dim.X, dim.Y)
-	flag := gocv.IMReadColor
-	switch {
-	case long >= 8*WorkingMaxSide:
-		flag = gocv.IMReadReducedColor8
-	case long >= 4*WorkingMaxSide:
-		flag = gocv.IMReadReducedColor4
-	case long >= 2*WorkingMaxSide:
-		flag = gocv.IMReadReducedColor2
-	}
-	m, err := gocv.IMDecode(b, flag)
-	if err != nil || m.Empty() {
-		if err == nil {
-			m.Close()
-			err = errors.New("decoder returned no pixels")
-		}
-		return decoded{}, &ImageError{Name: name, Err: fmt.Errorf("%w: %v", ErrImageCorrupt, err), Hint: "re-export or re-take the photo"}
-	}
 	// The reduced decoders round up; derive the factor from the real sizes.
 	// EXIF rotation may have swapped width and height.
 	origLong := float64(long)
