@@ -90,7 +90,8 @@ func (a *Appliance) openStorage() (err error) {
 func (a *Appliance) openWeb() (err error) {
 	a.web, err = web.New(web.Deps{DB: a.db, Recorder: a.recorder, Faces: a.recog.svc, ModelVersion: a.recog.modelVersion(), Hub: a.hub,
 		Location: a.cfg.loc, Log: a.log, Now: a.cfg.Now, PolicyChanged: a.policy.Reload,
-		Settings: a.settings, Health: a.health, Door: a.ctrl}, a.cfg.Web)
+		Settings: a.settings, Health: a.health, Door: a.ctrl,
+		Model: modelOwner{emb: a.recog.rec, modelsDir: a.cfg.ModelsDir, db: a.db, photos: a.cfg.Snapshots()}}, a.cfg.Web)
 	if err != nil {
 		return err
 	}
