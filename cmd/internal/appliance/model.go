@@ -53,7 +53,7 @@ func ModelInfoOf(in vision.ModelInfo, modelsDir string) web.ModelInfo {
 }
 
 func (o modelOwner) Calibrate(ctx context.Context, targetFAR float64) (web.Calibration, error) {
-	return CalibrateEnrolled(ctx, o.db, o.photos, o.emb, targetFAR)
+	return CalibrateEnrolled(ctx, o.db, o.photos, o.emb, targetFAR, eval.DefaultOptions.Safety)
 }
 
 // EnrolledSet reads the kept enrolment photos of every enrolled person
@@ -87,10 +87,10 @@ func EnrolledSet(db *storage.DB, photos storage.SnapshotStore) (set eval.Set, nP
 }
 
 // CalibrateEnrolled recommends a threshold for targetFAR from the site's
-// kept enrolment photos, described by emb, with eval's default safety:
-// the same computation as `facegate eval` on those photos.
+// kept enrolment photos, described by emb: the same computation as
+// `facegate eval` on those photos (the web app uses eval's default safety).
 func CalibrateEnrolled(ctx context.Context, db *storage.DB, photos storage.SnapshotStore, emb vision.Embedder,
-	targetFAR float64) (web.Calibration, error) {
+	targetFAR, safety float64) (web.Calibration, error) {
 	set, n, err := EnrolledSet(db, photos)
 	if err != nil {
 		return web.Calibration{}, err
@@ -100,7 +100,7 @@ func CalibrateEnrolled(ctx context.Context, db *storage.DB, photos storage.Snaps
 			"(more give a firmer figure)", len(set))
 	}
 	m := EvalModel(emb, emb.Info().DefaultRule)
-	c, err := eval.CalibrateSet(ctx, m, set, targetFAR, eval.DefaultOptions.Safety)
+	c, err := eval.CalibrateSet(ctx, m, set, targetFAR, safety)
 	return web.Calibration{Calibration: c, Model: m.Name(), People: len(set), Photos: n}, err
 }
 
