@@ -19,12 +19,29 @@ func (s *Server) settingsPage(c echo.Context) error {
 
 // settingsData is what the settings page shows.
 type settingsData struct {
-	S         storage.Settings
-	Error     string // why the last save or calibration was refused
-	PublicKey string // the appliance's, for verifying exported bundles
+	S         storage.Settings // in force
+	Form      settingsForm     // the edit form: what was entered, or what is in force
+	Error     string           // why the last save or calibration was refused
+	PublicKey string           // the appliance's, for verifying exported bundles
 	Model     *ModelInfo
-	TargetFAR string   // the calibration form's value
-	Cal       *calView // the last calibration, shown with its apply button
+	Preview   *farPreview // expected rates at the form's threshold
+	TargetFAR string      // the calibration form's value
+	Cal       *calView    // the last calibration, shown with its apply button
+}
+
+// settingsForm holds the edit form's fields as entered, so a refused
+// form comes back as the admin typed it.
+type settingsForm struct {
+	entered                               bool
+	Threshold, Margin                     string
+	RetainGrant, RetainDeny, RetainEvents string
+	Liveness                              bool
+}
+
+func formOf(st storage.Settings) settingsForm {
+	r := st.Retention
+	return settingsForm{Threshold: fmt.Sprintf("%.3f", st.Threshold), Margin: fmt.Sprintf("%.3f", st.Margin), Liveness: st.Liveness,
+		RetainGrant: strconv.Itoa(r.GrantSnapshotDays), RetainDeny: strconv.Itoa(r.DenySnapshotDays), RetainEvents: strconv.Itoa(r.EventDays)}
 }
 
 // calView is a calibration as the page shows it.
@@ -42,9 +59,15 @@ func (s *Server) settingsPageWith(c echo.Context, code int, d settingsData) erro
 	if s.deps.Settings != nil {
 		d.S = s.deps.Settings.Settings()
 	}
+	if !d.Form.entered {
+		d.Form = formOf(d.S)
+	}
 	if s.deps.Model != nil {
 		mi := s.deps.Model.ModelInfo()
 		d.Model = &mi
+		if th, err := strconv.ParseFloat(d.Form.Threshold, 64); err == nil && s.deps.Settings != nil {
+			d.Preview = s.preview(pickLang(c.Request()), th)
+		}
 	}
 	if d.TargetFAR == "" {
 		d.TargetFAR = "0"
@@ -53,35 +76,92 @@ func (s *Server) settingsPageWith(c echo.Context, code int, d settingsData) erro
 	return s.renderStatus(c, code, "settings", d)
 }
 
+// settingsFromForm reads the edit form over the settings in force.
+func (s *Server) settingsFromForm(c echo.Context) (storage.Settings, settingsForm, error) {
+	f := settingsForm{entered: true, Threshold: strings.TrimSpace(c.FormValue("threshold")), Margin: strings.TrimSpace(c.FormValue("margin")),
+		RetainGrant: c.FormValue("retain_grant"), RetainDeny: c.FormValue("retain_deny"), RetainEvents: c.FormValue("retain_events"),
+		Liveness: c.FormValue("liveness") == "on"}
+	st := s.deps.Settings.Settings()
+	th, err1 := strconv.ParseFloat(f.Threshold, 64)
+	mg, err2 := strconv.ParseFloat(f.Margin, 64)
+	rg, err3 := strconv.Atoi(f.RetainGrant)
+	rd, err4 := strconv.Atoi(f.RetainDeny)
+	re, err5 := strconv.Atoi(f.RetainEvents)
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+		return st, f, fmt.Errorf("numbers expected: %w", err)
+	}
+	st.Threshold, st.Margin, st.Liveness = th, mg, f.Liveness
+	st.Retention = storage.RetentionPolicy{GrantSnapshotDays: rg, DenySnapshotDays: rd, EventDays: re}
+	return st, f, nil
+}
+
 func (s *Server) saveSettings(c echo.Context) error {
 	if s.deps.Settings == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "this server has no appliance settings to edit")
 	}
-	st := s.deps.Settings.Settings()
-	th, err1 := strconv.ParseFloat(c.FormValue("threshold"), 64)
-	mg, err2 := strconv.ParseFloat(c.FormValue("margin"), 64)
-	rg, err3 := strconv.Atoi(c.FormValue("retain_grant"))
-	rd, err4 := strconv.Atoi(c.FormValue("retain_deny"))
-	re, err5 := strconv.Atoi(c.FormValue("retain_events"))
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
-		return s.settingsPageWith(c, http.StatusUnprocessableEntity, settingsData{Error: "numbers expected: " + err.Error()})
+	st, f, err := s.settingsFromForm(c)
+	if err != nil {
+		return s.settingsPageWith(c, http.StatusUnprocessableEntity, settingsData{Form: f, Error: err.Error()})
 	}
-	st.Threshold, st.Margin, st.Liveness = th, mg, c.FormValue("liveness") == "on"
-	st.Retention = storage.RetentionPolicy{GrantSnapshotDays: rg, DenySnapshotDays: rd, EventDays: re}
-	return s.storeSettings(c, st)
+	return s.storeSettings(c, st, f)
+}
+
+// checkSettings shows what the entered rule would do, and whether it is
+// in the model's safe range, without saving it.
+func (s *Server) checkSettings(c echo.Context) error {
+	if s.deps.Settings == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "this server has no appliance settings to edit")
+	}
+	st, f, err := s.settingsFromForm(c)
+	if err == nil {
+		err = st.Validate()
+	}
+	if err == nil && s.deps.Model != nil {
+		if r := s.deps.Model.ModelInfo().Safe; r != nil {
+			err = r.Check(s.deps.Model.ModelInfo().Name, st.Threshold, st.Margin)
+		}
+	}
+	if err != nil {
+		return s.settingsPageWith(c, http.StatusUnprocessableEntity, settingsData{Form: f, Error: s.settingsError(c, err)})
+	}
+	return s.settingsPageWith(c, http.StatusOK, settingsData{Form: f})
 }
 
 // storeSettings validates st and saves it through the settings owner
-// (audited, applied at once).
-func (s *Server) storeSettings(c echo.Context, st storage.Settings) error {
-	if err := st.Validate(); err != nil {
-		return s.settingsPageWith(c, http.StatusUnprocessableEntity, settingsData{Error: err.Error()})
+// (which refuses a rule outside the model's calibrated range; audited,
+// applied at once). A refused form comes back as entered, with why.
+func (s *Server) storeSettings(c echo.Context, st storage.Settings, f settingsForm) error {
+	err := st.Validate()
+	if err == nil {
+		u, _ := userOf(c)
+		err = s.deps.Settings.SaveSettings(st, u.Username)
 	}
-	u, _ := userOf(c)
-	if err := s.deps.Settings.SaveSettings(st, u.Username); err != nil {
-		return err
+	var se *storage.SettingsError
+	var re *RangeError
+	switch {
+	case err == nil:
+		return c.Redirect(http.StatusSeeOther, "/settings")
+	case errors.As(err, &se), errors.As(err, &re):
+		return s.settingsPageWith(c, http.StatusUnprocessableEntity, settingsData{Form: f, Error: s.settingsError(c, err)})
 	}
-	return c.Redirect(http.StatusSeeOther, "/settings")
+	return err
+}
+
+// settingsError is a refusal in the reader's language where it is a
+// rule outside the model's range (which says what range to keep to).
+func (s *Server) settingsError(c echo.Context, err error) string {
+	return s.settingsErrorIn(pickLang(c.Request()), err)
+}
+
+func (s *Server) settingsErrorIn(lang string, err error) string {
+	var re *RangeError
+	if !errors.As(err, &re) {
+		return err.Error()
+	}
+	if re.Field == "threshold" {
+		return fmt.Sprintf(translate(lang, "settings.err.threshold"), re.Value, re.Model, re.Limit, re.Limit)
+	}
+	return fmt.Sprintf(translate(lang, "settings.err.margin"), re.Value, re.Model, re.Limit, re.Limit)
 }
 
 // applyThreshold saves a threshold (the calibration's apply button) and
@@ -97,7 +177,9 @@ func (s *Server) applyThreshold(c echo.Context) error {
 	}
 	st := s.deps.Settings.Settings()
 	st.Threshold = th
-	return s.storeSettings(c, st)
+	f := formOf(st)
+	f.entered = true
+	return s.storeSettings(c, st, f)
 }
 
 // calibrate recommends a threshold from the enrolled people's photos and
@@ -132,8 +214,12 @@ func (s *Server) calView(lang string, cal Calibration) *calView {
 	}
 	st := s.deps.Settings.Settings()
 	st.Threshold, _ = strconv.ParseFloat(v.Threshold, 64)
-	if err := st.Validate(); err != nil {
-		v.ApplyError = err.Error()
+	err := st.Validate()
+	if mi := s.deps.Model.ModelInfo(); err == nil && mi.Safe != nil {
+		err = mi.Safe.Check(mi.Name, st.Threshold, st.Margin)
+	}
+	if err != nil {
+		v.ApplyError = s.settingsErrorIn(lang, err)
 	} else {
 		v.CanApply = true
 	}

@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/facegate/facegate/storage"
 	"github.com/facegate/facegate/vision/eval"
@@ -18,15 +20,40 @@ import (
 // the kept photos with cgo): it calibrates fixed pair distances with the
 // real eval.Calibrate.
 type pairsOwner struct {
-	info  ModelInfo
-	pairs eval.Pairs
+	info       ModelInfo
+	pairs      eval.Pairs
+	calibrated *bool
 }
 
 func (o pairsOwner) ModelInfo() ModelInfo { return o.info }
 
 func (o pairsOwner) Calibrate(_ context.Context, far float64) (Calibration, error) {
 	c, err := eval.Calibrate(o.pairs, far, eval.DefaultOptions.Safety)
+	*o.calibrated = err == nil
 	return Calibration{Calibration: c, Model: o.info.Name, People: 4, Photos: 7}, err
+}
+
+func (o pairsOwner) SitePairs() (SitePairs, bool) {
+	return SitePairs{At: time.Date(2026, 11, 23, 16, 40, 0, 0, time.UTC), People: 4, Photos: 7,
+		Genuine: slices.Sorted(slices.Values(o.pairs.Genuine)), Impostor: slices.Sorted(slices.Values(o.pairs.Impostor))}, *o.calibrated
+}
+
+// facepluginSafe is vision's faceplugin calibration (vision.CalibrationFor).
+var facepluginSafe = &SafeRange{MaxThreshold: 0.445, MinMargin: 0.04, Faces: 130, GenuinePairs: 188, ImpostorPairs: 8197,
+	Points: []RatePoint{{0.30, 0, 103}, {0.35, 0, 67}, {0.40, 0, 47}, {0.45, 1, 29}, {0.50, 1, 15}, {0.55, 4, 7}, {0.60, 29, 5}}}
+
+// rangeOwner refuses rules outside the model's range as the appliance's
+// settings owner does (SafeRange.Check before saving).
+type rangeOwner struct {
+	*savingOwner
+	safe *SafeRange
+}
+
+func (o rangeOwner) SaveSettings(s storage.Settings, by string) error {
+	if err := o.safe.Check("faceplugin", s.Threshold, s.Margin); err != nil {
+		return err
+	}
+	return o.savingOwner.SaveSettings(s, by)
 }
 
 var facepluginInfo = ModelInfo{Name: "faceplugin", Version: "faceplugin-fr-feature/abc", Dim: 512, Metric: "cosine",
@@ -38,7 +65,7 @@ func settingsHarness(t *testing.T, info ModelInfo) (*harness, *savingOwner) {
 		Retention: storage.RetentionPolicy{GrantSnapshotDays: 90, DenySnapshotDays: 30, EventDays: 365}}}
 	h.s.deps.Settings = owner
 	h.s.deps.Model = pairsOwner{info: info, pairs: eval.Pairs{Genuine: []float64{0.2, 0.3, 0.45},
-		Impostor: []float64{0.62, 0.55, 0.8, 0.71, 0.9, 0.66}}}
+		Impostor: []float64{0.62, 0.55, 0.8, 0.71, 0.9, 0.66}}, calibrated: new(bool)}
 	h.user("ada", storage.RoleAdmin)
 	h.user("ivy", storage.RoleInvestigator)
 	return h, owner
@@ -142,5 +169,59 @@ func TestSettingsCalibrateAndApply(t *testing.T) {
 	log, _ := h.db.AuditLog(5)
 	if len(log) == 0 || log[0].Code != "settings_saved" || log[0].By != "ada" {
 		t.Fatalf("audit %+v", log)
+	}
+}
+
+// Issue 15, item 7: threshold 1.2 with margin 0 was saved. Now the
+// settings owner refuses a rule outside the model's calibrated range; the
+// page keeps what was entered and says, in the reader's language, what
+// range to keep to; the check button shows the expected false-accept rate
+// of the entered threshold without saving.
+func TestSettingsUnsafeRuleRefused(t *testing.T) {
+	info := facepluginInfo
+	info.Safe = facepluginSafe
+	h, owner := settingsHarness(t, info)
+	h.s.deps.Settings = rangeOwner{owner, facepluginSafe}
+	ada := h.login("ada")
+	form := func(th, mg string) url.Values {
+		return url.Values{"threshold": {th}, "margin": {mg}, "retain_grant": {"90"}, "retain_deny": {"30"}, "retain_events": {"365"}}
+	}
+	for _, lang := range []string{"en", "ja"} {
+		code, body := postForm(t, h, ada, "/settings", lang, form("1.2", "0"))
+		want := fmt.Sprintf(translate(lang, "settings.err.threshold"), 1.2, "faceplugin", 0.445, 0.445)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, want) || !strings.Contains(body, `name="threshold" value="1.2"`) ||
+			!strings.Contains(body, `name="margin" value="0"`) {
+			t.Errorf("%s: threshold 1.2 margin 0: status %d, want 422 with %q and the entered values", lang, code, want)
+		}
+		code, body = postForm(t, h, ada, "/settings", lang, form("0.40", "0"))
+		if want := fmt.Sprintf(translate(lang, "settings.err.margin"), 0.0, "faceplugin", 0.04, 0.04); code != 422 || !strings.Contains(body, want) {
+			t.Errorf("%s: margin 0: status %d, want %q", lang, code, want)
+		}
+	}
+	if owner.saved != 0 || owner.cur.Threshold != 0.4 {
+		t.Fatalf("an unsafe rule was saved: %+v", owner.cur)
+	}
+	// The check shows the rates at the entered threshold and saves nothing.
+	code, body := postForm(t, h, ada, "/settings/check", "en", form("0.50", "0.05"))
+	if code != 422 || !strings.Contains(body, `<tr id="far-model"><td>Calibration photos of faceplugin (130 faces)</td><td>1 of 8197 (0.01 %)</td><td>15 of 188 (7.98 %)</td>`) ||
+		!strings.Contains(body, `id="far-unsafe"`) || !strings.Contains(body, `value="0.50"`) {
+		t.Errorf("check 0.50: status %d, page:\n%s", code, body)
+	}
+	code, body = postForm(t, h, ada, "/settings/check", "ja", form("0.42", "0.05"))
+	if code != 200 || !strings.Contains(body, "<td>8197 組中 0 組（0.00 %）</td><td>188 組中 29–47 組（15.43–25.00 %）</td>") ||
+		strings.Contains(body, "far-unsafe") || strings.Contains(body, "far-site") {
+		t.Errorf("check 0.42 in Japanese: status %d, page:\n%s", code, body)
+	}
+	// Once calibrated on the site's photos, both figures are shown.
+	postForm(t, h, ada, "/settings/calibrate", "en", url.Values{"target_far": {"0"}})
+	code, body = postForm(t, h, ada, "/settings/check", "en", form("0.44", "0.05"))
+	if code != 200 || !strings.Contains(body, `<tr id="far-site"><td>Your enrolled photos (4 people, 7 photos; calibrated 2026-11-23 16:40)</td><td>0 of 6 (0.00 %)</td><td>1 of 3 (33.33 %)</td>`) {
+		t.Errorf("check 0.44 after calibration: status %d, page:\n%s", code, body)
+	}
+	if owner.saved != 0 {
+		t.Fatalf("check saved: %+v", owner.cur)
+	}
+	if code, _ := postForm(t, h, ada, "/settings", "en", form("0.44", "0.05")); code != http.StatusSeeOther || owner.cur.Threshold != 0.44 {
+		t.Fatalf("safe rule: %d, in force %+v", code, owner.cur)
 	}
 }

@@ -183,8 +183,12 @@ func TestNewAppliesStoredSettings(t *testing.T) {
 		t.Fatalf("demo people: %d templates", a.recog.svc.Gallery().Len())
 	}
 	edit := stored
-	edit.Threshold = 0.45
-	if err := a.settings.SaveSettings(edit, "ada"); err != nil || a.recog.svc.Rule.Threshold != 0.45 {
+	edit.Threshold = 0.45 // above dlib's calibrated safe maximum 0.398: refused
+	if err := a.settings.SaveSettings(edit, "ada"); err == nil || a.recog.svc.Rule.Threshold != 0.3 {
+		t.Fatalf("unsafe rule saved: %v, identity rule %+v", err, a.recog.svc.Rule)
+	}
+	edit.Threshold, edit.Margin = 0.35, 0.2
+	if err := a.settings.SaveSettings(edit, "ada"); err != nil || a.recog.svc.Rule.Threshold != 0.35 {
 		t.Fatalf("saved: %v, identity rule %+v", err, a.recog.svc.Rule)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"image"
 	"slices"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/facegate/facegate/models"
 	"github.com/facegate/facegate/storage"
@@ -30,11 +32,14 @@ type modelOwner struct {
 	modelsDir string
 	db        *storage.DB
 	photos    storage.SnapshotStore
+
+	mu   sync.Mutex
+	last *web.SitePairs // the last calibration's pairs
 }
 
 // ModelInfo is the embedder's description with the manifest's licence and
 // training statement for its descriptor file.
-func (o modelOwner) ModelInfo() web.ModelInfo {
+func (o *modelOwner) ModelInfo() web.ModelInfo {
 	return ModelInfoOf(o.emb.Info(), o.modelsDir)
 }
 
@@ -49,11 +54,46 @@ func ModelInfoOf(in vision.ModelInfo, modelsDir string) web.ModelInfo {
 			mi.ProvenanceUnknown = mi.ProvenanceUnknown || e.ProvenanceUnknown
 		}
 	}
+	mi.Safe = safeRangeFor(in.Name)
 	return mi
 }
 
-func (o modelOwner) Calibrate(ctx context.Context, targetFAR float64) (web.Calibration, error) {
-	return CalibrateEnrolled(ctx, o.db, o.photos, o.emb, targetFAR, eval.DefaultOptions.Safety)
+// safeRangeFor is the embedder's calibrated range (vision.Calibration)
+// as the web app shows it and the settings owner enforces it.
+func safeRangeFor(embedder string) *web.SafeRange {
+	c, ok := vision.CalibrationFor(embedder)
+	if !ok {
+		return nil
+	}
+	r := &web.SafeRange{MaxThreshold: c.SafeMaxThreshold, MinMargin: c.MinMargin, Faces: c.Faces,
+		GenuinePairs: c.GenuinePairs, ImpostorPairs: c.ImpostorPairs}
+	for _, p := range c.Points {
+		r.Points = append(r.Points, web.RatePoint(p))
+	}
+	return r
+}
+
+// Calibrate calibrates on the enrolled photos and keeps the pair
+// distances for the page's false-accept preview.
+func (o *modelOwner) Calibrate(ctx context.Context, targetFAR float64) (web.Calibration, error) {
+	c, pairs, err := calibrateEnrolled(ctx, o.db, o.photos, o.emb, targetFAR, eval.DefaultOptions.Safety)
+	if err == nil {
+		o.mu.Lock()
+		o.last = &web.SitePairs{At: time.Now(), People: c.People, Photos: c.Photos,
+			Genuine: slices.Sorted(slices.Values(pairs.Genuine)), Impostor: slices.Sorted(slices.Values(pairs.Impostor))}
+		o.mu.Unlock()
+	}
+	return c, err
+}
+
+// SitePairs are the last calibration's pair distances.
+func (o *modelOwner) SitePairs() (web.SitePairs, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.last == nil {
+		return web.SitePairs{}, false
+	}
+	return *o.last, true
 }
 
 // EnrolledSet reads the kept enrolment photos of every enrolled person
@@ -88,20 +128,35 @@ func EnrolledSet(db *storage.DB, photos storage.SnapshotStore) (set eval.Set, nP
 
 // CalibrateEnrolled recommends a threshold for targetFAR from the site's
 // kept enrolment photos, described by emb: the same computation as
-// `facegate eval` on those photos (the web app uses eval's default safety).
+// eval.CalibrateSet on those photos (the web app uses eval's default
+// safety).
 func CalibrateEnrolled(ctx context.Context, db *storage.DB, photos storage.SnapshotStore, emb vision.Embedder,
 	targetFAR, safety float64) (web.Calibration, error) {
+	c, _, err := calibrateEnrolled(ctx, db, photos, emb, targetFAR, safety)
+	return c, err
+}
+
+func calibrateEnrolled(ctx context.Context, db *storage.DB, photos storage.SnapshotStore, emb vision.Embedder,
+	targetFAR, safety float64) (web.Calibration, eval.Pairs, error) {
 	set, n, err := EnrolledSet(db, photos)
 	if err != nil {
-		return web.Calibration{}, err
+		return web.Calibration{}, eval.Pairs{}, err
 	}
 	if len(set) < 2 {
-		return web.Calibration{}, fmt.Errorf("calibrate: %d people enrolled with kept photos: enrol at least two people "+
-			"(more give a firmer figure)", len(set))
+		return web.Calibration{}, eval.Pairs{}, fmt.Errorf("calibrate: %d people enrolled with kept photos: enrol at least "+
+			"two people (more give a firmer figure)", len(set))
 	}
 	m := EvalModel(emb, emb.Info().DefaultRule)
-	c, err := eval.CalibrateSet(ctx, m, set, targetFAR, safety)
-	return web.Calibration{Calibration: c, Model: m.Name(), People: len(set), Photos: n}, err
+	described, err := eval.Describe(ctx, m, set)
+	if err != nil {
+		return web.Calibration{}, eval.Pairs{}, err
+	}
+	pairs := eval.PairDistances(m, described)
+	c, err := eval.Calibrate(pairs, targetFAR, safety)
+	if err != nil {
+		err = fmt.Errorf("calibrate %s: %w", m.Name(), err)
+	}
+	return web.Calibration{Calibration: c, Model: m.Name(), People: len(set), Photos: n}, pairs, err
 }
 
 // EvalModel is an embedder as package eval measures it: the largest face

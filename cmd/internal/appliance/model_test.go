@@ -2,9 +2,17 @@ package appliance
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,10 +25,13 @@ import (
 	"github.com/facegate/facegate/web"
 )
 
-// calPeople are enrolled for the calibration tests: five with two photos
-// (genuine and impostor pairs), one with a single photo (impostor only).
+// calPeople are enrolled for the calibration tests: six with two photos
+// (genuine and impostor pairs), two with a single photo (impostor only).
+// cn108/4 and cn109/3 are the calibration photos' closest impostor pair
+// (0.446 with faceplugin), so the site's recommendation lies in the
+// model's safe range and can be applied.
 var calPeople = map[string][]string{"cn101": {"1", "2"}, "cn102": {"1", "2"}, "cn103": {"1", "2"}, "cn104": {"1", "3"},
-	"cn105": {"2", "3"}, "cn106": {"1"}}
+	"cn105": {"2", "3"}, "cn106": {"1"}, "cn108": {"1", "4"}, "cn109": {"3"}}
 
 // testAppliance starts a faceplugin appliance on a fresh data directory
 // (real SQLite, the demo clip as camera) and enrols calPeople through its
@@ -87,8 +98,10 @@ func keptPhotoDirs(t *testing.T, a *Appliance) string {
 // through the settings owner puts it in force.
 func TestCalibrateEnrolledPhotos(t *testing.T) {
 	a := testAppliance(t)
-	owner := modelOwner{emb: a.recog.rec, modelsDir: a.cfg.ModelsDir, db: a.db, photos: a.cfg.Snapshots()}
-	got, err := owner.Calibrate(context.Background(), 0)
+	if _, ok := a.model.SitePairs(); ok {
+		t.Fatal("site pairs before any calibration")
+	}
+	got, err := a.model.Calibrate(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,10 +114,13 @@ func TestCalibrateEnrolledPhotos(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("site calibration: %+v", got)
-	// 11 photos: 55 pairs, 5 of them genuine.
-	if got.Calibration != want || got.People != 6 || got.Photos != 11 || got.ImpostorPairs != 50 || got.GenuinePairs != 5 ||
+	// 14 photos: 91 pairs, 6 of them genuine.
+	if got.Calibration != want || got.People != 8 || got.Photos != 14 || got.ImpostorPairs != 85 || got.GenuinePairs != 6 ||
 		got.Warning == "" || got.Model != "faceplugin" {
-		t.Fatalf("calibration %+v\nwant %+v from eval directly (6 people, 11 photos, 50 impostor pairs)", got, want)
+		t.Fatalf("calibration %+v\nwant %+v from eval directly (8 people, 14 photos, 85 impostor pairs)", got, want)
+	}
+	if sp, ok := a.model.SitePairs(); !ok || len(sp.Impostor) != 85 || sp.Impostor[0] != float64(got.Quantile) {
+		t.Fatalf("site pairs kept for the preview: %v, %d impostor pairs", ok, len(sp.Impostor))
 	}
 	st := a.Settings()
 	if float64(got.Threshold) == st.Threshold {
@@ -137,6 +153,10 @@ func TestModelInfoFromManifest(t *testing.T) {
 		!strings.Contains(mi.Licence, "MIT") || mi.Training == "" || mi.Version != fp.ModelVersion() {
 		t.Fatalf("faceplugin: %+v", mi)
 	}
+	if c, _ := vision.CalibrationFor("faceplugin"); mi.Safe == nil || mi.Safe.MaxThreshold != c.SafeMaxThreshold ||
+		mi.Safe.MinMargin != c.MinMargin || len(mi.Safe.Points) != len(c.Points) || mi.Safe.Points[2].GenuineRefused != c.Points[2].GenuineRefused {
+		t.Fatalf("faceplugin's safe range %+v, want vision's calibration %+v", mi.Safe, c)
+	}
 }
 
 // Too few people enrolled: a clear error, not a threshold from nothing.
@@ -151,4 +171,79 @@ func TestCalibrateNeedsTwoPeople(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "enrol at least two people") {
 		t.Fatalf("no one enrolled: %v", err)
 	}
+}
+
+// Issue 15, item 7: threshold 1.2 with margin 0 was saved and a stranger
+// at 0.827 then matched. The appliance's settings owner now refuses a
+// rule outside the model's calibrated range, at the owner and through the
+// settings page; the rule in force does not change.
+func TestUnsafeRuleRefused(t *testing.T) {
+	a := testAppliance(t)
+	before := a.Settings()
+	unsafe := before
+	unsafe.Threshold, unsafe.Margin = 1.2, 0
+	var re *web.RangeError
+	err := a.settings.SaveSettings(unsafe, "ada")
+	if !errors.As(err, &re) || re.Field != "threshold" || re.Limit != 0.445 || !strings.Contains(err.Error(), "enter a threshold in (0, 0.445]") {
+		t.Fatalf("threshold 1.2 margin 0 at the owner: %v", err)
+	}
+	unsafe.Threshold = 0.40
+	if err := a.settings.SaveSettings(unsafe, "ada"); !errors.As(err, &re) || re.Field != "margin" || re.Limit != 0.04 {
+		t.Fatalf("margin 0 at the owner: %v", err)
+	}
+	if a.Settings() != before || a.recog.svc.Rule.Threshold != before.Threshold {
+		t.Fatalf("refused rule in force: %+v", a.Settings())
+	}
+
+	ts := httptest.NewServer(a.web.Handler())
+	defer ts.Close()
+	if err := a.db.CreateUser("ada", "correct horse battery", storage.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(path string, form url.Values) (int, string) {
+		form.Set("_csrf", csrfOf(t, c, ts.URL+path))
+		resp, err := c.PostForm(ts.URL+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, html.UnescapeString(string(b))
+	}
+	if code, _ := post("/login", url.Values{"username": {"ada"}, "password": {"correct horse battery"}}); code != http.StatusSeeOther {
+		t.Fatalf("login: %d", code)
+	}
+	form := url.Values{"threshold": {"1.2"}, "margin": {"0"}, "retain_grant": {"90"}, "retain_deny": {"30"}, "retain_events": {"365"}}
+	code, body := post("/settings", form)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "Threshold 1.200 refused") || !strings.Contains(body, "at most 0.445") ||
+		!strings.Contains(body, `name="threshold" value="1.2"`) {
+		t.Fatalf("threshold 1.2 margin 0 through the page: %d\n%s", code, body)
+	}
+	if a.Settings() != before {
+		t.Fatalf("saved through the page: %+v", a.Settings())
+	}
+	form.Set("threshold", "0.42")
+	form.Set("margin", "0.05")
+	if code, body := post("/settings", form); code != http.StatusSeeOther || a.recog.svc.Rule.Threshold != 0.42 {
+		t.Fatalf("a safe rule: %d, in force %+v\n%s", code, a.recog.svc.Rule, body)
+	}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf-token" content="([^"]+)"`)
+
+func csrfOf(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfRE.FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no CSRF token on %s (status %d)", u, resp.StatusCode)
+	}
+	return string(m[1])
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/web"
 )
 
 // settingsOwner owns the settings in force: it loads the stored ones over
@@ -19,6 +20,9 @@ type settingsOwner struct {
 	// apply puts settings in force (match rule, liveness, retention); an
 	// error refuses them and keeps the previous ones.
 	apply func(storage.Settings) error
+	// safe is the active model's calibrated range (vision.Calibration):
+	// a saved rule must keep to it. Nil: no calibration, no such check.
+	safe *web.SafeRange
 
 	mu  sync.Mutex
 	cur storage.Settings
@@ -46,11 +50,19 @@ func (o *settingsOwner) Load() error {
 	return o.put(st)
 }
 
-// SaveSettings validates, stores (audited) and applies settings.
+// SaveSettings validates, stores (audited) and applies settings. A rule
+// outside the model's calibrated range is refused with a *web.RangeError
+// naming the range (issue 15: threshold 1.2 with margin 0 was saved, and
+// a stranger at 0.827 then matched).
 func (o *settingsOwner) SaveSettings(st storage.Settings, by string) error {
 	st.Door, st.Model = o.defaults.Door, o.defaults.Model // both are the appliance's, not the form's
 	if err := st.Validate(); err != nil {
 		return err
+	}
+	if o.safe != nil {
+		if err := o.safe.Check(st.Model, st.Threshold, st.Margin); err != nil {
+			return err
+		}
 	}
 	if err := o.recorder.SaveSettings(st, by); err != nil {
 		return err
