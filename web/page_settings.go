@@ -218,9 +218,13 @@ func (s *Server) calView(lang string, cal Calibration) *calView {
 	if mi := s.deps.Model.ModelInfo(); err == nil && mi.Safe != nil {
 		err = mi.Safe.Check(mi.Name, st.Threshold, st.Margin)
 	}
-	if err != nil {
+	var re *RangeError
+	switch {
+	case errors.As(err, &re) && re.Field == "threshold":
+		v.ApplyError = fmt.Sprintf(translate(lang, "settings.cal.unsafe"), re.Value, re.Model, re.Limit, re.Limit)
+	case err != nil:
 		v.ApplyError = s.settingsErrorIn(lang, err)
-	} else {
+	default:
 		v.CanApply = true
 	}
 	return v

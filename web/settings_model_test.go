@@ -213,7 +213,13 @@ func TestSettingsUnsafeRuleRefused(t *testing.T) {
 		t.Errorf("check 0.42 in Japanese: status %d, page:\n%s", code, body)
 	}
 	// Once calibrated on the site's photos, both figures are shown.
-	postForm(t, h, ada, "/settings/calibrate", "en", url.Values{"target_far": {"0"}})
+	// The site's recommendation (0.53) is above the model's safe maximum:
+	// shown, with why it cannot be applied, and no apply button.
+	code, body = postForm(t, h, ada, "/settings/calibrate", "ja", url.Values{"target_far": {"0"}})
+	if want := fmt.Sprintf(translate("ja", "settings.cal.unsafe"), 0.53, "faceplugin", 0.445, 0.445); code != 200 ||
+		!strings.Contains(body, want) || strings.Contains(body, "apply-threshold") {
+		t.Errorf("unsafe recommendation: status %d, want %q and no apply button", code, want)
+	}
 	code, body = postForm(t, h, ada, "/settings/check", "en", form("0.44", "0.05"))
 	if code != 200 || !strings.Contains(body, `<tr id="far-site"><td>Your enrolled photos (4 people, 7 photos; calibrated 2026-11-23 16:40)</td><td>0 of 6 (0.00 %)</td><td>1 of 3 (33.33 %)</td>`) {
 		t.Errorf("check 0.44 after calibration: status %d, page:\n%s", code, body)
