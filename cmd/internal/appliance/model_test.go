@@ -247,3 +247,20 @@ func csrfOf(t *testing.T, c *http.Client, u string) string {
 	}
 	return string(m[1])
 }
+
+// A rule saved before the range was enforced (1.2, margin 0) does not
+// come back into force at start: the flags' rule does; the rest of the
+// stored settings still apply.
+func TestStoredUnsafeRuleNotLoaded(t *testing.T) {
+	db, rec := openDB(t)
+	def := storage.Settings{Model: "faceplugin", Threshold: 0.4, Margin: 0.05, Door: "front", Retention: storage.RetentionPolicy{EventDays: 365}}
+	if err := rec.SaveSettings(storage.Settings{Model: "faceplugin", Threshold: 1.2, Margin: 0, Door: "front",
+		Retention: storage.RetentionPolicy{EventDays: 30}}, "before"); err != nil {
+		t.Fatal(err)
+	}
+	o := newSettingsOwner(db, rec, def, discard(), func(storage.Settings) error { return nil })
+	o.safe = safeRangeFor("faceplugin")
+	if err := o.Load(); err != nil || o.Settings().Threshold != 0.4 || o.Settings().Margin != 0.05 || o.Settings().Retention.EventDays != 30 {
+		t.Fatalf("loaded %+v (%v): want the flags' rule 0.4/0.05 and the stored retention", o.Settings(), err)
+	}
+}

@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -41,11 +42,23 @@ func (o *settingsOwner) Settings() storage.Settings {
 }
 
 // Load applies the stored settings (over the defaults). Stored settings
-// that do not validate are refused, logged, and the previous ones kept.
+// that do not validate are refused, logged, and the previous ones kept. A
+// stored threshold above the model's safe maximum (saved before the range
+// was enforced, like issue 15's 1.2) gives way to the flags' rule, logged:
+// it would accept strangers. A stored margin under the minimum is kept
+// (it risks swaps between enrolled people, not strangers) and saving it
+// again is refused.
 func (o *settingsOwner) Load() error {
 	st, err := o.db.LoadSettings(o.defaults)
 	if err != nil {
 		return err
+	}
+	if o.safe != nil && st.Threshold != o.defaults.Threshold {
+		var re *web.RangeError
+		if err := o.safe.Check(st.Model, st.Threshold, st.Margin); errors.As(err, &re) && re.Field == "threshold" {
+			o.log.Error("stored match rule refused; the flags' rule is in force (save a rule in the range on the settings page)", "err", err)
+			st.Threshold, st.Margin = o.defaults.Threshold, o.defaults.Margin
+		}
 	}
 	return o.put(st)
 }
