@@ -34,13 +34,20 @@ type modelOwner struct {
 	photos    storage.SnapshotStore
 
 	mu   sync.Mutex
+	info *web.ModelInfo // read once
 	last *web.SitePairs // the last calibration's pairs
 }
 
 // ModelInfo is the embedder's description with the manifest's licence and
 // training statement for its descriptor file.
 func (o *modelOwner) ModelInfo() web.ModelInfo {
-	return ModelInfoOf(o.emb.Info(), o.modelsDir)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.info == nil { // the manifest is read once: the model does not change while running
+		mi := ModelInfoOf(o.emb.Info(), o.modelsDir)
+		o.info = &mi
+	}
+	return *o.info
 }
 
 // ModelInfoOf describes a model for the web app. A manifest that cannot
