@@ -142,6 +142,15 @@ func calibrateEnrolled(ctx context.Context, cfg Config, ef evalFlags, stdout io.
 	if c.Warning != "" {
 		fmt.Fprintf(stdout, "warning: %s\n", c.Warning)
 	}
+	if safe, ok := vision.CalibrationFor(c.Model); ok {
+		fmt.Fprintf(stdout, "%s's calibrated safe range: threshold at most %.3f, margin at least %.2f (%d impostor pairs of the calibration photos)\n",
+			c.Model, safe.SafeMaxThreshold, safe.MinMargin, safe.ImpostorPairs)
+		if float64(c.Threshold) > safe.SafeMaxThreshold {
+			fmt.Fprintf(stdout, "the recommendation is above it and the Settings page will refuse it: your people are further apart than "+
+				"the calibration photos' closest pair, visitors may not be; keep a threshold of at most %.3f\n", safe.SafeMaxThreshold)
+			return nil
+		}
+	}
 	fmt.Fprintf(stdout, "apply it on the Settings page, or: facegate serve --embedder %s --threshold %.2f\n", c.Model, float64(c.Threshold))
 	return nil
 }
