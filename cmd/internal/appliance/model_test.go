@@ -203,7 +203,11 @@ func TestUnsafeRuleRefused(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	post := func(path string, form url.Values) (int, string) {
-		form.Set("_csrf", csrfOf(t, c, ts.URL+path))
+		page := "/settings" // the token of the page the form is on
+		if path == "/login" {
+			page = path
+		}
+		form.Set("_csrf", csrfOf(t, c, ts.URL+page))
 		resp, err := c.PostForm(ts.URL+path, form)
 		if err != nil {
 			t.Fatal(err)
@@ -224,10 +228,14 @@ func TestUnsafeRuleRefused(t *testing.T) {
 	if a.Settings() != before {
 		t.Fatalf("saved through the page: %+v", a.Settings())
 	}
-	form.Set("threshold", "0.42")
-	form.Set("margin", "0.05")
-	if code, body := post("/settings", form); code != http.StatusSeeOther || a.recog.svc.Rule.Threshold != 0.42 {
-		t.Fatalf("a safe rule: %d, in force %+v\n%s", code, a.recog.svc.Rule, body)
+	// Calibrate on the enrolled photos and apply the recommendation (0.42,
+	// in the range) with the page's button: it is the rule in force.
+	code, body = post("/settings/calibrate", url.Values{"target_far": {"0"}})
+	if code != http.StatusOK || !strings.Contains(body, `id="cal-threshold">0.42<`) || !strings.Contains(body, `name="threshold" value="0.42"`) {
+		t.Fatalf("calibrate through the page: %d\n%s", code, body)
+	}
+	if code, body := post("/settings/threshold", url.Values{"threshold": {"0.42"}}); code != http.StatusSeeOther || a.recog.svc.Rule.Threshold != 0.42 {
+		t.Fatalf("apply: %d, in force %+v\n%s", code, a.recog.svc.Rule, body)
 	}
 }
 
