@@ -45,6 +45,7 @@ type Deps struct {
 	Door     Door
 	Health   func() Health
 	Settings SettingsOwner // nil: the settings page shows nothing to edit
+	Model    ModelOwner    // nil: the settings page shows no model and cannot calibrate
 	Hub      *Hub
 	Location *time.Location
 	// PolicyChanged is called after the access rules were edited.

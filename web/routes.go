@@ -107,6 +107,9 @@ func (s *Server) routes() {
 	e.GET("/audit", s.auditPage, admin)
 	e.GET("/settings", s.settingsPage, inv)
 	e.POST("/settings", s.saveSettings, admin, small)
+	e.POST("/settings/check", s.checkSettings, admin, small)
+	e.POST("/settings/calibrate", s.calibrate, admin, small)
+	e.POST("/settings/threshold", s.applyThreshold, admin, small)
 
 	s.apiRoutes(e.Group("/api/v1"), viewer, inv, admin, small, big)
 	s.e = e

@@ -6,10 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/facegate/facegate/cmd/internal/appliance"
+	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/vision"
 	"github.com/facegate/facegate/vision/eval"
 )
 
@@ -19,6 +23,7 @@ type evalFlags struct {
 	opt       eval.Options
 	svgDir    string
 	asJSON    bool
+	calibrate bool
 	modelList []string
 }
 
@@ -30,10 +35,15 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.opt.Safety, "safety", f.opt.Safety, "subtracted from the calibrated impostor quantile")
 	fs.StringVar(&f.svgDir, "svg", "", "write a distance histogram per model to DIR/eval-MODEL.svg and .png")
 	fs.BoolVar(&f.asJSON, "json", false, "print JSON")
+	fs.BoolVar(&f.calibrate, "calibrate", false, "recommend a threshold for --target-far from the enrolled people's kept photos "+
+		"(the data directory's database and snapshots) with --embedder, instead of measuring folders")
 }
 
 func (f *evalFlags) validate(dirs []string) error {
-	if len(dirs) == 0 {
+	if f.calibrate && len(dirs) > 0 {
+		return usageError{fmt.Sprintf("eval --calibrate reads the enrolled photos: give no folders (got %s)", strings.Join(dirs, " "))}
+	}
+	if len(dirs) == 0 && !f.calibrate {
 		return usageError{"eval needs at least one photo folder: facegate eval DIR… (DIR/<person>/*.jpg)"}
 	}
 	if f.opt.EnrolPhotos < 1 {
@@ -71,6 +81,9 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if ef.calibrate {
+		return calibrateEnrolled(ctx, cfg, ef, stdout)
+	}
 	set, infos, err := eval.LoadDirs(dirs...)
 	if err != nil {
 		return err
@@ -97,6 +110,56 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return enc.Encode(rep)
 	}
 	return eval.WriteText(stdout, rep)
+}
+
+// calibrateEnrolled recommends a threshold from the data directory's
+// enrolled people (their kept enrolment photos) with --embedder.
+func calibrateEnrolled(ctx context.Context, cfg Config, ef evalFlags, stdout io.Writer) error {
+	db, err := storage.Open(cfg.DB, storage.Options{KeyDir: cfg.KeyDir})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	emb, err := vision.OpenEmbedder(cfg.ModelsDir, cfg.Embedder)
+	if err != nil {
+		return err
+	}
+	defer emb.Close()
+	c, err := appliance.CalibrateEnrolled(ctx, db, cfg.Snapshots(), emb, ef.opt.TargetFAR, ef.opt.Safety)
+	if err != nil {
+		return err
+	}
+	if ef.asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(c)
+	}
+	fmt.Fprintf(stdout, "calibration of %s on the enrolled photos: %d people, %d photos, %d impostor pairs, %d genuine pairs\n",
+		c.Model, c.People, c.Photos, c.ImpostorPairs, c.GenuinePairs)
+	fmt.Fprintf(stdout, "recommended threshold %.2f for target FAR %g (impostor quantile %.3f − safety %.2f)\n",
+		float64(c.Threshold), c.TargetFAR, float64(c.Quantile), c.Safety)
+	fmt.Fprintf(stdout, "expected FAR %s, FNMR %s\n", rate(float64(c.ExpectedFAR)), rate(float64(c.ExpectedFNMR)))
+	if c.Warning != "" {
+		fmt.Fprintf(stdout, "warning: %s\n", c.Warning)
+	}
+	if safe, ok := vision.CalibrationFor(c.Model); ok {
+		fmt.Fprintf(stdout, "%s's calibrated safe range: threshold at most %.3f, margin at least %.2f (%d impostor pairs of the calibration photos)\n",
+			c.Model, safe.SafeMaxThreshold, safe.MinMargin, safe.ImpostorPairs)
+		if float64(c.Threshold) > safe.SafeMaxThreshold {
+			fmt.Fprintf(stdout, "the recommendation is above it and the Settings page will refuse it: your people are further apart than "+
+				"the calibration photos' closest pair, visitors may not be; keep a threshold of at most %.3f\n", safe.SafeMaxThreshold)
+			return nil
+		}
+	}
+	fmt.Fprintf(stdout, "apply it on the Settings page, or: facegate serve --embedder %s --threshold %.2f\n", c.Model, float64(c.Threshold))
+	return nil
+}
+
+func rate(r float64) string {
+	if math.IsNaN(r) {
+		return "n/a (no person has two photos)"
+	}
+	return fmt.Sprintf("%.2f %%", 100*r)
 }
 
 // writeSVGs writes DIR/eval-MODEL.svg and .png for every model.

@@ -32,6 +32,7 @@ type Appliance struct {
 	hub      *web.Hub
 	recog    *recognition
 	settings *settingsOwner
+	model    *modelOwner
 	web      *web.Server
 	ln       net.Listener
 
@@ -68,6 +69,8 @@ func New(ctx context.Context, cfg Config) (a *Appliance, err error) {
 		return nil, err
 	}
 	a.settings = newSettingsOwner(a.db, a.recorder, cfg.defaultSettings(), a.log, a.recog.apply)
+	a.settings.safe = safeRangeFor(a.recog.rec.Info().Name)
+	a.model = &modelOwner{emb: a.recog.rec, modelsDir: cfg.ModelsDir, db: a.db, photos: cfg.Snapshots()}
 	if err := a.settings.Load(); err != nil {
 		a.log.Error("stored settings not applied; the flags' values are in force", "err", err)
 	}
@@ -90,7 +93,8 @@ func (a *Appliance) openStorage() (err error) {
 func (a *Appliance) openWeb() (err error) {
 	a.web, err = web.New(web.Deps{DB: a.db, Recorder: a.recorder, Faces: a.recog.svc, ModelVersion: a.recog.modelVersion(), Hub: a.hub,
 		Location: a.cfg.loc, Log: a.log, Now: a.cfg.Now, PolicyChanged: a.policy.Reload,
-		Settings: a.settings, Health: a.health, Door: a.ctrl}, a.cfg.Web)
+		Settings: a.settings, Health: a.health, Door: a.ctrl,
+		Model: a.model}, a.cfg.Web)
 	if err != nil {
 		return err
 	}

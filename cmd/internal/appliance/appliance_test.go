@@ -166,7 +166,8 @@ func TestNewAppliesStoredSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored := storage.Settings{Model: "dlib", Threshold: 0.3, Margin: 0.05, Door: "front", Liveness: true, Retention: storage.RetentionPolicy{EventDays: 30}}
+	// In dlib's calibrated range (threshold ≤ 0.398, margin ≥ 0.18).
+	stored := storage.Settings{Model: "dlib", Threshold: 0.3, Margin: 0.2, Door: "front", Liveness: true, Retention: storage.RetentionPolicy{EventDays: 30}}
 	if err := (&storage.Recorder{DB: db, Keys: db.Keys}).SaveSettings(stored, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -176,15 +177,19 @@ func TestNewAppliesStoredSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if a.Settings() != stored || a.recog.svc.Rule.Threshold != 0.3 || a.recog.svc.Rule.MinMargin != 0.05 {
+	if a.Settings() != stored || a.recog.svc.Rule.Threshold != 0.3 || a.recog.svc.Rule.MinMargin != 0.2 {
 		t.Fatalf("in force %+v, identity rule %+v; want %+v", a.Settings(), a.recog.svc.Rule, stored)
 	}
 	if a.recog.svc.Gallery().Len() != 2 {
 		t.Fatalf("demo people: %d templates", a.recog.svc.Gallery().Len())
 	}
 	edit := stored
-	edit.Threshold = 0.45
-	if err := a.settings.SaveSettings(edit, "ada"); err != nil || a.recog.svc.Rule.Threshold != 0.45 {
+	edit.Threshold = 0.45 // above dlib's calibrated safe maximum 0.398: refused
+	if err := a.settings.SaveSettings(edit, "ada"); err == nil || a.recog.svc.Rule.Threshold != 0.3 {
+		t.Fatalf("unsafe rule saved: %v, identity rule %+v", err, a.recog.svc.Rule)
+	}
+	edit.Threshold, edit.Margin = 0.35, 0.2
+	if err := a.settings.SaveSettings(edit, "ada"); err != nil || a.recog.svc.Rule.Threshold != 0.35 {
 		t.Fatalf("saved: %v, identity rule %+v", err, a.recog.svc.Rule)
 	}
 }

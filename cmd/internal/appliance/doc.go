@@ -9,6 +9,11 @@
 // retention, reloads, the camera watch and the web app, and runs the
 // pipeline in the caller's goroutine.
 //
+// The settings owner refuses a match rule outside the active model's
+// calibrated range (vision.CalibrationFor); the model owner describes the
+// model for the settings page and calibrates a threshold on the kept
+// enrolment photos (CalibrateEnrolled, also `facegate eval --calibrate`).
+//
 // It never holds C memory itself (package vision does) and never decides
 // access (package gate does).
 package appliance

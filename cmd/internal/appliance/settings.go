@@ -1,11 +1,13 @@
 package appliance
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 
 	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/web"
 )
 
 // settingsOwner owns the settings in force: it loads the stored ones over
@@ -19,6 +21,9 @@ type settingsOwner struct {
 	// apply puts settings in force (match rule, liveness, retention); an
 	// error refuses them and keeps the previous ones.
 	apply func(storage.Settings) error
+	// safe is the active model's calibrated range (vision.Calibration):
+	// a saved rule must keep to it. Nil: no calibration, no such check.
+	safe *web.SafeRange
 
 	mu  sync.Mutex
 	cur storage.Settings
@@ -37,20 +42,40 @@ func (o *settingsOwner) Settings() storage.Settings {
 }
 
 // Load applies the stored settings (over the defaults). Stored settings
-// that do not validate are refused, logged, and the previous ones kept.
+// that do not validate are refused, logged, and the previous ones kept. A
+// stored threshold above the model's safe maximum (saved before the range
+// was enforced, like issue 15's 1.2) gives way to the flags' rule, logged:
+// it would accept strangers. A stored margin under the minimum is kept
+// (it risks swaps between enrolled people, not strangers) and saving it
+// again is refused.
 func (o *settingsOwner) Load() error {
 	st, err := o.db.LoadSettings(o.defaults)
 	if err != nil {
 		return err
 	}
+	if o.safe != nil && st.Threshold != o.defaults.Threshold {
+		var re *web.RangeError
+		if err := o.safe.Check(st.Model, st.Threshold, st.Margin); errors.As(err, &re) && re.Field == "threshold" {
+			o.log.Error("stored match rule refused; the flags' rule is in force (save a rule in the range on the settings page)", "err", err)
+			st.Threshold, st.Margin = o.defaults.Threshold, o.defaults.Margin
+		}
+	}
 	return o.put(st)
 }
 
-// SaveSettings validates, stores (audited) and applies settings.
+// SaveSettings validates, stores (audited) and applies settings. A rule
+// outside the model's calibrated range is refused with a *web.RangeError
+// naming the range (issue 15: threshold 1.2 with margin 0 was saved, and
+// a stranger at 0.827 then matched).
 func (o *settingsOwner) SaveSettings(st storage.Settings, by string) error {
 	st.Door, st.Model = o.defaults.Door, o.defaults.Model // both are the appliance's, not the form's
 	if err := st.Validate(); err != nil {
 		return err
+	}
+	if o.safe != nil {
+		if err := o.safe.Check(st.Model, st.Threshold, st.Margin); err != nil {
+			return err
+		}
 	}
 	if err := o.recorder.SaveSettings(st, by); err != nil {
 		return err
