@@ -27,6 +27,9 @@ type settingsData struct {
 	Preview   *farPreview // expected rates at the form's threshold
 	TargetFAR string      // the calibration form's value
 	Cal       *calView    // the last calibration, shown with its apply button
+	// Unsafe warns that the rule in force lies outside the model's safe
+	// range (kept, not applied by this page: the admin must choose).
+	Unsafe string
 }
 
 // settingsForm holds the edit form's fields as entered, so a refused
@@ -65,6 +68,10 @@ func (s *Server) settingsPageWith(c echo.Context, code int, d settingsData) erro
 	if s.deps.Model != nil {
 		mi := s.deps.Model.ModelInfo()
 		d.Model = &mi
+		if mi.Safe != nil && mi.Safe.Check(mi.Name, d.S.Threshold, d.S.Margin) != nil {
+			d.Unsafe = fmt.Sprintf(translate(pickLang(c.Request()), "settings.inforce.unsafe"), d.S.Threshold, d.S.Margin,
+				mi.Name, mi.Safe.MaxThreshold, mi.Safe.MinMargin)
+		}
 		if th, err := strconv.ParseFloat(d.Form.Threshold, 64); err == nil && s.deps.Settings != nil {
 			d.Preview = s.preview(pickLang(c.Request()), th)
 		}

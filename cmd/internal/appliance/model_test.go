@@ -272,3 +272,53 @@ func TestStoredUnsafeRuleNotLoaded(t *testing.T) {
 		t.Fatalf("loaded %+v (%v): want the flags' rule 0.4/0.05 and the stored retention", o.Settings(), err)
 	}
 }
+
+// dlib's default rule lies outside dlib's safe range. In force from the
+// flags, it must not block saving the other settings (only a changed rule
+// must keep to the range), and the page says it is unsafe.
+func TestRuleInForceOutsideRange(t *testing.T) {
+	cfg := Config{DataDir: t.TempDir(), ModelsDir: modeltest.ModelsDir(t), Rule: vision.DefaultRule, Embedder: vision.EmbedderDlib,
+		Source: filepath.Join(modeltest.Testdata(t), "video", "short_hamilton_clip.mp4"), OpenTime: time.Second, SiteTZ: "UTC",
+		Retention: storage.RetentionPolicy{EventDays: 365}, Web: web.Options{Addr: "127.0.0.1:0", PlainHTTP: true}}
+	a, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	st := a.Settings()
+	if st.Threshold != vision.DefaultThreshold || a.settings.safe == nil || a.settings.safe.Check(st.Model, st.Threshold, st.Margin) == nil {
+		t.Fatalf("premise: dlib's default %+v should lie outside its safe range %+v", st, a.settings.safe)
+	}
+	st.Retention.EventDays, st.Liveness = 400, true
+	if err := a.settings.SaveSettings(st, "ada"); err != nil {
+		t.Fatalf("saving retention and liveness with the rule in force: %v", err)
+	}
+	if a.Settings().Retention.EventDays != 400 {
+		t.Fatalf("retention not in force: %+v", a.Settings())
+	}
+	st.Threshold = 0.49
+	var re *web.RangeError
+	if err := a.settings.SaveSettings(st, "ada"); !errors.As(err, &re) {
+		t.Fatalf("a changed rule outside the range: %v, want a RangeError", err)
+	}
+	ts := httptest.NewServer(a.web.Handler())
+	defer ts.Close()
+	if err := a.db.CreateUser("ada", "correct horse battery", storage.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form := url.Values{"username": {"ada"}, "password": {"correct horse battery"}, "_csrf": {csrfOf(t, c, ts.URL+"/login")}}
+	if resp, err := c.PostForm(ts.URL+"/login", form); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %v %v", resp, err)
+	}
+	resp, err := c.Get(ts.URL + "/settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if page := html.UnescapeString(string(b)); !strings.Contains(page, `id="inforce-unsafe"`) || !strings.Contains(page, "outside dlib's safe range") {
+		t.Fatalf("settings page does not warn about the rule in force:\n%s", page)
+	}
+}

@@ -63,8 +63,8 @@ func (o *settingsOwner) Load() error {
 	return o.put(st)
 }
 
-// SaveSettings validates, stores (audited) and applies settings. A rule
-// outside the model's calibrated range is refused with a *web.RangeError
+// SaveSettings validates, stores (audited) and applies settings. A changed
+// rule outside the model's calibrated range is refused with a *web.RangeError
 // naming the range (issue 15: threshold 1.2 with margin 0 was saved, and
 // a stranger at 0.827 then matched).
 func (o *settingsOwner) SaveSettings(st storage.Settings, by string) error {
@@ -72,7 +72,13 @@ func (o *settingsOwner) SaveSettings(st storage.Settings, by string) error {
 	if err := st.Validate(); err != nil {
 		return err
 	}
-	if o.safe != nil {
+	// Only a rule being changed must keep to the range: the one in force may
+	// lie outside it (dlib's default 0.50/0.06 does, on East-Asian faces),
+	// and that must not block saving retention or liveness; the settings
+	// page warns about it instead.
+	cur := o.Settings()
+	changed := st.Threshold != cur.Threshold || st.Margin != cur.Margin
+	if o.safe != nil && changed {
 		if err := o.safe.Check(st.Model, st.Threshold, st.Margin); err != nil {
 			return err
 		}
