@@ -130,3 +130,10 @@ func TestObamaInAudienceFaceplugin(t *testing.T) {
 		t.Errorf("fr_detect found him in %d of %d frames", found, len(want))
 	}
 }
+
+// detectLocked is detect at the frame threshold under the mutex.
+func (f *Faceplugin) detectLocked(m gocv.Mat) []image.Rectangle {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.detect(m, fpScoreMin)
+}

@@ -229,10 +229,3 @@ func overlap(a, b image.Rectangle) float64 {
 	}
 	return ia / u
 }
-
-// detectLocked is detect at the frame threshold under the mutex.
-func (f *Faceplugin) detectLocked(m gocv.Mat) []image.Rectangle {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.detect(m, fpScoreMin)
-}

@@ -405,3 +405,24 @@ func TestFacepluginSmallFaces(t *testing.T) {
 	narrow := slices.MinFunc(set, func(a, b labelled) int { return a.width - b.width })
 	t.Logf("faces-eastasia: narrowest face %d px (%s)", narrow.width, narrow.file)
 }
+
+// MeanTemplate (test helper) is the mean of several descriptors of one person, L2
+// re-normalised for cosine models; nil if ds is empty or lengths differ.
+func MeanTemplate(m Metric, ds []Descriptor) Descriptor {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make(Descriptor, len(ds[0]))
+	for _, d := range ds {
+		if len(d) != len(out) {
+			return nil
+		}
+		for i, x := range d {
+			out[i] += x / float32(len(ds))
+		}
+	}
+	if m == MetricCosine {
+		l2Normalise(out)
+	}
+	return out
+}

@@ -26,8 +26,6 @@ const (
 type track struct {
 	id        int
 	box       image.Rectangle
-	firstSeq  int64
-	firstAt   time.Time
 	lastSeq   int64
 	missed    int
 	describes int
@@ -114,7 +112,7 @@ func (t *tracker) update(boxes []image.Rectangle, seq int64, at time.Time) (seen
 			continue
 		}
 		t.next++
-		tr := &track{id: t.next, box: b, firstSeq: seq, firstAt: at, lastSeq: seq, tryStart: seq, tryAt: at, periodStart: seq, periodAt: at, skips: map[string]int{}}
+		tr := &track{id: t.next, box: b, lastSeq: seq, tryStart: seq, tryAt: at, periodStart: seq, periodAt: at, skips: map[string]int{}}
 		t.tracks = append(t.tracks, tr)
 		seen = append(seen, tr)
 	}
