@@ -23,7 +23,7 @@ const (
 	MinSharpness = 15
 )
 
-// Errors for refused enrolment photos. They are wrapped in *PhotoError.
+// Errors for refused enrolment photos. They are wrapped in a *vision.ImageError naming the photo.
 var (
 	ErrNoFace       = errors.New("no face found")
 	ErrManyFaces    = errors.New("more than one face")
@@ -31,22 +31,10 @@ var (
 	ErrFaceBlurred  = errors.New("face too blurred")
 )
 
-// PhotoError names the refused photo and what to do about it.
-type PhotoError struct {
-	Name string
-	Err  error
-	Hint string
-}
-
-func (e *PhotoError) Error() string {
-	s := fmt.Sprintf("%s: %v", e.Name, e.Err)
-	if e.Hint != "" {
-		s += " (" + e.Hint + ")"
-	}
-	return s
-}
-
-func (e *PhotoError) Unwrap() error { return e.Err }
+// PhotoError is vision.ImageError, the one error type for an unusable
+// image, under the name web still uses; drop it when web names
+// vision.ImageError.
+type PhotoError = vision.ImageError
 
 // Service enrols and identifies. It keeps the gallery in step with storage.
 type Service struct {
@@ -189,19 +177,19 @@ func dominant(fs []vision.Face) (int, bool) {
 func (s *Service) checkFaces(p Photo, faces []vision.Face) (vision.Face, error) {
 	switch {
 	case len(faces) == 0:
-		return vision.Face{}, &PhotoError{Name: p.Name, Err: ErrNoFace,
+		return vision.Face{}, &vision.ImageError{Name: p.Name, Err: ErrNoFace,
 			Hint: "use a well-lit, frontal photo where the face is at least 80 px wide"}
 	case len(faces) > 1:
-		return vision.Face{}, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: %d faces at %v", ErrManyFaces, len(faces), boxes(faces)),
+		return vision.Face{}, &vision.ImageError{Name: p.Name, Err: fmt.Errorf("%w: %d faces at %v", ErrManyFaces, len(faces), boxes(faces)),
 			Hint: "use a photo of this person alone, or crop it"}
 	}
 	f, info := faces[0], s.Embedder.Info()
 	if f.Width() < info.MinFaceWidth {
-		return f, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: %d px wide, need %d", ErrFaceTooSmall, f.Width(), info.MinFaceWidth),
+		return f, &vision.ImageError{Name: p.Name, Err: fmt.Errorf("%w: %d px wide, need %d", ErrFaceTooSmall, f.Width(), info.MinFaceWidth),
 			Hint: "move closer or use a larger photo"}
 	}
 	if f.Sharpness < info.MinSharpness {
-		return f, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: sharpness %.0f, need %.0f", ErrFaceBlurred, f.Sharpness, info.MinSharpness),
+		return f, &vision.ImageError{Name: p.Name, Err: fmt.Errorf("%w: sharpness %.0f, need %.0f", ErrFaceBlurred, f.Sharpness, info.MinSharpness),
 			Hint: "hold still and focus on the face"}
 	}
 	return f, nil
