@@ -123,3 +123,11 @@ func l2Normalise(v []float32) {
 		v[i] *= n
 	}
 }
+
+// regionAround is box grown by marginPct of its size on each side, cut to
+// the frame; false when under 16 px either way (nothing to describe).
+func regionAround(frame gocv.Mat, box image.Rectangle, marginPct int) (image.Rectangle, bool) {
+	mx, my := box.Dx()*marginPct/100, box.Dy()*marginPct/100
+	crop := image.Rect(box.Min.X-mx, box.Min.Y-my, box.Max.X+mx, box.Max.Y+my).Intersect(image.Rect(0, 0, frame.Cols(), frame.Rows()))
+	return crop, crop.Dx() >= 16 && crop.Dy() >= 16
+}

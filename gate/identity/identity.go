@@ -23,7 +23,8 @@ const (
 	MinSharpness = 15
 )
 
-// Errors for refused enrolment photos. They are wrapped in a *vision.ImageError naming the photo.
+// Errors for refused enrolment photos. They are wrapped in a
+// *vision.ImageError naming the photo.
 var (
 	ErrNoFace       = errors.New("no face found")
 	ErrManyFaces    = errors.New("more than one face")
