@@ -89,7 +89,7 @@ func cmdEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		photos = append(photos, ph)
 	}
-	res, err := svc.Enrol(*empID, *name, photos)
+	res, err := svc.Enroll(*empID, *name, photos)
 	if err != nil {
 		return err
 	}

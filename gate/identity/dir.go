@@ -105,7 +105,7 @@ func (s *Service) EnrollDir(ctx context.Context, people []DirPerson, step func(p
 			r.Refused = append(r.Refused, errors.New(p.Name+": not enrolled, no usable photo"))
 			continue
 		}
-		res, err := s.Enrol(p.Name, p.Name, ok)
+		res, err := s.Enroll(p.Name, p.Name, ok)
 		if err != nil {
 			r.Refused = append(r.Refused, err)
 			continue

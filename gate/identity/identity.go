@@ -32,11 +32,6 @@ var (
 	ErrFaceBlurred  = errors.New("face too blurred")
 )
 
-// PhotoError is vision.ImageError, the one error type for an unusable
-// image, under the name web still uses; drop it when web names
-// vision.ImageError.
-type PhotoError = vision.ImageError
-
 // Service enrols and identifies. It keeps the gallery in step with storage.
 type Service struct {
 	DB       *storage.DB
@@ -114,8 +109,8 @@ type Warning struct {
 	Message string
 }
 
-// EnrolResult reports what was stored.
-type EnrolResult struct {
+// EnrollResult reports what Enroll stored.
+type EnrollResult struct {
 	Person    storage.Person
 	Templates int
 	Warnings  []Warning
@@ -204,13 +199,13 @@ func boxes(fs []vision.Face) []image.Rectangle {
 	return out
 }
 
-// Enrol checks every photo and, only if all pass, stores the person and one
+// Enroll checks every photo and, only if all pass, stores the person and one
 // template per photo. A face already close to another person's templates is
 // stored but warned about (possible duplicate enrolment).
-func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, error) {
-	var res EnrolResult
+func (s *Service) Enroll(employeeID, name string, photos []Photo) (EnrollResult, error) {
+	var res EnrollResult
 	if len(photos) == 0 {
-		return res, errors.New("enrol: no photos given")
+		return res, errors.New("enroll: no photos given")
 	}
 	var faces []checkedFace
 	var errs []error
@@ -226,7 +221,7 @@ func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, e
 		faces = append(faces, checkedFace{p, f})
 	}
 	if len(errs) > 0 {
-		return res, fmt.Errorf("enrol %s: nothing stored, %d of %d photos refused: %w", employeeID, len(errs), len(photos), errors.Join(errs...))
+		return res, fmt.Errorf("enroll %s: nothing stored, %d of %d photos refused: %w", employeeID, len(errs), len(photos), errors.Join(errs...))
 	}
 	existing, err := s.DB.PersonByEmployeeID(employeeID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -246,7 +241,7 @@ func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, e
 
 // templates stores each checked face's photo and builds its template,
 // warning about faces that match someone else already.
-func (s *Service) templates(employeeID string, existingID int64, faces []checkedFace, res *EnrolResult) ([]storage.NewTemplate, error) {
+func (s *Service) templates(employeeID string, existingID int64, faces []checkedFace, res *EnrollResult) ([]storage.NewTemplate, error) {
 	ts := make([]storage.NewTemplate, 0, len(faces))
 	for _, cf := range faces {
 		m := s.gallery.MatchExcluding(cf.face.Descriptor, existingID)
@@ -265,7 +260,7 @@ func (s *Service) templates(employeeID string, existingID int64, faces []checked
 				return nil, err
 			}
 			if photoHash, err = s.Photos.Put(jpg); err != nil {
-				return nil, fmt.Errorf("enrol %s: store enrolment photo: %w", employeeID, err)
+				return nil, fmt.Errorf("enroll %s: store enrolment photo: %w", employeeID, err)
 			}
 		}
 		ts = append(ts, storage.NewTemplate{

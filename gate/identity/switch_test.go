@@ -16,10 +16,10 @@ import (
 // evidence chain, and the new gallery identifies in the new metric.
 func TestSwitchModelRederivesTemplates(t *testing.T) {
 	s := newService(t, vision.DefaultRule)
-	if _, err := s.Enrol("E1", "Barack Obama", []Photo{photo(t, "obama.jpg"), photo(t, "obama2.jpg")}); err != nil {
+	if _, err := s.Enroll("E1", "Barack Obama", []Photo{photo(t, "obama.jpg"), photo(t, "obama2.jpg")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Enrol("E2", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
+	if _, err := s.Enroll("E2", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
 		t.Fatal(err)
 	}
 	fp, err := vision.NewFaceplugin(modeltest.ModelsDir(t))
@@ -75,11 +75,11 @@ func TestSwitchModelRederivesTemplates(t *testing.T) {
 // A missing enrolment photo refuses the whole switch and changes nothing.
 func TestSwitchModelAllOrNothing(t *testing.T) {
 	s := newService(t, vision.DefaultRule)
-	r1, err := s.Enrol("E1", "Barack Obama", []Photo{photo(t, "obama.jpg")})
+	r1, err := s.Enroll("E1", "Barack Obama", []Photo{photo(t, "obama.jpg")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Enrol("E2", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
+	if _, err := s.Enroll("E2", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
 		t.Fatal(err)
 	}
 	srcs, _ := s.DB.TemplateSources()
