@@ -57,7 +57,10 @@ func TestDetectorFigures(t *testing.T) {
 		src.Close()
 		found := 0
 		for _, p := range photos {
-			b, _ := os.ReadFile(p)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
 			dec, err := decodeImage(p, b)
 			if err != nil {
 				t.Fatal(err)

@@ -329,7 +329,10 @@ func TestFacepluginReencodeDrift(t *testing.T) {
 		if err != nil || len(a) != 1 {
 			t.Fatalf("%s: %d faces, %v", name, len(a), err)
 		}
-		m, _ := gocv.IMDecode(raw, gocv.IMReadColor)
+		m, err := gocv.IMDecode(raw, gocv.IMReadColor)
+		if err != nil {
+			t.Fatal(err)
+		}
 		half := gocv.NewMat()
 		gocv.Resize(m, &half, image.Point{}, 0.5, 0.5, gocv.InterpolationArea)
 		buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, half, []int{gocv.IMWriteJpegQuality, 70})
@@ -380,12 +383,18 @@ func TestFacepluginSmallFaces(t *testing.T) {
 		if err != nil || len(full) != 1 {
 			t.Fatalf("%s: %d faces, %v", name, len(full), err)
 		}
-		m, _ := gocv.IMDecode(raw, gocv.IMReadColor)
+		m, err := gocv.IMDecode(raw, gocv.IMReadColor)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, w := range []int{24, 32, FacepluginMinFaceWidth, 60} {
 			f := float64(w) / float64(full[0].Width())
 			small := gocv.NewMat()
 			gocv.Resize(m, &small, image.Point{}, f, f, gocv.InterpolationArea)
-			buf, _ := gocv.IMEncode(gocv.PNGFileExt, small)
+			buf, err := gocv.IMEncode(gocv.PNGFileExt, small)
+			if err != nil {
+				t.Fatal(err)
+			}
 			fs, err := fp.Faces(name, buf.GetBytes())
 			buf.Close()
 			small.Close()

@@ -169,9 +169,9 @@ func TestDuplicateEnrolmentWarns(t *testing.T) {
 		}
 	}
 	// Someone else entirely: no warning.
-	res, _ = s.Enroll("E002", "Joe Biden", []Photo{photo(t, "biden.jpg")})
-	if len(res.Warnings) != 0 {
-		t.Fatalf("unexpected warnings %+v", res.Warnings)
+	res, err = s.Enroll("E002", "Joe Biden", []Photo{photo(t, "biden.jpg")})
+	if err != nil || len(res.Warnings) != 0 {
+		t.Fatalf("unexpected warnings %+v, %v", res.Warnings, err)
 	}
 }
 
@@ -179,8 +179,15 @@ func TestDuplicateEnrolmentWarns(t *testing.T) {
 // refuses to pick one.
 func TestMarginRefusesAmbiguousMatch(t *testing.T) {
 	s := newService(t, vision.Rule{Threshold: 0.5, MinMargin: 0.15})
-	s.Enroll("A", "Person A", []Photo{photo(t, "obama.jpg")})
-	s.Enroll("B", "Person B", []Photo{photo(t, "obama2.jpg")})
+	for _, p := range []struct{ id, photo string }{{"A", "obama.jpg"}, {"B", "obama2.jpg"}} {
+		// B is stored with a duplicate warning: two people who look alike.
+		if _, err := s.Enroll(p.id, "Person "+p.id, []Photo{photo(t, p.photo)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countPeople(t, s); n != 2 {
+		t.Fatalf("%d people stored, want 2", n)
+	}
 	got, err := s.Identify(photo(t, "obama3.jpg"))
 	if err != nil || len(got) != 1 {
 		t.Fatal(got, err)

@@ -82,8 +82,14 @@ func TestSwitchModelAllOrNothing(t *testing.T) {
 	if _, err := s.Enroll("E2", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
 		t.Fatal(err)
 	}
-	srcs, _ := s.DB.TemplateSources()
-	p, _ := s.Photos.Path(srcs[1].PhotoSHA256)
+	srcs, err := s.DB.TemplateSources()
+	if err != nil || len(srcs) != 2 {
+		t.Fatalf("%d template sources, %v", len(srcs), err)
+	}
+	p, err := s.Photos.Path(srcs[1].PhotoSHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Remove(p); err != nil {
 		t.Fatal(err)
 	}
@@ -92,13 +98,16 @@ func TestSwitchModelAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fp.Close()
-	s2, _ := New(s.DB, fp, vision.FacepluginRule)
+	s2, err := New(s.DB, fp, vision.FacepluginRule)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s2.Photos = s.Photos
 	_, err = s2.SwitchModel("admin")
 	if err == nil || !strings.Contains(err.Error(), "nothing changed") || !strings.Contains(err.Error(), "biden.jpg") {
 		t.Fatalf("got %v, want a refusal naming biden.jpg", err)
 	}
-	if ts, _, _ := s.DB.Templates(rec.ModelVersion()); len(ts) != 2 || ts[0].PersonID != r1.Person.ID {
-		t.Fatalf("old templates changed: %+v", ts)
+	if ts, _, err := s.DB.Templates(rec.ModelVersion()); err != nil || len(ts) != 2 || ts[0].PersonID != r1.Person.ID {
+		t.Fatalf("old templates changed: %+v, %v", ts, err)
 	}
 }
