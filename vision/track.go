@@ -1,8 +1,9 @@
 package vision
 
 import (
+	"cmp"
 	"image"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -84,7 +85,8 @@ func (t *tracker) update(boxes []image.Rectangle, seq int64, at time.Time) (seen
 			}
 		}
 	}
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i].v > pairs[j].v })
+	// Best overlap first; stable, so ties keep track order (deterministic).
+	slices.SortStableFunc(pairs, func(a, b pair) int { return cmp.Compare(b.v, a.v) })
 	usedT, usedB := map[int]bool{}, map[int]bool{}
 	for _, p := range pairs {
 		if usedT[p.ti] || usedB[p.bi] {
