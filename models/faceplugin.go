@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+
+	"github.com/facegate/facegate/storage/atomicfile"
 )
 
 // The ONNX face models of the npm package FacepluginPackage: a detector, a
@@ -62,7 +64,7 @@ func prepareFaceplugin(name string) func(context.Context, PrepareOptions, *slog.
 			return FileEntry{}, fmt.Errorf("%w: %s inside %s hashes to %s, the pin is %s", ErrVerify, name, tgz, got, facepluginPins[name])
 		}
 		out := filepath.Join(opts.Dir, name)
-		if err := writeFileAtomic(out, files[inner]); err != nil {
+		if err := atomicfile.WriteFile(out, files[inner], 0o644); err != nil {
 			return FileEntry{}, err
 		}
 		e, err := entryFor(out, name, "npm "+FacepluginPackage+" "+inner, licFaceplugin, false)

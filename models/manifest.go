@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/facegate/facegate/storage/atomicfile"
 )
 
 // File names go-face's NewRecognizer loads from its model directory.
@@ -122,7 +124,7 @@ func writeManifest(dir string, m Manifest) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, ManifestName), b)
+	return atomicfile.WriteFile(filepath.Join(dir, ManifestName), b, 0o644)
 }
 
 // pinFor returns the expected hash of a real (non-inert) file.
@@ -206,27 +208,6 @@ func entryFor(path, name, source, licence string, inert bool) (FileEntry, error)
 		return FileEntry{}, err
 	}
 	return FileEntry{Name: name, Source: source, SHA256: sum, Size: st.Size(), Licence: licence, Inert: inert}, nil
-}
-
-// writeFileAtomic writes data to a temp file beside path, fsyncs and renames.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // resnetPin is the SHA-256 of the descriptor network rebuilt from

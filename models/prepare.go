@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/models/internal/dlibnet"
+	"github.com/facegate/facegate/storage/atomicfile"
 )
 
 // Licence notes written into the manifest.
@@ -146,7 +147,7 @@ func prepareResNet(ctx context.Context, opts PrepareOptions, log *slog.Logger) (
 	if err := dlibnet.BuildResNet(params, tmp); err != nil {
 		return FileEntry{}, err
 	}
-	if err := syncAndRename(tmp, out); err != nil {
+	if err := atomicfile.Commit(tmp, out); err != nil {
 		return FileEntry{}, err
 	}
 	e, err := entryFor(out, FileResNet, "rebuilt from npm "+FaceAPIPackage+" model/face_recognition_model.bin", licResNet, false)
@@ -334,7 +335,7 @@ func prepareMMOD(ctx context.Context, opts PrepareOptions, log *slog.Logger) (Fi
 	if err := dlibnet.BuildInertMMOD(tmp); err != nil {
 		return FileEntry{}, err
 	}
-	if err := syncAndRename(tmp, out); err != nil {
+	if err := atomicfile.Commit(tmp, out); err != nil {
 		return FileEntry{}, err
 	}
 	return entryFor(out, FileMMOD, "generated placeholder", licInert, true)
@@ -362,42 +363,20 @@ func downloadMMOD(ctx context.Context, out string) error {
 	if got := sha256Hex(buf.Bytes()); got != MMODSHA256 {
 		return fmt.Errorf("%w: downloaded detector hashes to %s, want %s", ErrVerify, got, MMODSHA256)
 	}
-	return writeFileAtomic(out, buf.Bytes())
+	return atomicfile.WriteFile(out, buf.Bytes(), 0o644)
 }
 
+// copyFileAtomic copies a mirrored model file into place.
 func copyFileAtomic(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	tmp := dst + ".partial"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	if _, err := io.Copy(f, in); err != nil {
-		f.Close()
-		return fmt.Errorf("copy %s: %w", src, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return syncAndRename(tmp, dst)
-}
-
-func syncAndRename(tmp, dst string) error {
-	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, dst)
+	return atomicfile.Stream(dst, 0o644, func(w io.Writer) error {
+		if _, err := io.Copy(w, in); err != nil {
+			return fmt.Errorf("copy %s: %w", src, err)
+		}
+		return nil
+	})
 }

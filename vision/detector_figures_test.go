@@ -60,7 +60,10 @@ func TestDetectorFigures(t *testing.T) {
 		src.Close()
 		found := 0
 		for _, p := range photos {
-			b, _ := os.ReadFile(p)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
 			dec, err := decodeImage(p, b)
 			if err != nil {
 				t.Fatal(err)
@@ -136,4 +139,11 @@ func TestObamaInAudienceFaceplugin(t *testing.T) {
 	if found != len(want) {
 		t.Errorf("fr_detect found him in %d of %d frames", found, len(want))
 	}
+}
+
+// detectLocked is detect at the frame threshold under the mutex.
+func (f *Faceplugin) detectLocked(m gocv.Mat) []image.Rectangle {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.detect(m, fpScoreMin)
 }

@@ -127,23 +127,10 @@ func l2Normalise(v []float32) {
 	}
 }
 
-// MeanTemplate is the mean of several descriptors of one person, L2
-// re-normalised for cosine models; nil if ds is empty or lengths differ.
-func MeanTemplate(m Metric, ds []Descriptor) Descriptor {
-	if len(ds) == 0 {
-		return nil
-	}
-	out := make(Descriptor, len(ds[0]))
-	for _, d := range ds {
-		if len(d) != len(out) {
-			return nil
-		}
-		for i, x := range d {
-			out[i] += x / float32(len(ds))
-		}
-	}
-	if m == MetricCosine {
-		l2Normalise(out)
-	}
-	return out
+// regionAround is box grown by marginPct of its size on each side, cut to
+// the frame; false when under 16 px either way (nothing to describe).
+func regionAround(frame gocv.Mat, box image.Rectangle, marginPct int) (image.Rectangle, bool) {
+	mx, my := box.Dx()*marginPct/100, box.Dy()*marginPct/100
+	crop := image.Rect(box.Min.X-mx, box.Min.Y-my, box.Max.X+mx, box.Max.Y+my).Intersect(image.Rect(0, 0, frame.Cols(), frame.Rows()))
+	return crop, crop.Dx() >= 16 && crop.Dy() >= 16
 }

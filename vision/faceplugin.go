@@ -133,9 +133,8 @@ func (f *Faceplugin) Faces(name string, img []byte) ([]Face, error) {
 // the landmark net gets the box shape it was trained with, then describes
 // what it finds there. Coordinates are in frame space.
 func (f *Faceplugin) describeRegion(frame gocv.Mat, box image.Rectangle) ([]Face, error) {
-	mx, my := box.Dx()*fpRegionMarginPct/100, box.Dy()*fpRegionMarginPct/100
-	crop := image.Rect(box.Min.X-mx, box.Min.Y-my, box.Max.X+mx, box.Max.Y+my).Intersect(image.Rect(0, 0, frame.Cols(), frame.Rows()))
-	if crop.Dx() < 16 || crop.Dy() < 16 {
+	crop, ok := regionAround(frame, box, fpRegionMarginPct)
+	if !ok {
 		return nil, nil
 	}
 	roi := frame.Region(crop)
@@ -228,11 +227,4 @@ func overlap(a, b image.Rectangle) float64 {
 		return 0
 	}
 	return ia / u
-}
-
-// detectLocked is detect at the frame threshold under the mutex.
-func (f *Faceplugin) detectLocked(m gocv.Mat) []image.Rectangle {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.detect(m, fpScoreMin)
 }

@@ -50,16 +50,11 @@ func (f *Faceplugin) describe(m gocv.Mat, box image.Rectangle) (Face, error) {
 // takes B,G,R: fed R,G,B as the publisher's JS does, faces-eastasia FNIR at
 // the derived threshold was 19.0 %, in BGR 6.9 % (TestFacepluginTemplateFigures).
 func (f *Faceplugin) feature(chip gocv.Mat) (Descriptor, error) {
-	blob := gocv.BlobFromImage(chip, 1.0/128, image.Pt(fpChip, fpChip), gocv.NewScalar(127, 127, 127, 0), false, false)
-	defer blob.Close()
-	f.feat.SetInput(blob, "")
-	out := f.feat.Forward("")
-	defer out.Close()
-	v, err := out.DataPtrFloat32()
-	if err != nil || len(v) != FeatureLen {
+	v, ok := runNet(&f.feat, chip, 1.0/128, fpChip, 127, FeatureLen)
+	if !ok {
 		return nil, errors.New("fr_feature gave no 512-D output")
 	}
-	return append(Descriptor(nil), v...), nil
+	return v, nil
 }
 
 // landmarks runs fr_landmark on the box: a 64×64 grey crop scaled by 1/256,
@@ -102,16 +97,27 @@ func (f *Faceplugin) landmarks(m gocv.Mat, box image.Rectangle) ([][2]float64, e
 
 // landmarkNet returns fr_landmark's 136 outputs (x, y in 0..1 of the crop).
 func (f *Faceplugin) landmarkNet(gray gocv.Mat) ([]float32, error) {
-	blob := gocv.BlobFromImage(gray, 1.0/256, image.Pt(fpLandmarkSide, fpLandmarkSide), gocv.NewScalar(0, 0, 0, 0), false, false)
-	defer blob.Close()
-	f.lm.SetInput(blob, "")
-	out := f.lm.Forward("")
-	defer out.Close()
-	v, err := out.DataPtrFloat32()
-	if err != nil || len(v) != 136 {
+	v, ok := runNet(&f.lm, gray, 1.0/256, fpLandmarkSide, 0, 136)
+	if !ok {
 		return nil, errors.New("fr_landmark gave no 68 points")
 	}
-	return append([]float32(nil), v...), nil
+	return v, nil
+}
+
+// runNet feeds img to a single-output net as a side×side blob, each
+// value scaled after subtracting mean, and returns a copy of the output
+// when it holds want values (the output Mat is closed here).
+func runNet(net *gocv.Net, img gocv.Mat, scale float64, side int, mean float64, want int) ([]float32, bool) {
+	blob := gocv.BlobFromImage(img, scale, image.Pt(side, side), gocv.NewScalar(mean, mean, mean, 0), false, false)
+	defer blob.Close()
+	net.SetInput(blob, "")
+	out := net.Forward("")
+	defer out.Close()
+	v, err := out.DataPtrFloat32()
+	if err != nil || len(v) != want {
+		return nil, false
+	}
+	return append([]float32(nil), v...), true
 }
 
 // mirror68 maps each of the 68 iBUG points to its mirror-image partner.

@@ -340,7 +340,10 @@ func TestFacepluginReencodeDrift(t *testing.T) {
 		if err != nil || len(a) != 1 {
 			t.Fatalf("%s: %d faces, %v", name, len(a), err)
 		}
-		m, _ := gocv.IMDecode(raw, gocv.IMReadColor)
+		m, err := gocv.IMDecode(raw, gocv.IMReadColor)
+		if err != nil {
+			t.Fatal(err)
+		}
 		half := gocv.NewMat()
 		gocv.Resize(m, &half, image.Point{}, 0.5, 0.5, gocv.InterpolationArea)
 		buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, half, []int{gocv.IMWriteJpegQuality, 70})
@@ -391,12 +394,18 @@ func TestFacepluginSmallFaces(t *testing.T) {
 		if err != nil || len(full) != 1 {
 			t.Fatalf("%s: %d faces, %v", name, len(full), err)
 		}
-		m, _ := gocv.IMDecode(raw, gocv.IMReadColor)
+		m, err := gocv.IMDecode(raw, gocv.IMReadColor)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, w := range []int{24, 32, FacepluginMinFaceWidth, 60} {
 			f := float64(w) / float64(full[0].Width())
 			small := gocv.NewMat()
 			gocv.Resize(m, &small, image.Point{}, f, f, gocv.InterpolationArea)
-			buf, _ := gocv.IMEncode(gocv.PNGFileExt, small)
+			buf, err := gocv.IMEncode(gocv.PNGFileExt, small)
+			if err != nil {
+				t.Fatal(err)
+			}
 			fs, err := fp.Faces(name, buf.GetBytes())
 			buf.Close()
 			small.Close()
@@ -415,4 +424,25 @@ func TestFacepluginSmallFaces(t *testing.T) {
 	set := onlyEastAsia(calibrationSet(t, fp))
 	narrow := slices.MinFunc(set, func(a, b labelled) int { return a.width - b.width })
 	t.Logf("faces-eastasia: narrowest face %d px (%s)", narrow.width, narrow.file)
+}
+
+// MeanTemplate (test helper) is the mean of several descriptors of one person, L2
+// re-normalised for cosine models; nil if ds is empty or lengths differ.
+func MeanTemplate(m Metric, ds []Descriptor) Descriptor {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make(Descriptor, len(ds[0]))
+	for _, d := range ds {
+		if len(d) != len(out) {
+			return nil
+		}
+		for i, x := range d {
+			out[i] += x / float32(len(ds))
+		}
+	}
+	if m == MetricCosine {
+		l2Normalise(out)
+	}
+	return out
 }

@@ -41,7 +41,9 @@ var (
 	ErrImageCorrupt  = errors.New("image data is corrupt or truncated")
 )
 
-// ImageError says which image failed, why, and what to do.
+// ImageError says which image failed, why, and what to do: one that cannot
+// be read (the Err… above) or, from gate/identity, one that is read but
+// refused as a reference photo (no face, several, too small, blurred).
 type ImageError struct {
 	Name string
 	Err  error
@@ -49,7 +51,7 @@ type ImageError struct {
 }
 
 func (e *ImageError) Error() string {
-	s := fmt.Sprintf("image %q: %v", e.Name, e.Err)
+	s := fmt.Sprintf("%s: %v", e.Name, e.Err)
 	if e.Hint != "" {
 		s += " (" + e.Hint + ")"
 	}

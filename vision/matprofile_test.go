@@ -33,7 +33,10 @@ func TestNoMatLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	det, _ := NewDetector("")
+	det, err := NewDetector("")
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := &Pipeline{Source: src, Detector: det, Embedder: rec, Gallery: gallery}
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	p.Run(ctx)

@@ -96,14 +96,13 @@ type Decision struct {
 	// frames whose votes count) to the decision; SinceSeen from the first
 	// frame the face was detected (or retried after an "unknown"), which
 	// includes inconclusive attempts of a turned or blurred face.
-	Latency    time.Duration  `json:"latency"`
-	SinceSeen  time.Duration  `json:"since_seen"`
-	Why        string         `json:"why"` // how the votes settled it
-	At         time.Time      `json:"at"`
-	Snapshot   []byte         `json:"-"` // JPEG of the frame
-	FaceCrop   []byte         `json:"-"` // JPEG of the face
-	FacesInRow int            `json:"faces_in_frame"`
-	Liveness   LivenessResult `json:"liveness"`
+	Latency   time.Duration  `json:"latency"`
+	SinceSeen time.Duration  `json:"since_seen"`
+	Why       string         `json:"why"` // how the votes settled it
+	At        time.Time      `json:"at"`
+	Snapshot  []byte         `json:"-"` // JPEG of the frame
+	FaceCrop  []byte         `json:"-"` // JPEG of the face
+	Liveness  LivenessResult `json:"liveness"`
 }
 
 // Stage names for timing.
@@ -327,7 +326,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 				continue
 			}
 			budget--
-			if d, ok := p.describe(frame, t, seq, at, fps, len(boxes)); ok {
+			if d, ok := p.describe(frame, t, seq, at, fps); ok {
 				if p.OnDecision != nil {
 					p.OnDecision(d)
 				}
@@ -348,7 +347,7 @@ func (p *Pipeline) skip(t *track, why string) {
 
 // describe runs one descriptor for track t and returns a decision when the
 // track settles.
-func (p *Pipeline) describe(frame gocv.Mat, t *track, seq int64, at time.Time, fps float64, faces int) (Decision, bool) {
+func (p *Pipeline) describe(frame gocv.Mat, t *track, seq int64, at time.Time, fps float64) (Decision, bool) {
 	cfg := p.conf()
 	t2 := time.Now()
 	fs, err := p.Embedder.describeRegion(frame, t.box)
@@ -375,7 +374,7 @@ func (p *Pipeline) describe(frame gocv.Mat, t *track, seq int64, at time.Time, f
 		t.live.add(f)
 	}
 	d := Decision{Track: t.id, Threshold: cfg.Rule.Threshold, MinMargin: cfg.Rule.MinMargin,
-		Box: t.box, FirstSeq: t.tryStart, Seq: seq, At: at, FacesInRow: faces, Liveness: LivenessOff}
+		Box: t.box, FirstSeq: t.tryStart, Seq: seq, At: at, Liveness: LivenessOff}
 	if p.vote(t, f) && t.undecided == nil {
 		// Evidence for an "unknown" decided later, when the face may be gone.
 		u := d

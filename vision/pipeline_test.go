@@ -157,13 +157,19 @@ func checkDemoClip(t *testing.T, cfg PipelineConfig, ds []Decision, sum Summary)
 // A person not enrolled is "unknown", never someone else.
 func TestPipelineStrangerIsUnknown(t *testing.T) {
 	rec := testRecognizer(t)
-	fs, _ := rec.Faces("obama.jpg", modeltest.ReadFace(t, "obama.jpg"))
+	fs, err := rec.Faces("obama.jpg", modeltest.ReadFace(t, "obama.jpg"))
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("obama.jpg: %d faces, %v", len(fs), err)
+	}
 	src, err := OpenSource(clipPath(t), SourceOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	det, _ := NewDetector("")
+	det, err := NewDetector("")
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer det.Close()
 	var ds []Decision
 	p := &Pipeline{Source: src, Detector: det, Embedder: rec, Config: DefaultPipelineConfig(),

@@ -196,9 +196,8 @@ func sharpness(m gocv.Mat, box image.Rectangle) float64 {
 // size; HOG's 80 px minimum is then comfortably met), and runs go-face on
 // the crop only. Returned coordinates are in frame space.
 func (r *Recognizer) describeRegion(frame gocv.Mat, box image.Rectangle) ([]Face, error) {
-	mx, my := box.Dx()*cropMarginPct/100, box.Dy()*cropMarginPct/100
-	crop := image.Rect(box.Min.X-mx, box.Min.Y-my, box.Max.X+mx, box.Max.Y+my).Intersect(image.Rect(0, 0, frame.Cols(), frame.Rows()))
-	if crop.Dx() < 16 || crop.Dy() < 16 {
+	crop, ok := regionAround(frame, box, cropMarginPct)
+	if !ok {
 		return nil, nil
 	}
 	roi := frame.Region(crop)

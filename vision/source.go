@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,7 +90,7 @@ func OpenSource(spec string, opts SourceOptions) (Source, error) {
 		if len(devs) == 0 {
 			return nil, errors.New("no camera: no /dev/video* device (pass --source FILE, DIR or URL)")
 		}
-		sort.Strings(devs)
+		slices.Sort(devs)
 		name, spec = devs[0], devs[0]
 		fallthrough
 	case strings.HasPrefix(spec, "/dev/video") || isIndex(spec):
@@ -181,7 +181,7 @@ func openFolder(dir string) (capture, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("folder %s holds no .jpg or .png images", dir)
 	}
-	sort.Strings(files)
+	slices.Sort(files)
 	return &folderCapture{files: files}, nil
 }
 

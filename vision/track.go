@@ -1,8 +1,9 @@
 package vision
 
 import (
+	"cmp"
 	"image"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -26,8 +27,6 @@ const (
 type track struct {
 	id        int
 	box       image.Rectangle
-	firstSeq  int64
-	firstAt   time.Time
 	lastSeq   int64
 	missed    int
 	describes int
@@ -86,7 +85,8 @@ func (t *tracker) update(boxes []image.Rectangle, seq int64, at time.Time) (seen
 			}
 		}
 	}
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i].v > pairs[j].v })
+	// Best overlap first; stable, so ties keep track order (deterministic).
+	slices.SortStableFunc(pairs, func(a, b pair) int { return cmp.Compare(b.v, a.v) })
 	usedT, usedB := map[int]bool{}, map[int]bool{}
 	for _, p := range pairs {
 		if usedT[p.ti] || usedB[p.bi] {
@@ -114,7 +114,7 @@ func (t *tracker) update(boxes []image.Rectangle, seq int64, at time.Time) (seen
 			continue
 		}
 		t.next++
-		tr := &track{id: t.next, box: b, firstSeq: seq, firstAt: at, lastSeq: seq, tryStart: seq, tryAt: at, periodStart: seq, periodAt: at, skips: map[string]int{}}
+		tr := &track{id: t.next, box: b, lastSeq: seq, tryStart: seq, tryAt: at, periodStart: seq, periodAt: at, skips: map[string]int{}}
 		t.tracks = append(t.tracks, tr)
 		seen = append(seen, tr)
 	}

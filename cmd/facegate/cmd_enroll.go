@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/facegate/facegate/gate/identity"
@@ -53,20 +52,6 @@ func switchIfNeeded(svc *identity.Service, cfg *Config) error {
 	return nil
 }
 
-// readPhoto reads a photo file with the same size limit as uploads.
-func readPhoto(path string) (identity.Photo, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return identity.Photo{}, fmt.Errorf("%s: %w", path, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, vision.MaxImageBytes+1))
-	if err != nil {
-		return identity.Photo{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return identity.Photo{Name: path, Data: b}, nil
-}
-
 func cmdEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := defaultConfig()
 	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
@@ -98,13 +83,13 @@ func cmdEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer closeFn()
 	var photos []identity.Photo
 	for _, p := range files {
-		ph, err := readPhoto(p)
+		ph, err := identity.ReadPhoto(p)
 		if err != nil {
 			return err
 		}
 		photos = append(photos, ph)
 	}
-	res, err := svc.Enrol(*empID, *name, photos)
+	res, err := svc.Enroll(*empID, *name, photos)
 	if err != nil {
 		return err
 	}
@@ -119,40 +104,12 @@ func printWarnings(w io.Writer, ws []identity.Warning) {
 	}
 }
 
-var photoExt = map[string]bool{".jpg": true, ".jpeg": true, ".png": true}
-
 // enrollDir enrols one person per sub-folder. A refused photo is reported
 // and skipped; the person is enrolled from the photos that passed.
 func enrollDir(ctx context.Context, cfg *Config, dir string, stdout, stderr io.Writer) error {
-	entries, err := os.ReadDir(dir)
+	people, total, err := identity.ScanDir(dir)
 	if err != nil {
 		return fmt.Errorf("--from-dir: %w", err)
-	}
-	type job struct {
-		person string
-		files  []string
-	}
-	var jobs []job
-	total := 0
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		files, _ := os.ReadDir(filepath.Join(dir, e.Name()))
-		var ps []string
-		for _, f := range files {
-			if !f.IsDir() && photoExt[strings.ToLower(filepath.Ext(f.Name()))] {
-				ps = append(ps, filepath.Join(dir, e.Name(), f.Name()))
-			}
-		}
-		slices.Sort(ps)
-		if len(ps) > 0 {
-			jobs = append(jobs, job{e.Name(), ps})
-			total += len(ps)
-		}
-	}
-	if total == 0 {
-		return fmt.Errorf("--from-dir %s: no DIR/<person>/*.jpg|png photos found", dir)
 	}
 	svc, closeFn, err := openService(cfg)
 	if err != nil {
@@ -160,45 +117,20 @@ func enrollDir(ctx context.Context, cfg *Config, dir string, stdout, stderr io.W
 	}
 	defer closeFn()
 	bar := newProgress(stderr, total)
-	var failures []error
-	people, templates := 0, 0
-	for _, j := range jobs {
-		var ok []identity.Photo
-		for _, f := range j.files {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			bar.step(filepath.Join(j.person, filepath.Base(f)))
-			ph, err := readPhoto(f)
-			if err == nil {
-				_, err = svc.CheckPhoto(ph)
-			}
-			if err != nil {
-				failures = append(failures, err)
-				continue
-			}
-			ok = append(ok, ph)
-		}
-		if len(ok) == 0 {
-			failures = append(failures, fmt.Errorf("%s: not enrolled, no usable photo", j.person))
-			continue
-		}
-		res, err := svc.Enrol(j.person, j.person, ok)
-		if err != nil {
-			failures = append(failures, err)
-			continue
-		}
-		printWarnings(stderr, res.Warnings)
-		people++
-		templates += res.Templates
+	r, err := svc.EnrollDir(ctx, people, func(path string) {
+		bar.step(filepath.Join(filepath.Base(filepath.Dir(path)), filepath.Base(path)))
+	})
+	if err != nil {
+		return err
 	}
 	bar.done()
-	fmt.Fprintf(stdout, "enrolled %d people, %d templates from %s\n", people, templates, dir)
-	if len(failures) > 0 {
-		for _, f := range failures {
+	printWarnings(stderr, r.Warnings)
+	fmt.Fprintf(stdout, "enrolled %d people, %d templates from %s\n", r.People, r.Templates, dir)
+	if len(r.Refused) > 0 {
+		for _, f := range r.Refused {
 			fmt.Fprintln(stderr, "refused:", f)
 		}
-		return fmt.Errorf("%d photo(s) or people refused (see above); the rest is stored", len(failures))
+		return fmt.Errorf("%d photo(s) or people refused (see above); the rest is stored", len(r.Refused))
 	}
 	return nil
 }

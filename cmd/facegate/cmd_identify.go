@@ -32,7 +32,7 @@ func cmdIdentify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer closeFn()
-	ph, err := readPhoto(photos[0])
+	ph, err := identity.ReadPhoto(photos[0])
 	if err != nil {
 		return err
 	}

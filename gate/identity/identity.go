@@ -23,30 +23,14 @@ const (
 	MinSharpness = 15
 )
 
-// Errors for refused enrolment photos. They are wrapped in *PhotoError.
+// Errors for refused enrolment photos. They are wrapped in a
+// *vision.ImageError naming the photo.
 var (
 	ErrNoFace       = errors.New("no face found")
 	ErrManyFaces    = errors.New("more than one face")
 	ErrFaceTooSmall = errors.New("face too small")
 	ErrFaceBlurred  = errors.New("face too blurred")
 )
-
-// PhotoError names the refused photo and what to do about it.
-type PhotoError struct {
-	Name string
-	Err  error
-	Hint string
-}
-
-func (e *PhotoError) Error() string {
-	s := fmt.Sprintf("%s: %v", e.Name, e.Err)
-	if e.Hint != "" {
-		s += " (" + e.Hint + ")"
-	}
-	return s
-}
-
-func (e *PhotoError) Unwrap() error { return e.Err }
 
 // Service enrols and identifies. It keeps the gallery in step with storage.
 type Service struct {
@@ -125,8 +109,8 @@ type Warning struct {
 	Message string
 }
 
-// EnrolResult reports what was stored.
-type EnrolResult struct {
+// EnrollResult reports what Enroll stored.
+type EnrollResult struct {
 	Person    storage.Person
 	Templates int
 	Warnings  []Warning
@@ -189,19 +173,19 @@ func dominant(fs []vision.Face) (int, bool) {
 func (s *Service) checkFaces(p Photo, faces []vision.Face) (vision.Face, error) {
 	switch {
 	case len(faces) == 0:
-		return vision.Face{}, &PhotoError{Name: p.Name, Err: ErrNoFace,
+		return vision.Face{}, &vision.ImageError{Name: p.Name, Err: ErrNoFace,
 			Hint: "use a well-lit, frontal photo where the face is at least 80 px wide"}
 	case len(faces) > 1:
-		return vision.Face{}, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: %d faces at %v", ErrManyFaces, len(faces), boxes(faces)),
+		return vision.Face{}, &vision.ImageError{Name: p.Name, Err: fmt.Errorf("%w: %d faces at %v", ErrManyFaces, len(faces), boxes(faces)),
 			Hint: "use a photo of this person alone, or crop it"}
 	}
 	f, info := faces[0], s.Embedder.Info()
 	if f.Width() < info.MinFaceWidth {
-		return f, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: %d px wide, need %d", ErrFaceTooSmall, f.Width(), info.MinFaceWidth),
+		return f, &vision.ImageError{Name: p.Name, Err: fmt.Errorf("%w: %d px wide, need %d", ErrFaceTooSmall, f.Width(), info.MinFaceWidth),
 			Hint: "move closer or use a larger photo"}
 	}
 	if f.Sharpness < info.MinSharpness {
-		return f, &PhotoError{Name: p.Name, Err: fmt.Errorf("%w: sharpness %.0f, need %.0f", ErrFaceBlurred, f.Sharpness, info.MinSharpness),
+		return f, &vision.ImageError{Name: p.Name, Err: fmt.Errorf("%w: sharpness %.0f, need %.0f", ErrFaceBlurred, f.Sharpness, info.MinSharpness),
 			Hint: "hold still and focus on the face"}
 	}
 	return f, nil
@@ -215,13 +199,13 @@ func boxes(fs []vision.Face) []image.Rectangle {
 	return out
 }
 
-// Enrol checks every photo and, only if all pass, stores the person and one
+// Enroll checks every photo and, only if all pass, stores the person and one
 // template per photo. A face already close to another person's templates is
 // stored but warned about (possible duplicate enrolment).
-func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, error) {
-	var res EnrolResult
+func (s *Service) Enroll(employeeID, name string, photos []Photo) (EnrollResult, error) {
+	var res EnrollResult
 	if len(photos) == 0 {
-		return res, errors.New("enrol: no photos given")
+		return res, errors.New("enroll: no photos given")
 	}
 	var faces []checkedFace
 	var errs []error
@@ -237,7 +221,7 @@ func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, e
 		faces = append(faces, checkedFace{p, f})
 	}
 	if len(errs) > 0 {
-		return res, fmt.Errorf("enrol %s: nothing stored, %d of %d photos refused: %w", employeeID, len(errs), len(photos), errors.Join(errs...))
+		return res, fmt.Errorf("enroll %s: nothing stored, %d of %d photos refused: %w", employeeID, len(errs), len(photos), errors.Join(errs...))
 	}
 	existing, err := s.DB.PersonByEmployeeID(employeeID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -257,7 +241,7 @@ func (s *Service) Enrol(employeeID, name string, photos []Photo) (EnrolResult, e
 
 // templates stores each checked face's photo and builds its template,
 // warning about faces that match someone else already.
-func (s *Service) templates(employeeID string, existingID int64, faces []checkedFace, res *EnrolResult) ([]storage.NewTemplate, error) {
+func (s *Service) templates(employeeID string, existingID int64, faces []checkedFace, res *EnrollResult) ([]storage.NewTemplate, error) {
 	ts := make([]storage.NewTemplate, 0, len(faces))
 	for _, cf := range faces {
 		m := s.gallery.MatchExcluding(cf.face.Descriptor, existingID)
@@ -276,7 +260,7 @@ func (s *Service) templates(employeeID string, existingID int64, faces []checked
 				return nil, err
 			}
 			if photoHash, err = s.Photos.Put(jpg); err != nil {
-				return nil, fmt.Errorf("enrol %s: store enrolment photo: %w", employeeID, err)
+				return nil, fmt.Errorf("enroll %s: store enrolment photo: %w", employeeID, err)
 			}
 		}
 		ts = append(ts, storage.NewTemplate{

@@ -71,16 +71,16 @@ func countPeople(t *testing.T, s *Service) int64 {
 	return n
 }
 
-func TestEnrolAndIdentify(t *testing.T) {
+func TestEnrollAndIdentify(t *testing.T) {
 	s := newService(t, vision.DefaultRule)
-	res, err := s.Enrol("E001", "Barack Obama", []Photo{photo(t, "obama.jpg"), photo(t, "obama2.jpg")})
+	res, err := s.Enroll("E001", "Barack Obama", []Photo{photo(t, "obama.jpg"), photo(t, "obama2.jpg")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Templates != 2 || len(res.Warnings) != 0 {
 		t.Fatalf("enrol result %+v", res)
 	}
-	if _, err := s.Enrol("E002", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
+	if _, err := s.Enroll("E002", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -120,7 +120,7 @@ func TestEnrolAndIdentify(t *testing.T) {
 	}
 }
 
-func TestEnrolRefusals(t *testing.T) {
+func TestEnrollRefusals(t *testing.T) {
 	s := newService(t, vision.DefaultRule)
 	cases := []struct {
 		name   string
@@ -135,7 +135,7 @@ func TestEnrolRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := s.Enrol("E9", "Someone", c.photos)
+			_, err := s.Enroll("E9", "Someone", c.photos)
 			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.says) {
 				t.Fatalf("got %v, want %v saying %q", err, c.want, c.says)
 			}
@@ -148,10 +148,10 @@ func TestEnrolRefusals(t *testing.T) {
 
 func TestDuplicateEnrolmentWarns(t *testing.T) {
 	s := newService(t, vision.DefaultRule)
-	if _, err := s.Enrol("E001", "Barack Obama", []Photo{photo(t, "obama.jpg")}); err != nil {
+	if _, err := s.Enroll("E001", "Barack Obama", []Photo{photo(t, "obama.jpg")}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Enrol("E777", "Not Obama", []Photo{photo(t, "obama2.jpg")})
+	res, err := s.Enroll("E777", "Not Obama", []Photo{photo(t, "obama2.jpg")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestDuplicateEnrolmentWarns(t *testing.T) {
 		t.Fatalf("warnings %+v, want a duplicate warning naming E001", res.Warnings)
 	}
 	// More photos of the same person are not duplicates of themselves.
-	res, err = s.Enrol("E001", "Barack Obama", []Photo{photo(t, "obama3.jpg")})
+	res, err = s.Enroll("E001", "Barack Obama", []Photo{photo(t, "obama3.jpg")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,9 +169,9 @@ func TestDuplicateEnrolmentWarns(t *testing.T) {
 		}
 	}
 	// Someone else entirely: no warning.
-	res, _ = s.Enrol("E002", "Joe Biden", []Photo{photo(t, "biden.jpg")})
-	if len(res.Warnings) != 0 {
-		t.Fatalf("unexpected warnings %+v", res.Warnings)
+	res, err = s.Enroll("E002", "Joe Biden", []Photo{photo(t, "biden.jpg")})
+	if err != nil || len(res.Warnings) != 0 {
+		t.Fatalf("unexpected warnings %+v, %v", res.Warnings, err)
 	}
 }
 
@@ -179,8 +179,15 @@ func TestDuplicateEnrolmentWarns(t *testing.T) {
 // refuses to pick one.
 func TestMarginRefusesAmbiguousMatch(t *testing.T) {
 	s := newService(t, vision.Rule{Threshold: 0.5, MinMargin: 0.15})
-	s.Enrol("A", "Person A", []Photo{photo(t, "obama.jpg")})
-	s.Enrol("B", "Person B", []Photo{photo(t, "obama2.jpg")})
+	for _, p := range []struct{ id, photo string }{{"A", "obama.jpg"}, {"B", "obama2.jpg"}} {
+		// B is stored with a duplicate warning: two people who look alike.
+		if _, err := s.Enroll(p.id, "Person "+p.id, []Photo{photo(t, p.photo)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countPeople(t, s); n != 2 {
+		t.Fatalf("%d people stored, want 2", n)
+	}
 	got, err := s.Identify(photo(t, "obama3.jpg"))
 	if err != nil || len(got) != 1 {
 		t.Fatal(got, err)

@@ -16,10 +16,10 @@ import (
 // evidence chain, and the new gallery identifies in the new metric.
 func TestSwitchModelRederivesTemplates(t *testing.T) {
 	s := newService(t, vision.DefaultRule)
-	if _, err := s.Enrol("E1", "Barack Obama", []Photo{photo(t, "obama.jpg"), photo(t, "obama2.jpg")}); err != nil {
+	if _, err := s.Enroll("E1", "Barack Obama", []Photo{photo(t, "obama.jpg"), photo(t, "obama2.jpg")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Enrol("E2", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
+	if _, err := s.Enroll("E2", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
 		t.Fatal(err)
 	}
 	fp, err := vision.NewFaceplugin(modeltest.ModelsDir(t))
@@ -75,15 +75,21 @@ func TestSwitchModelRederivesTemplates(t *testing.T) {
 // A missing enrolment photo refuses the whole switch and changes nothing.
 func TestSwitchModelAllOrNothing(t *testing.T) {
 	s := newService(t, vision.DefaultRule)
-	r1, err := s.Enrol("E1", "Barack Obama", []Photo{photo(t, "obama.jpg")})
+	r1, err := s.Enroll("E1", "Barack Obama", []Photo{photo(t, "obama.jpg")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Enrol("E2", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
+	if _, err := s.Enroll("E2", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
 		t.Fatal(err)
 	}
-	srcs, _ := s.DB.TemplateSources()
-	p, _ := s.Photos.Path(srcs[1].PhotoSHA256)
+	srcs, err := s.DB.TemplateSources()
+	if err != nil || len(srcs) != 2 {
+		t.Fatalf("%d template sources, %v", len(srcs), err)
+	}
+	p, err := s.Photos.Path(srcs[1].PhotoSHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Remove(p); err != nil {
 		t.Fatal(err)
 	}
@@ -92,13 +98,16 @@ func TestSwitchModelAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fp.Close()
-	s2, _ := New(s.DB, fp, vision.FacepluginRule)
+	s2, err := New(s.DB, fp, vision.FacepluginRule)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s2.Photos = s.Photos
 	_, err = s2.SwitchModel("admin")
 	if err == nil || !strings.Contains(err.Error(), "nothing changed") || !strings.Contains(err.Error(), "biden.jpg") {
 		t.Fatalf("got %v, want a refusal naming biden.jpg", err)
 	}
-	if ts, _, _ := s.DB.Templates(rec.ModelVersion()); len(ts) != 2 || ts[0].PersonID != r1.Person.ID {
-		t.Fatalf("old templates changed: %+v", ts)
+	if ts, _, err := s.DB.Templates(rec.ModelVersion()); err != nil || len(ts) != 2 || ts[0].PersonID != r1.Person.ID {
+		t.Fatalf("old templates changed: %+v, %v", ts, err)
 	}
 }

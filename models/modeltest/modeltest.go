@@ -71,10 +71,3 @@ func ReadFace(t testing.TB, name string) []byte {
 	}
 	return b
 }
-
-// ModelsMirror is the directory holding the MMOD detector for tests:
-// $FACEGATE_TESTDATA/../models.
-func ModelsMirror(t testing.TB) string {
-	t.Helper()
-	return filepath.Join(Testdata(t), "..", "models")
-}

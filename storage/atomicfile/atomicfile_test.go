@@ -65,3 +65,40 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 		t.Fatalf("directory holds %v, want %v", got, names)
 	}
 }
+
+// Commit replaces path with tmp's bytes and leaves no tmp, also when the
+// rename fails (here: path is a non-empty directory).
+func TestCommit(t *testing.T) {
+	dir := t.TempDir()
+	p, tmp := filepath.Join(dir, "model.dat"), filepath.Join(dir, "model.dat.partial")
+	for _, want := range []string{"old", "new"} {
+		if err := os.WriteFile(tmp, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := Commit(tmp, p); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(p); err != nil || string(b) != want {
+			t.Fatalf("read %q, %v; want %q", b, err, want)
+		}
+		if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("tmp left behind: %v", err)
+		}
+	}
+	busy := filepath.Join(dir, "busy")
+	if err := os.MkdirAll(filepath.Join(busy, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tmp, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Commit(tmp, busy); err == nil {
+		t.Fatal("rename onto a non-empty directory succeeded")
+	}
+	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("tmp left behind after a failed Commit: %v", err)
+	}
+	if err := Commit(filepath.Join(dir, "missing"), p); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing tmp: %v", err)
+	}
+}
