@@ -288,48 +288,60 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			lastPreview = time.Now()
 			p.preview(frame, seen)
 		}
-		for _, t := range ended {
-			if d, ok := p.leftUndecided(t, fps); ok && p.OnDecision != nil {
-				p.Log.Debug("track ended undecided", "track", t.id)
-				p.OnDecision(d)
-			}
-			if t.pending != nil && !t.decided && p.OnDecision != nil {
-				// The face left before proving it is live: "not live".
-				d := *t.pending
-				d.Liveness = LivenessSpoof
-				d.Latency = time.Since(t.tryAt)
-				p.Log.Debug("track ended without liveness", "track", t.id)
-				p.OnDecision(d)
-			}
+		p.endTracks(ended, fps)
+		p.describeSeen(frame, seen, seq, at, fps)
+	}
+}
+
+// endTracks reports the tracks that left: undecided ones as "unknown",
+// ones that matched but never proved live as "not live".
+func (p *Pipeline) endTracks(ended []*track, fps float64) {
+	for _, t := range ended {
+		if d, ok := p.leftUndecided(t, fps); ok && p.OnDecision != nil {
+			p.Log.Debug("track ended undecided", "track", t.id)
+			p.OnDecision(d)
 		}
-		cfg := p.conf()
-		budget := cfg.DescribesPerFrame
-		for _, t := range seen {
-			if t.decided && !t.granted && seq >= t.retrySeq {
-				t.decided, t.describes, t.votes, t.held, t.live, t.pending, t.undecided = false, 0, nil, nil, nil, nil, nil
-				t.tryStart, t.tryAt, t.periodStart, t.periodAt = seq, at, seq, at
-			}
-			if t.tryStart < 0 {
-				t.tryStart, t.tryAt = seq, at
-			}
-			if t.decided || budget == 0 {
-				continue
-			}
-			if t.box.Dx() < cfg.MinFaceWidth {
-				p.skip(t, "face too small")
-				continue
-			}
-			// Blur is judged on the detector's box before paying for a
-			// descriptor (a third of the clip's faces are motion-blurred).
-			if sharpness(frame, t.box) < cfg.MinSharpness {
-				p.skip(t, "blurred")
-				continue
-			}
-			budget--
-			if d, ok := p.describe(frame, t, seq, at, fps); ok {
-				if p.OnDecision != nil {
-					p.OnDecision(d)
-				}
+		if t.pending != nil && !t.decided && p.OnDecision != nil {
+			// The face left before proving it is live: "not live".
+			d := *t.pending
+			d.Liveness = LivenessSpoof
+			d.Latency = time.Since(t.tryAt)
+			p.Log.Debug("track ended without liveness", "track", t.id)
+			p.OnDecision(d)
+		}
+	}
+}
+
+// describeSeen describes the tracks seen this frame that are still
+// undecided and pass the quality gate, at most DescribesPerFrame of them.
+func (p *Pipeline) describeSeen(frame gocv.Mat, seen []*track, seq int64, at time.Time, fps float64) {
+	cfg := p.conf()
+	budget := cfg.DescribesPerFrame
+	for _, t := range seen {
+		if t.decided && !t.granted && seq >= t.retrySeq {
+			t.decided, t.describes, t.votes, t.held, t.live, t.pending, t.undecided = false, 0, nil, nil, nil, nil, nil
+			t.tryStart, t.tryAt, t.periodStart, t.periodAt = seq, at, seq, at
+		}
+		if t.tryStart < 0 {
+			t.tryStart, t.tryAt = seq, at
+		}
+		if t.decided || budget == 0 {
+			continue
+		}
+		if t.box.Dx() < cfg.MinFaceWidth {
+			p.skip(t, "face too small")
+			continue
+		}
+		// Blur is judged on the detector's box before paying for a
+		// descriptor (a third of the clip's faces are motion-blurred).
+		if sharpness(frame, t.box) < cfg.MinSharpness {
+			p.skip(t, "blurred")
+			continue
+		}
+		budget--
+		if d, ok := p.describe(frame, t, seq, at, fps); ok {
+			if p.OnDecision != nil {
+				p.OnDecision(d)
 			}
 		}
 	}
@@ -385,23 +397,8 @@ func (p *Pipeline) describe(frame gocv.Mat, t *track, seq int64, at time.Time, f
 	if !p.settled(t, &d, seq) {
 		return Decision{}, false
 	}
-	if d.Verdict == VerdictMatch && cfg.Liveness {
-		d.Liveness = t.live.result()
-		if d.Liveness == LivenessPending {
-			if seq-t.tryStart < cfg.LivenessFrames {
-				if (seq-t.tryStart)%15 == 0 {
-					p.Log.Debug("liveness pending", "track", t.id, "frames", t.live.frames, "blink", t.live.blinked(), "non_rigid", fmt.Sprintf("%.3f", t.live.maxNR))
-				}
-				if t.pending == nil {
-					pd := d
-					pd.Snapshot, _ = encodeJPEG(frame)
-					pd.FaceCrop = p.faceCrop(frame, t.box)
-					t.pending = &pd
-				}
-				return Decision{}, false // keep watching for a blink
-			}
-			d.Liveness = LivenessSpoof
-		}
+	if d.Verdict == VerdictMatch && cfg.Liveness && p.awaitLiveness(frame, t, &d, seq) {
+		return Decision{}, false // keep watching for a blink
 	}
 	t.decided = true
 	t.granted = d.Verdict == VerdictMatch && d.Liveness != LivenessSpoof
@@ -427,6 +424,31 @@ func (p *Pipeline) describe(frame gocv.Mat, t *track, seq int64, at time.Time, f
 	d.Snapshot, _ = encodeJPEG(frame)
 	d.FaceCrop = p.faceCrop(frame, t.box)
 	return d, true
+}
+
+// awaitLiveness sets a match's liveness from the track's evidence so far
+// and reports whether to keep watching: not yet live and LivenessFrames
+// not yet over (the match is kept, with its snapshots, should the face
+// leave). Once they are over, the match is "not live".
+func (p *Pipeline) awaitLiveness(frame gocv.Mat, t *track, d *Decision, seq int64) bool {
+	d.Liveness = t.live.result()
+	if d.Liveness != LivenessPending {
+		return false
+	}
+	if seq-t.tryStart >= p.conf().LivenessFrames {
+		d.Liveness = LivenessSpoof
+		return false
+	}
+	if (seq-t.tryStart)%15 == 0 {
+		p.Log.Debug("liveness pending", "track", t.id, "frames", t.live.frames, "blink", t.live.blinked(), "non_rigid", fmt.Sprintf("%.3f", t.live.maxNR))
+	}
+	if t.pending == nil {
+		pd := *d
+		pd.Snapshot, _ = encodeJPEG(frame)
+		pd.FaceCrop = p.faceCrop(frame, t.box)
+		t.pending = &pd
+	}
+	return true
 }
 
 // since is the time from frame first (wall time firstAt) to frame seq

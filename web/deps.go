@@ -24,7 +24,8 @@ type SettingsOwner interface {
 // not recognise (its enrol and identify routes answer 503).
 type Faces interface {
 	CheckPhoto(p identity.Photo) (vision.Face, error)
-	Enrol(employeeID, name string, photos []identity.Photo) (identity.EnrolResult, error)
+	// EnrollConfirmed enrols; c (may be nil) confirms conflicts.
+	EnrollConfirmed(employeeID, name string, photos []identity.Photo, c *identity.Confirmation) (identity.EnrollResult, error)
 	Identify(p identity.Photo) ([]identity.Identified, error)
 	Reload() error
 }
@@ -81,8 +82,8 @@ type noFaces struct{}
 
 func (noFaces) CheckPhoto(identity.Photo) (vision.Face, error) { return vision.Face{}, errNoFaces }
 
-func (noFaces) Enrol(string, string, []identity.Photo) (identity.EnrolResult, error) {
-	return identity.EnrolResult{}, errNoFaces
+func (noFaces) EnrollConfirmed(string, string, []identity.Photo, *identity.Confirmation) (identity.EnrollResult, error) {
+	return identity.EnrollResult{}, errNoFaces
 }
 
 func (noFaces) Identify(identity.Photo) ([]identity.Identified, error) { return nil, errNoFaces }

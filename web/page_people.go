@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -58,14 +59,14 @@ func readUploads(form *multipart.Form, field string) ([]identity.Photo, error) {
 // clash 409.
 func enrolError(err error) *echo.HTTPError {
 	var ie *vision.ImageError
-	var pe *identity.PhotoError
 	var he *echo.HTTPError
+	var ce *identity.ConflictError
 	switch {
 	case errors.As(err, &he):
 		return he
-	case errors.As(err, &ie), errors.As(err, &pe):
+	case errors.As(err, &ie):
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
-	case errors.Is(err, storage.ErrConflict):
+	case errors.As(err, &ce), errors.Is(err, storage.ErrConflict):
 		return echo.NewHTTPError(http.StatusConflict, err.Error())
 	}
 	return echo.NewHTTPError(http.StatusInternalServerError, err.Error())
@@ -73,25 +74,37 @@ func enrolError(err error) *echo.HTTPError {
 
 // enrolForm enrols the person of a multipart form (name, employee_id,
 // photos), audited; the people page and the API both use it.
-func (s *Server) enrolForm(c echo.Context, via string) (identity.EnrolResult, *echo.HTTPError) {
+func (s *Server) enrolForm(c echo.Context, via string) (identity.EnrollResult, *echo.HTTPError) {
 	u, _ := userOf(c)
 	form, err := c.MultipartForm()
 	if err != nil {
-		return identity.EnrolResult{}, echo.NewHTTPError(http.StatusBadRequest, "expected multipart/form-data with name, employee_id and photos")
+		return identity.EnrollResult{}, echo.NewHTTPError(http.StatusBadRequest, "expected multipart/form-data with name, employee_id and photos")
 	}
 	photos, err := readUploads(form, "photos")
 	if err != nil {
-		return identity.EnrolResult{}, echo.NewHTTPError(http.StatusRequestEntityTooLarge, err.Error())
+		return identity.EnrollResult{}, echo.NewHTTPError(http.StatusRequestEntityTooLarge, err.Error())
 	}
 	if len(photos) == 0 {
-		return identity.EnrolResult{}, echo.NewHTTPError(http.StatusUnprocessableEntity, "choose at least one photo")
+		return identity.EnrollResult{}, echo.NewHTTPError(http.StatusUnprocessableEntity, "choose at least one photo")
 	}
-	res, err := s.faces().Enrol(c.FormValue("employee_id"), c.FormValue("name"), photos)
+	res, err := s.faces().EnrollConfirmed(c.FormValue("employee_id"), c.FormValue("name"), photos, confirmation(c, u.Username))
 	if err != nil {
 		return res, enrolError(err)
 	}
-	s.audit(u.Username, "person_enrolled", map[string]any{"employee_id": res.Person.EmployeeID, "templates": res.Templates, "via": via})
+	s.audit(u.Username, "person_enrolled", map[string]any{"employee_id": res.Person.EmployeeID, "templates": res.Templates, "via": via,
+		"conflicts_confirmed": len(res.Conflicts)})
 	return res, nil
+}
+
+// confirmation is the admin's "enrol anyway" with its reason (the form's
+// confirm_reason), or nil: identity audits it when it lets conflicts
+// through.
+func confirmation(c echo.Context, by string) *identity.Confirmation {
+	r := strings.TrimSpace(c.FormValue("confirm_reason"))
+	if r == "" {
+		return nil
+	}
+	return &identity.Confirmation{By: by, Reason: r}
 }
 
 func (s *Server) enrolUpload(c echo.Context) error {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -108,12 +109,19 @@ func (s *Server) webcamFinish(c echo.Context) error {
 	if len(shots) > maxShots {
 		shots = shots[len(shots)-maxShots:]
 	}
-	res, err := s.faces().Enrol(c.FormValue("employee_id"), c.FormValue("name"), shots)
+	res, err := s.faces().EnrollConfirmed(c.FormValue("employee_id"), c.FormValue("name"), shots, confirmation(c, u.Username))
+	var ce *identity.ConflictError
+	if errors.As(err, &ce) { // keep the shots: the admin may confirm
+		for _, sh := range shots {
+			s.enrol.add(s.pendingKey(c), sh, s.deps.Now())
+		}
+	}
 	if err != nil {
 		he := enrolError(err)
 		return c.JSON(he.Code, map[string]any{"error": fmt.Sprint(he.Message)})
 	}
-	s.audit(u.Username, "person_enrolled", map[string]any{"employee_id": res.Person.EmployeeID, "templates": res.Templates, "via": "webcam"})
+	s.audit(u.Username, "person_enrolled", map[string]any{"employee_id": res.Person.EmployeeID, "templates": res.Templates, "via": "webcam",
+		"conflicts_confirmed": len(res.Conflicts)})
 	var warns []string
 	for _, w := range res.Warnings {
 		warns = append(warns, w.Message)

@@ -439,7 +439,7 @@ func TestJapanesePages(t *testing.T) {
 
 // fill records a few entries through the identify API's path.
 func fill(t *testing.T, h *harness) {
-	h.svc.Enrol("E001", "Barack Obama", []identity.Photo{{Name: "obama.jpg", Data: modeltest.ReadFace(t, "obama.jpg")}})
+	h.svc.Enroll("E001", "Barack Obama", []identity.Photo{{Name: "obama.jpg", Data: modeltest.ReadFace(t, "obama.jpg")}})
 	p, _ := h.db.PersonByEmployeeID("E001")
 	snap, _ := vision.Reencode("f", modeltest.ReadFace(t, "obama2.jpg"))
 	for i, dir := range []string{"in", "out"} {
@@ -453,7 +453,7 @@ func TestAPITokenIdentifyAndEvents(t *testing.T) {
 	h := newFaceHarness(t)
 	h.user("ivy", storage.RoleInvestigator)
 	h.user("ada", storage.RoleAdmin)
-	h.svc.Enrol("E001", "Barack Obama", []identity.Photo{{Name: "obama.jpg", Data: modeltest.ReadFace(t, "obama.jpg")}})
+	h.svc.Enroll("E001", "Barack Obama", []identity.Photo{{Name: "obama.jpg", Data: modeltest.ReadFace(t, "obama.jpg")}})
 	tok, err := h.db.CreateAPIToken("ivy")
 	if err != nil {
 		t.Fatal(err)

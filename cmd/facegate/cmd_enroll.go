@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 
@@ -58,6 +59,7 @@ func cmdEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg.register(fs)
 	name := fs.String("name", "", "person's full name")
 	empID := fs.String("employee-id", "", "employee ID (unique)")
+	confirm := fs.String("confirm", "", "enrol despite a reported conflict (a face of someone else, or photos of two people): the reason, audited")
 	fromDir := fs.String("from-dir", "", "enrol every DIR/<person name>/*.jpg|png; the folder name is name and employee ID")
 	fs.SetOutput(io.Discard)
 	files, err := parseArgs(fs, args)
@@ -89,7 +91,7 @@ func cmdEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		photos = append(photos, ph)
 	}
-	res, err := svc.Enroll(*empID, *name, photos)
+	res, err := svc.EnrollConfirmed(*empID, *name, photos, cliConfirmation(*confirm))
 	if err != nil {
 		return err
 	}
@@ -169,4 +171,17 @@ func (p *progress) done() {
 	if p.isTerminal {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// cliConfirmation is --confirm's reason, audited as the operating-system
+// user who gave it; nil without one.
+func cliConfirmation(reason string) *identity.Confirmation {
+	if strings.TrimSpace(reason) == "" {
+		return nil
+	}
+	by := "cli"
+	if u, err := user.Current(); err == nil {
+		by = "cli:" + u.Username
+	}
+	return &identity.Confirmation{By: by, Reason: reason}
 }

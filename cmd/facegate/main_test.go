@@ -114,6 +114,15 @@ func TestEnrollIdentifyEndToEnd(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "two_people.jpg") || exitCode(err) != 1 {
 		t.Fatalf("two faces: %v", err)
 	}
+	// Obama's face under another name is refused with what to do, and
+	// stored with --confirm and a reason.
+	dup := append([]string{"enroll", "--name", "Not Obama", "--employee-id", "E7", modeltest.Face(t, "obama2.jpg")}, common...)
+	if _, _, err = runCmd(t, dup...); err == nil || !strings.Contains(err.Error(), "Barack Obama (E001)") || !strings.Contains(err.Error(), "--confirm") {
+		t.Fatalf("duplicate face: %v", err)
+	}
+	if out, _, err = runCmd(t, append(dup, "--confirm", "look-alike brother")...); err != nil || !strings.Contains(out, "enrolled Not Obama (E7)") {
+		t.Fatalf("confirmed duplicate: %v\n%s", err, out)
+	}
 	// A file that does not exist.
 	_, _, err = runCmd(t, append([]string{"identify", filepath.Join(data, "nope.jpg")}, common...)...)
 	if !errors.Is(err, os.ErrNotExist) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"strings"
 	"sync"
 
 	"github.com/facegate/facegate/storage"
@@ -114,6 +115,8 @@ type EnrollResult struct {
 	Person    storage.Person
 	Templates int
 	Warnings  []Warning
+	// Conflicts were confirmed by an admin and stored anyway.
+	Conflicts []Conflict
 }
 
 // checkedFace is a face accepted from an enrolment photo.
@@ -199,14 +202,55 @@ func boxes(fs []vision.Face) []image.Rectangle {
 	return out
 }
 
-// Enroll checks every photo and, only if all pass, stores the person and one
-// template per photo. A face already close to another person's templates is
-// stored but warned about (possible duplicate enrolment).
+// Enroll checks every photo and, only if all pass and nothing conflicts,
+// stores the person and one template per photo. A face already within the
+// match threshold of another person, or two photos of this person further
+// apart than the model's stranger line, refuse the enrolment with a
+// *ConflictError until an admin confirms it (EnrollConfirmed).
 func (s *Service) Enroll(employeeID, name string, photos []Photo) (EnrollResult, error) {
+	return s.EnrollConfirmed(employeeID, name, photos, nil)
+}
+
+// EnrollConfirmed is Enroll; with a confirmation, conflicts are stored
+// anyway, listed in the result, and the confirmation is audited (who, why,
+// which conflicts) in the evidence chain.
+func (s *Service) EnrollConfirmed(employeeID, name string, photos []Photo, confirm *Confirmation) (EnrollResult, error) {
 	var res EnrollResult
 	if len(photos) == 0 {
 		return res, errors.New("enroll: no photos given")
 	}
+	faces, err := s.checkAll(photos, &res)
+	if err != nil {
+		return res, fmt.Errorf("enroll %s: %w", employeeID, err)
+	}
+	existing, err := s.DB.PersonByEmployeeID(employeeID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return res, err
+	}
+	res.Conflicts = s.conflicts(existing.ID, faces)
+	if len(res.Conflicts) > 0 {
+		if confirm == nil || strings.TrimSpace(confirm.Reason) == "" || confirm.By == "" {
+			return res, &ConflictError{EmployeeID: employeeID, Conflicts: res.Conflicts}
+		}
+		if _, err := (&storage.Recorder{DB: s.DB, Keys: s.DB.Keys}).Audit(confirm.By, "enrolment_conflict_confirmed",
+			map[string]any{"employee_id": employeeID, "reason": confirm.Reason, "conflicts": res.Conflicts}); err != nil {
+			return res, err
+		}
+	}
+	ts, err := s.templates(employeeID, faces)
+	if err != nil {
+		return res, err
+	}
+	p, err := s.DB.Enroll(employeeID, name, ts)
+	if err != nil {
+		return res, err
+	}
+	res.Person, res.Templates = p, len(ts)
+	return res, s.Reload()
+}
+
+// checkAll checks every photo; any refusal refuses them all.
+func (s *Service) checkAll(photos []Photo, res *EnrollResult) ([]checkedFace, error) {
 	var faces []checkedFace
 	var errs []error
 	for _, p := range photos {
@@ -221,37 +265,15 @@ func (s *Service) Enroll(employeeID, name string, photos []Photo) (EnrollResult,
 		faces = append(faces, checkedFace{p, f})
 	}
 	if len(errs) > 0 {
-		return res, fmt.Errorf("enroll %s: nothing stored, %d of %d photos refused: %w", employeeID, len(errs), len(photos), errors.Join(errs...))
+		return nil, fmt.Errorf("nothing stored, %d of %d photos refused: %w", len(errs), len(photos), errors.Join(errs...))
 	}
-	existing, err := s.DB.PersonByEmployeeID(employeeID)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return res, err
-	}
-	ts, err := s.templates(employeeID, existing.ID, faces, &res)
-	if err != nil {
-		return res, err
-	}
-	p, err := s.DB.Enroll(employeeID, name, ts)
-	if err != nil {
-		return res, err
-	}
-	res.Person, res.Templates = p, len(ts)
-	return res, s.Reload()
+	return faces, nil
 }
 
-// templates stores each checked face's photo and builds its template,
-// warning about faces that match someone else already.
-func (s *Service) templates(employeeID string, existingID int64, faces []checkedFace, res *EnrollResult) ([]storage.NewTemplate, error) {
+// templates stores each checked face's photo and builds its template.
+func (s *Service) templates(employeeID string, faces []checkedFace) ([]storage.NewTemplate, error) {
 	ts := make([]storage.NewTemplate, 0, len(faces))
 	for _, cf := range faces {
-		m := s.gallery.MatchExcluding(cf.face.Descriptor, existingID)
-		if m.Found() && m.Distance <= s.rule().Threshold {
-			people, _ := s.DB.People([]int64{m.PersonID})
-			other := people[m.PersonID]
-			res.Warnings = append(res.Warnings, Warning{Photo: cf.photo.Name, Message: fmt.Sprintf(
-				"possible duplicate enrolment: this face is %.3f from %s (%s), under the match threshold %.2f",
-				m.Distance, other.Name, other.EmployeeID, s.rule().Threshold)})
-		}
 		sum := sha256.Sum256(cf.photo.Data)
 		photoHash := hex.EncodeToString(sum[:])
 		if s.Photos.Dir != "" {

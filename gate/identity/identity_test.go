@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,18 +30,43 @@ func newService(t *testing.T, rule vision.Rule) *Service {
 	if recErr != nil {
 		t.Fatal(recErr)
 	}
+	return newServiceOn(t, rec, rule)
+}
+
+// newServiceOn is a service on a fresh database with embedder e.
+func newServiceOn(t *testing.T, e vision.Embedder, rule vision.Rule) *Service {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := storage.Open(filepath.Join(dir, "facegate.db"), storage.Options{KeyDir: filepath.Join(dir, "keys")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s, err := New(db, rec, rule)
+	s, err := New(db, e, rule)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Photos = storage.SnapshotStore{Dir: filepath.Join(dir, "snapshots")}
 	return s
+}
+
+var (
+	fpOnce sync.Once
+	fp     *vision.Faceplugin
+	fpErr  error
+)
+
+// newServiceWith is newService on the named embedder at its default rule.
+func newServiceWith(t *testing.T, name string) *Service {
+	t.Helper()
+	if name == vision.EmbedderDlib {
+		return newService(t, vision.DefaultRule)
+	}
+	fpOnce.Do(func() { fp, fpErr = vision.NewFaceplugin(modeltest.ModelsDir(t)) })
+	if fpErr != nil {
+		t.Fatal(fpErr)
+	}
+	return newServiceOn(t, fp, vision.FacepluginRule)
 }
 
 func photo(t *testing.T, name string) Photo {
@@ -146,32 +172,99 @@ func TestEnrollRefusals(t *testing.T) {
 	}
 }
 
-func TestDuplicateEnrolmentWarns(t *testing.T) {
-	s := newService(t, vision.DefaultRule)
-	if _, err := s.Enroll("E001", "Barack Obama", []Photo{photo(t, "obama.jpg")}); err != nil {
-		t.Fatal(err)
+// A face within the match threshold of someone else is refused until an
+// admin confirms it with a reason (audited); before, it was stored with a
+// warning, and a wrong photo made the real person "unknown" at the door.
+func TestDuplicateEnrolmentRefused(t *testing.T) {
+	for _, emb := range []string{vision.EmbedderDlib, vision.EmbedderFaceplugin} {
+		t.Run(emb, func(t *testing.T) {
+			s := newServiceWith(t, emb)
+			for _, p := range []struct{ id, name, photo string }{{"E001", "Barack Obama", "obama.jpg"}, {"E100", "Lin-Manuel Miranda", "lin-manuel-miranda.png"}} {
+				if _, err := s.Enroll(p.id, p.name, []Photo{photo(t, p.photo)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var ce *ConflictError
+			_, err := s.Enroll("E777", "Not Obama", []Photo{photo(t, "obama2.jpg")})
+			if !errors.As(err, &ce) || len(ce.Conflicts) != 1 || ce.Conflicts[0].Kind != ConflictDuplicate ||
+				!strings.Contains(err.Error(), "Barack Obama (E001)") || !strings.Contains(err.Error(), "confirm") {
+				t.Fatalf("obama2.jpg as someone else: %v, want a duplicate conflict naming E001 and how to confirm", err)
+			}
+			// Lin-Manuel's own photo enrolled as another person (issue 15).
+			if _, err := s.Enroll("E200", "Someone Else", []Photo{photo(t, "lin-manuel-miranda.png")}); !errors.As(err, &ce) {
+				t.Fatalf("Lin-Manuel's photo as someone else: %v", err)
+			}
+			if n := countPeople(t, s); n != 2 {
+				t.Fatalf("%d people stored after refusals, want 2", n)
+			}
+			// More photos of the same person are no conflict; nor is someone else.
+			if _, err := s.Enroll("E001", "Barack Obama", []Photo{photo(t, "obama3.jpg")}); err != nil {
+				t.Fatalf("more photos of E001: %v", err)
+			}
+			if _, err := s.Enroll("E002", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
+				t.Fatalf("Biden: %v", err)
+			}
+			// A confirmation needs a reason; with one, the enrolment is stored and audited.
+			if _, err := s.EnrollConfirmed("E777", "Not Obama", []Photo{photo(t, "obama2.jpg")}, &Confirmation{By: "ada"}); !errors.As(err, &ce) {
+				t.Fatalf("confirmation without a reason: %v", err)
+			}
+			res, err := s.EnrollConfirmed("E777", "Not Obama", []Photo{photo(t, "obama2.jpg")}, &Confirmation{By: "ada", Reason: "identical twin, checked in person"})
+			if err != nil || res.Templates != 1 || len(res.Conflicts) != 1 {
+				t.Fatalf("confirmed: %+v, %v", res, err)
+			}
+			log, err := s.DB.AuditLog(10)
+			if err != nil || len(log) == 0 || log[0].Code != "enrolment_conflict_confirmed" || log[0].By != "ada" ||
+				!strings.Contains(log[0].Detail, "identical twin") || !strings.Contains(log[0].Detail, "E001") {
+				t.Fatalf("audit: %+v, %v", log, err)
+			}
+		})
 	}
-	res, err := s.Enroll("E777", "Not Obama", []Photo{photo(t, "obama2.jpg")})
+}
+
+// Photos of two people under one name are refused: the mixed person then
+// matched Obama's face as "Joe Biden".
+func TestMixedEnrolmentRefused(t *testing.T) {
+	for _, emb := range []string{vision.EmbedderDlib, vision.EmbedderFaceplugin} {
+		t.Run(emb, func(t *testing.T) {
+			s := newServiceWith(t, emb)
+			var ce *ConflictError
+			_, err := s.Enroll("E002", "Joe Biden", []Photo{photo(t, "biden.jpg"), photo(t, "obama_partial_face.jpg")})
+			if !errors.As(err, &ce) || len(ce.Conflicts) != 1 || ce.Conflicts[0].Kind != ConflictMixed ||
+				!strings.Contains(err.Error(), "two different people") {
+				t.Fatalf("Biden and Obama as one person: %v", err)
+			}
+			if n := countPeople(t, s); n != 0 {
+				t.Fatalf("%d people stored", n)
+			}
+			if _, err := s.Enroll("E001", "Barack Obama", []Photo{photo(t, "obama.jpg"), photo(t, "obama2.jpg"), photo(t, "obama3.jpg"), photo(t, "obama_partial_face.jpg")}); err != nil {
+				t.Fatalf("four photos of one person: %v", err)
+			}
+		})
+	}
+}
+
+// No East-Asian person of the test set is refused as "mixed" when
+// enrolled from all four photos (the faceplugin line is the largest
+// same-person distance of the calibration set, these photos included).
+func TestEastAsianEnrolmentsNotMixed(t *testing.T) {
+	s := newServiceWith(t, vision.EmbedderFaceplugin)
+	root := filepath.Join(modeltest.Testdata(t), "faces-eastasia")
+	people, err := os.ReadDir(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Message, "Barack Obama (E001)") {
-		t.Fatalf("warnings %+v, want a duplicate warning naming E001", res.Warnings)
-	}
-	// More photos of the same person are not duplicates of themselves.
-	res, err = s.Enroll("E001", "Barack Obama", []Photo{photo(t, "obama3.jpg")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range res.Warnings {
-		if strings.Contains(w.Message, "(E001)") {
-			t.Fatalf("warned about self: %+v", w)
+	for _, p := range people {
+		var photos []Photo
+		for _, n := range []string{"1", "2", "3", "4"} {
+			b, err := os.ReadFile(filepath.Join(root, p.Name(), n+".jpg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			photos = append(photos, Photo{Name: p.Name() + "/" + n + ".jpg", Data: b})
 		}
-	}
-	// Someone else entirely: no warning.
-	res, err = s.Enroll("E002", "Joe Biden", []Photo{photo(t, "biden.jpg")})
-	if err != nil || len(res.Warnings) != 0 {
-		t.Fatalf("unexpected warnings %+v, %v", res.Warnings, err)
+		if _, err := s.Enroll(p.Name(), p.Name(), photos); err != nil {
+			t.Errorf("%s: %v", p.Name(), err)
+		}
 	}
 }
 
@@ -180,8 +273,8 @@ func TestDuplicateEnrolmentWarns(t *testing.T) {
 func TestMarginRefusesAmbiguousMatch(t *testing.T) {
 	s := newService(t, vision.Rule{Threshold: 0.5, MinMargin: 0.15})
 	for _, p := range []struct{ id, photo string }{{"A", "obama.jpg"}, {"B", "obama2.jpg"}} {
-		// B is stored with a duplicate warning: two people who look alike.
-		if _, err := s.Enroll(p.id, "Person "+p.id, []Photo{photo(t, p.photo)}); err != nil {
+		// B is a conflict, confirmed: two people who look alike.
+		if _, err := s.EnrollConfirmed(p.id, "Person "+p.id, []Photo{photo(t, p.photo)}, &Confirmation{By: "test", Reason: "look-alikes"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -16,6 +16,7 @@
     var f = new FormData();
     f.append('employee_id', document.getElementById('employee_id').value);
     f.append('name', document.getElementById('name').value);
+    f.append('confirm_reason', document.getElementById('confirm_reason').value);
     return f;
   }
   function post(url, f) {

@@ -59,7 +59,7 @@ func testAppliance(t *testing.T) *Appliance {
 			}
 			photos = append(photos, identity.Photo{Name: person + "/" + n + ".jpg", Data: b})
 		}
-		if _, err := a.recog.svc.Enrol("E-"+person, person, photos); err != nil {
+		if _, err := a.recog.svc.Enroll("E-"+person, person, photos); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -107,7 +107,7 @@ func (a *Appliance) enrolDemo(svc *identity.Service) error {
 		if err != nil {
 			return fmt.Errorf("demo enrolment: %w (is --demo-dir the shared test data?)", err)
 		}
-		if _, err := svc.Enrol(p.id, p.name, []identity.Photo{{Name: p.photo, Data: b}}); err != nil {
+		if _, err := svc.Enroll(p.id, p.name, []identity.Photo{{Name: p.photo, Data: b}}); err != nil {
 			return fmt.Errorf("demo enrolment: %w", err)
 		}
 		a.log.Info("demo person enrolled", "employee_id", p.id, "name", p.name)
