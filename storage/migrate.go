@@ -166,6 +166,15 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateTable(&Setting{})
 	}},
+	{6, "login failures (per-account lockout)", func(tx *gorm.DB) error {
+		type LoginFailure struct {
+			Username    string `gorm:"primaryKey;size:100"`
+			Failures    int    `gorm:"not null"`
+			LastMicro   int64  `gorm:"not null"`
+			LockedUntil int64  `gorm:"not null"`
+		}
+		return tx.Migrator().CreateTable(&LoginFailure{})
+	}},
 }
 
 // SchemaVersion is the version the current code migrates to.

@@ -49,6 +49,7 @@ func securityHeaders(tlsOn bool) echo.MiddlewareFunc {
 func (s *Server) routes() {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = s.clientIP
 	e.HTTPErrorHandler = s.errorHandler
 	tlsOn := !s.opts.PlainHTTP
 	e.Use(middleware.Recover())

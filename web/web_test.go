@@ -46,6 +46,8 @@ type harness struct {
 	mu    sync.Mutex
 }
 
+func (h *harness) server() *Server { h.mu.Lock(); defer h.mu.Unlock(); return h.s }
+
 func (h *harness) now() time.Time { h.mu.Lock(); defer h.mu.Unlock(); return h.clock }
 func (h *harness) advance(d time.Duration) {
 	h.mu.Lock()
@@ -92,7 +94,8 @@ func harnessWith(t testing.TB, faces bool) *harness {
 		t.Fatal(err)
 	}
 	h.s = s
-	h.ts = httptest.NewServer(s.Handler())
+	// Through h.server, so that a test can restart the app on the same data.
+	h.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.server().Handler().ServeHTTP(w, r) }))
 	t.Cleanup(h.ts.Close)
 	return h
 }

@@ -1,0 +1,121 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/facegate/facegate/storage"
+)
+
+// restart builds a new server on the same database with opts, as a restart
+// of the appliance would; sessions held in memory are lost.
+func (h *harness) restart(opts Options) {
+	h.t.Helper()
+	s, err := New(h.s.deps, opts)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.mu.Lock()
+	h.s = s
+	h.mu.Unlock()
+}
+
+// postLogin tries a login from a client that claims to be forwarded for xff.
+func (h *harness) postLogin(c *http.Client, user, password, xff string) (int, string) {
+	h.t.Helper()
+	tok := h.csrf(c, "/login")
+	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/login",
+		strings.NewReader(url.Values{"_csrf": {tok}, "username": {user}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if xff != "" {
+		req.Header.Set("X-Forwarded-For", xff)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Security 1: a forged X-Forwarded-For neither dodges the login rate limit
+// nor lands in the audit log; failed logins are audited with the real IP.
+func TestLoginForgedForwardedForIgnored(t *testing.T) {
+	h := newHarness(t)
+	h.user("alice", storage.RoleAdmin)
+	c := h.client()
+	codes := map[int]int{}
+	for i := range 20 {
+		code, _ := h.postLogin(c, "alice", "not the password", fmt.Sprintf("203.0.113.%d", i+1))
+		codes[code]++
+	}
+	if codes[http.StatusTooManyRequests] == 0 {
+		t.Fatalf("20 wrong passwords with forged X-Forwarded-For: %v, never 429", codes)
+	}
+	log, _ := h.db.AuditLog(50)
+	failed := 0
+	for _, e := range log {
+		if strings.Contains(e.Detail, "203.0.113.") {
+			t.Fatalf("audit records the forged address: %s %s", e.Code, e.Detail)
+		}
+		if e.Code == "login_failed" && strings.Contains(e.Detail, `"ip":"127.0.0.1"`) {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Fatalf("no failed login audited with the real address: %+v", log)
+	}
+}
+
+// Behind a configured proxy its X-Forwarded-For is believed, and an attack
+// spread over many addresses is stopped per account; the lock survives a
+// restart, backs off, and a good login after it clears the count.
+func TestAccountLockoutBehindTrustedProxy(t *testing.T) {
+	h := newHarness(t)
+	h.user("alice", storage.RoleAdmin)
+	h.restart(Options{PlainHTTP: true, TrustedProxies: []string{"127.0.0.1"}})
+	c := h.client()
+	for i := range storage.LockoutAfter {
+		code, _ := h.postLogin(c, "alice", "wrong guess", fmt.Sprintf("198.51.100.%d", i+1))
+		if want := http.StatusUnauthorized; i < storage.LockoutAfter-1 && code != want {
+			t.Fatalf("failure %d: %d, want %d", i+1, code, want)
+		}
+	}
+	log, _ := h.db.AuditLog(1)
+	if len(log) == 0 || log[0].Code != "login_failed" || !strings.Contains(log[0].Detail, `"ip":"198.51.100.5"`) {
+		t.Fatalf("the proxy's client address not audited: %+v", log)
+	}
+	h.restart(Options{PlainHTTP: true, TrustedProxies: []string{"127.0.0.0/8"}})
+	code, body := h.postLogin(c, "alice", testPassword, "198.51.100.77")
+	if code != http.StatusTooManyRequests || !strings.Contains(body, `id="locked"`) {
+		t.Fatalf("locked account after a restart, right password: %d", code)
+	}
+	h.advance(storage.LockoutBase + time.Second)
+	if code, _ := h.postLogin(c, "alice", "wrong again", "198.51.100.78"); code != http.StatusTooManyRequests {
+		t.Fatalf("6th failure: %d, want 429 (locked again, longer)", code)
+	}
+	h.advance(storage.LockoutBase + time.Second)
+	if code, _ := h.postLogin(c, "alice", testPassword, "198.51.100.79"); code != http.StatusTooManyRequests {
+		t.Fatalf("backoff did not double: %d", code)
+	}
+	h.advance(storage.LockoutBase)
+	if code, _ := h.postLogin(c, "alice", testPassword, "198.51.100.80"); code != http.StatusSeeOther {
+		t.Fatalf("after the lock: %d", code)
+	}
+	if _, locked := h.db.LoginLockedUntil("alice", h.now()); locked {
+		t.Fatal("a good login did not clear the lock")
+	}
+	if _, err := New(h.s.deps, Options{TrustedProxies: []string{"not-an-ip"}}); err == nil {
+		t.Fatal("a bad trusted proxy accepted")
+	}
+}
+
+var _ = json.Marshal
+
