@@ -118,8 +118,6 @@ func TestAccountLockoutBehindTrustedProxy(t *testing.T) {
 	}
 }
 
-var _ = json.Marshal
-
 // Security 3: no cell of any CSV export starts a formula, whatever column
 // the attacker's text lands in (employee ID, name, door, area, reason).
 func TestCSVExportsNeutraliseFormulas(t *testing.T) {
@@ -158,5 +156,36 @@ func TestCSVExportsNeutraliseFormulas(t *testing.T) {
 		if !strings.Contains(strings.Join(rows[1], ","), "'+Mallory") {
 			t.Errorf("%s: the name is not kept as text: %v", path, rows[1])
 		}
+	}
+}
+
+// Security 10: /healthz without a login is a status only; the camera's
+// path and errors are shown to logged-in users.
+func TestHealthzDetailsOnlyLoggedIn(t *testing.T) {
+	h := newHarness(t)
+	h.user("vic", storage.RoleViewer)
+	h.s.deps.Health = func() Health {
+		return Health{Frames: 42, LastFrame: h.now(), SourceState: "streaming", Source: "rtsp://cam:secret@10.1.2.3/door",
+			SourceError: "open /srv/cams/door.mp4: permission denied"}
+	}
+	fetch := func(c *http.Client) (int, map[string]any) {
+		resp, err := c.Get(h.ts.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, m
+	}
+	code, anon := fetch(h.client())
+	if code != http.StatusOK || anon["ok"] != true || len(anon) != 1 {
+		t.Fatalf("anonymous /healthz: %d %v, want only {\"ok\":true}", code, anon)
+	}
+	code, full := fetch(h.login("vic"))
+	if code != http.StatusOK || full["source"] != "rtsp://cam:secret@10.1.2.3/door" || full["frames"] != 42.0 {
+		t.Fatalf("logged-in /healthz: %d %v", code, full)
 	}
 }
