@@ -3,6 +3,7 @@ package storage
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -47,7 +48,10 @@ type User struct {
 	Username     string `gorm:"size:100;not null;uniqueIndex"`
 	PasswordHash string `gorm:"size:200;not null"`
 	Role         string `gorm:"size:20;not null"`
-	TOTPSecret   string `gorm:"size:100"`
+	TOTPSecret   string `gorm:"size:100"` // sealed (see Keys.sealTOTP)
+	// TOTPLastStep is the 30 s step of the last code accepted: a code
+	// works once, never again within its window.
+	TOTPLastStep int64 `gorm:"not null;default:0"`
 	Disabled     bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -115,7 +119,8 @@ func (db *DB) UserByName(username string) (User, error) {
 }
 
 // EnableTOTP gives a user a new TOTP secret (RFC 6238, 30 s, 6 digits) and
-// returns the otpauth:// URL for their authenticator app.
+// returns the otpauth:// URL for their authenticator app. The secret is
+// stored sealed with the key directory's key.
 func (db *DB) EnableTOTP(username string) (string, error) {
 	u, err := db.UserByName(username)
 	if err != nil {
@@ -125,17 +130,40 @@ func (db *DB) EnableTOTP(username string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := db.g.Model(&u).Update("totp_secret", key.Secret()).Error; err != nil {
+	sealed, err := db.Keys.sealTOTP(u.ID, key.Secret())
+	if err != nil {
+		return "", err
+	}
+	if err := db.g.Model(&u).Updates(map[string]any{"totp_secret": sealed, "totp_last_step": 0}).Error; err != nil {
 		return "", err
 	}
 	return key.URL(), nil
 }
 
-// CheckTOTP accepts the code of the current 30 s step or the one either
-// side (clock drift between phone and appliance).
-func CheckTOTP(secret, code string, now time.Time) bool {
-	ok, err := totp.ValidateCustom(strings.TrimSpace(code), secret, now, totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	return err == nil && ok
+// totpPeriod is RFC 6238's 30 s step.
+const totpPeriod = 30
+
+// UseTOTP accepts a code of the current 30 s step or the one either side
+// (clock drift between phone and appliance), once: the step is stored, and
+// a code of that step or an earlier one is refused afterwards.
+func (db *DB) UseTOTP(u User, code string, now time.Time) bool {
+	secret, err := db.Keys.openTOTP(u.ID, u.TOTPSecret)
+	if err != nil {
+		return false
+	}
+	code = strings.TrimSpace(code)
+	opts := totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+	cur := now.Unix() / totpPeriod
+	for step := cur - 1; step <= cur+1; step++ {
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*totpPeriod, 0), opts)
+		if err != nil || subtle.ConstantTimeCompare([]byte(want), []byte(code)) != 1 {
+			continue
+		}
+		// One UPDATE decides, so two logins racing with one code cannot both win.
+		res := db.g.Model(&User{}).Where("id = ? AND totp_last_step < ?", u.ID, step).Update("totp_last_step", step)
+		return res.Error == nil && res.RowsAffected == 1
+	}
+	return false
 }
 
 // CheckLogin verifies a username and password; it spends the same time

@@ -43,7 +43,7 @@ func (s *Server) login(c echo.Context) error {
 		return s.renderStatus(c, http.StatusTooManyRequests, "login", map[string]any{"LockedUntil": until.In(s.deps.Location).Format("15:04:05")})
 	}
 	u, err := s.deps.DB.CheckLogin(name, c.FormValue("password"))
-	if err == nil && u.TOTPSecret != "" && !storage.CheckTOTP(u.TOTPSecret, c.FormValue("code"), now) {
+	if err == nil && u.TOTPSecret != "" && !s.deps.DB.UseTOTP(u, c.FormValue("code"), now) {
 		err = storage.ErrLogin
 	}
 	if err != nil {

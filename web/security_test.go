@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
 	"github.com/facegate/facegate/storage"
 )
 
@@ -187,5 +190,43 @@ func TestHealthzDetailsOnlyLoggedIn(t *testing.T) {
 	code, full := fetch(h.login("vic"))
 	if code != http.StatusOK || full["source"] != "rtsp://cam:secret@10.1.2.3/door" || full["frames"] != 42.0 {
 		t.Fatalf("logged-in /healthz: %d %v", code, full)
+	}
+}
+
+// Security 8: a TOTP code logs in once; the same code again (within its
+// 90 s window) is refused.
+func TestTOTPCodeUsedOnce(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	u, err := h.db.EnableTOTP("ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := otp.NewKeyFromURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	try := func(code string) int {
+		c := h.client()
+		tok := h.csrf(c, "/login")
+		resp, err := c.PostForm(h.ts.URL+"/login", url.Values{"_csrf": {tok}, "username": {"ada"}, "password": {testPassword}, "code": {code}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	code, _ := totp.GenerateCode(key.Secret(), h.now())
+	if got := try(code); got != http.StatusSeeOther {
+		t.Fatalf("first use: %d", got)
+	}
+	h.advance(10 * time.Second)
+	if got := try(code); got != http.StatusUnauthorized {
+		t.Fatalf("replayed code: %d, want 401", got)
+	}
+	h.advance(30 * time.Second)
+	next, _ := totp.GenerateCode(key.Secret(), h.now())
+	if got := try(next); got != http.StatusSeeOther {
+		t.Fatalf("next step's code: %d", got)
 	}
 }
