@@ -230,3 +230,32 @@ func TestTOTPCodeUsedOnce(t *testing.T) {
 		t.Fatalf("next step's code: %d", got)
 	}
 }
+
+// Security 9: the first-admin page refuses a password of one repeated
+// character or a common one, and takes a passphrase over 72 bytes.
+func TestSetupPasswordPolicy(t *testing.T) {
+	h := newHarness(t)
+	c := h.client()
+	tok := h.csrf(c, "/setup")
+	post := func(pw string) (int, string) {
+		resp, err := c.PostForm(h.ts.URL+"/setup", url.Values{"_csrf": {tok}, "token": {h.s.setup.token}, "username": {"root"}, "password": {pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, pw := range []string{"aaaaaaaaaaaa", "password1234"} {
+		if code, body := post(pw); code != http.StatusUnprocessableEntity || !strings.Contains(body, "weak password") {
+			t.Fatalf("setup with %q: %d", pw, code)
+		}
+	}
+	long := strings.Repeat("🔑", 5) + " a passphrase of more than seventy-two bytes, which bcrypt alone cannot take"
+	if code, body := post(long); code != http.StatusSeeOther {
+		t.Fatalf("setup with a %d-byte passphrase: %d %s", len(long), code, body)
+	}
+	if _, err := h.db.CheckLogin("root", long); err != nil {
+		t.Fatalf("login with the long passphrase: %v", err)
+	}
+}

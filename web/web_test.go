@@ -191,7 +191,7 @@ func TestSetupTokenCreatesFirstAdmin(t *testing.T) {
 		t.Fatalf("setup token reused: %d", resp.StatusCode)
 	}
 	u, _ := h.db.UserByName("root")
-	if !strings.HasPrefix(u.PasswordHash, "$2a$12$") {
+	if !strings.HasPrefix(u.PasswordHash, "bcrypt-sha256$$2a$12$") {
 		t.Fatalf("password not bcrypt-hashed: %q", u.PasswordHash)
 	}
 }
