@@ -259,3 +259,69 @@ func TestSetupPasswordPolicy(t *testing.T) {
 		t.Fatalf("login with the long passphrase: %v", err)
 	}
 }
+
+// openStream GETs path and reports on the returned channel when the
+// server ends the response.
+func openStream(t *testing.T, c *http.Client, u string) <-chan struct{} {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d", u, resp.StatusCode)
+	}
+	ended := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		close(ended)
+	}()
+	t.Cleanup(func() { resp.Body.Close() })
+	return ended
+}
+
+func waitEnded(t *testing.T, what string, ended <-chan struct{}, within time.Duration) {
+	t.Helper()
+	select {
+	case <-ended:
+	case <-time.After(within):
+		t.Fatalf("%s: the stream still runs %v later", what, within)
+	}
+}
+
+// Security 5: the live streams (SSE and MJPEG) end with the session: at
+// once on logout, and within seconds of its expiry.
+func TestLiveStreamsEndWithSession(t *testing.T) {
+	h := newHarness(t)
+	h.user("vic", storage.RoleViewer)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // a camera: frames keep coming
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				h.s.deps.Hub.PublishFrame([]byte("jpeg"))
+				h.s.deps.Hub.PublishDecision(map[string]string{"kind": "access_granted"})
+			}
+		}
+	}()
+	c := h.login("vic")
+	sse, mjpeg := openStream(t, c, h.ts.URL+"/events/stream"), openStream(t, c, h.ts.URL+"/live.mjpg")
+	tok := h.csrf(c, "/")
+	resp, err := c.PostForm(h.ts.URL+"/logout", url.Values{"_csrf": {tok}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	waitEnded(t, "SSE after logout", sse, 2*time.Second)
+	waitEnded(t, "MJPEG after logout", mjpeg, 2*time.Second)
+
+	c = h.login("vic")
+	sse, mjpeg = openStream(t, c, h.ts.URL+"/events/stream"), openStream(t, c, h.ts.URL+"/live.mjpg")
+	h.advance(SessionIdle + time.Second)
+	waitEnded(t, "SSE after the session expired", sse, 5*time.Second)
+	waitEnded(t, "MJPEG after the session expired", mjpeg, 5*time.Second)
+}
