@@ -68,8 +68,11 @@ func RoleAtLeast(role, need string) bool {
 type APIToken struct {
 	ID        int64  `gorm:"primaryKey"`
 	UserID    int64  `gorm:"not null;index"`
+	Name      string `gorm:"size:100;not null;default:''"`
 	TokenHash string `gorm:"size:64;not null;uniqueIndex"`
 	CreatedAt time.Time
+	// ExpiresMicro is when the token stops working (Unix µs).
+	ExpiresMicro int64 `gorm:"not null;default:0"`
 }
 
 // CountUsers counts web users.
@@ -193,23 +196,19 @@ func hashToken(t string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// CreateAPIToken makes a bearer token for a user's JSON API use.
+// CreateAPIToken makes a bearer token for a user's JSON API use that
+// expires after DefaultTokenTTL.
 func (db *DB) CreateAPIToken(username string) (string, error) {
-	u, err := db.UserByName(username)
-	if err != nil {
-		return "", err
-	}
-	t := "fgt_" + RandomToken()
-	if err := db.g.Create(&APIToken{UserID: u.ID, TokenHash: hashToken(t)}).Error; err != nil {
-		return "", err
-	}
-	return t, nil
+	return db.NewAPIToken(username, "", time.Now().Add(DefaultTokenTTL))
 }
 
-// UserForToken is the enabled user a bearer token belongs to.
-func (db *DB) UserForToken(t string) (User, bool) {
+// UserForToken is the enabled user an unexpired bearer token belongs to.
+func (db *DB) UserForToken(t string, now time.Time) (User, bool) {
 	var tok APIToken
 	if err := db.g.Where("token_hash = ?", hashToken(t)).Limit(1).Find(&tok).Error; err != nil || tok.ID == 0 {
+		return User{}, false
+	}
+	if now.UnixMicro() >= tok.ExpiresMicro {
 		return User{}, false
 	}
 	var u User

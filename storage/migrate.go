@@ -206,6 +206,19 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{8, "API tokens: name and expiry", func(tx *gorm.DB) error {
+		type APIToken struct {
+			Name         string `gorm:"size:100;not null;default:''"`
+			ExpiresMicro int64  `gorm:"not null;default:0"`
+		}
+		for _, col := range []string{"Name", "ExpiresMicro"} {
+			if err := tx.Table("api_tokens").Migrator().AddColumn(&APIToken{}, col); err != nil {
+				return err
+			}
+		}
+		// Tokens made before expiry existed get the default lifetime from now.
+		return tx.Exec("UPDATE api_tokens SET expires_micro = ?", time.Now().Add(DefaultTokenTTL).UnixMicro()).Error
+	}, nil},
 }
 
 // SchemaVersion is the version the current code migrates to.

@@ -324,4 +324,27 @@ func TestLiveStreamsEndWithSession(t *testing.T) {
 	h.advance(SessionIdle + time.Second)
 	waitEnded(t, "SSE after the session expired", sse, 5*time.Second)
 	waitEnded(t, "MJPEG after the session expired", mjpeg, 5*time.Second)
+
+	// A disabled user's stream, and a revoked token's, end too.
+	h.user("ada", storage.RoleAdmin)
+	c = h.login("vic")
+	sse = openStream(t, c, h.ts.URL+"/events/stream")
+	if err := h.db.SetUserDisabled("vic", true); err != nil {
+		t.Fatal(err)
+	}
+	waitEnded(t, "SSE of a disabled user", sse, 5*time.Second)
+	tok, _ = h.db.CreateAPIToken("ada")
+	req, _ := http.NewRequest(http.MethodGet, h.ts.URL+"/events/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("token stream: %v", err)
+	}
+	ended := make(chan struct{})
+	go func() { io.Copy(io.Discard, resp.Body); resp.Body.Close(); close(ended) }()
+	toks, _ := h.db.APITokens("ada")
+	if _, err := h.db.RevokeAPIToken(toks[0].ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitEnded(t, "SSE of a revoked token", ended, 5*time.Second)
 }

@@ -8,9 +8,9 @@ import (
 )
 
 // streamRecheck: a live stream re-checks its session or token this often,
-// so it ends within this long of an expiry, a disabled account or a
-// revoked token (at once on logout). One map or database look-up per
-// stream every 2 s costs nothing measurable.
+// so it ends within this long of an expiry, a disabled account, a new
+// password or a revoked token (at once on logout). One database look-up
+// per stream every 2 s costs nothing measurable.
 const streamRecheck = 2 * time.Second
 
 // streamContext is the request's context, cancelled as well when the
@@ -20,7 +20,9 @@ func (s *Server) streamContext(c echo.Context) (context.Context, context.CancelF
 	check := s.credentialCheck(c)
 	var ended <-chan struct{}
 	if ck, err := c.Cookie(sessionCookie); err == nil && bearer(c) == "" {
-		ended, _ = s.sessions.alive(ck.Value, s.deps.Now())
+		if se, ok := s.sessions.get(ck.Value, s.deps.Now(), false); ok {
+			ended = se.done
+		}
 	}
 	go func() {
 		defer cancel()
@@ -46,11 +48,11 @@ func (s *Server) streamContext(c echo.Context) (context.Context, context.CancelF
 // request in still holds.
 func (s *Server) credentialCheck(c echo.Context) func() bool {
 	if t := bearer(c); t != "" {
-		return func() bool { _, ok := s.deps.DB.UserForToken(t); return ok }
+		return func() bool { _, ok := s.deps.DB.UserForToken(t, s.deps.Now()); return ok }
 	}
 	ck, err := c.Cookie(sessionCookie)
 	if err != nil {
 		return func() bool { return false }
 	}
-	return func() bool { _, ok := s.sessions.alive(ck.Value, s.deps.Now()); return ok }
+	return func() bool { _, ok := s.sessionUser(ck.Value, false); return ok }
 }
