@@ -2,10 +2,15 @@
 // binary: the live view (MJPEG and server-sent decisions), people
 // (upload and webcam enrolment, suspend, rename, erase), entries with CSV
 // and evidence bundles, presence and attendance, access rules, the audit
-// trail, settings, and the JSON API with bearer tokens; /healthz and
-// /metrics for monitoring. Sessions are in memory; accounts, roles and
-// tokens are storage's. HTTPS by default, with a self-signed certificate
-// made on first start.
+// trail, settings, users (admins) and one's own account (password, API
+// tokens), and the JSON API with bearer tokens; /healthz (a status only
+// without a login) and /metrics for monitoring. Sessions are in memory and
+// hold only who logged in: the user is re-read from storage on every
+// request, and live streams end with their session. Accounts, roles,
+// tokens and login lockouts are storage's. The client address is the TCP
+// peer's unless Options.TrustedProxies names the proxy. Every CSV cell
+// goes through one writer that neutralises formulas. HTTPS by default,
+// with a self-signed certificate made on first start.
 //
 // It works through small interfaces (Faces, Door, SettingsOwner), so it
 // runs without models in tests. It must never touch C memory or the model
