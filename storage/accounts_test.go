@@ -45,5 +45,11 @@ func TestLoginLockout(t *testing.T) {
 		if n, _, _ := db.RecordLoginFailure("nobody-here", now); n != 1 {
 			t.Fatalf("unknown name: %d failures", n)
 		}
+		db.RecordLoginFailure("someone-else", now.Add(25*time.Hour))
+		var left int64
+		db.g.Model(&loginFailure{}).Count(&left)
+		if left != 1 {
+			t.Fatalf("%d failure rows kept after a day, want only the new one", left)
+		}
 	})
 }

@@ -68,7 +68,12 @@ func (db *DB) RecordLoginFailure(username string, now time.Time) (int, time.Time
 		if f.Failures >= LockoutAfter {
 			f.LockedUntil = now.Add(lockoutFor(f.Failures)).UnixMicro()
 		}
-		return tx.Save(&f).Error
+		if err := tx.Save(&f).Error; err != nil {
+			return err
+		}
+		// Forgotten failures (names tried once, long ago) are dropped, so
+		// guessed names do not pile up.
+		return tx.Where("last_micro < ?", now.Add(-lockoutForget).UnixMicro()).Delete(&loginFailure{}).Error
 	})
 	if err != nil || f.LockedUntil == 0 {
 		return f.Failures, time.Time{}, err

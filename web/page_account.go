@@ -45,14 +45,19 @@ func (s *Server) accountPassword(c echo.Context) error {
 		}
 		return s.accountPageWith(c, code, map[string]any{"Error": err.Error()})
 	}
-	// This session stays; the user's other sessions end (new hash).
-	if u, err := s.deps.DB.UserByID(me.ID); err == nil {
-		if ck, err := c.Cookie(sessionCookie); err == nil {
-			s.sessions.rehash(ck.Value, u.PasswordHash)
-		}
-	}
+	s.keepSession(c, me.ID)
 	s.audit(me.Username, "password_changed", map[string]any{"ip": c.RealIP()})
 	return s.accountPageWith(c, http.StatusOK, map[string]any{"Changed": true})
+}
+
+// keepSession keeps this request's session valid after its user's new
+// password; the user's other sessions end (their hash no longer matches).
+func (s *Server) keepSession(c echo.Context, userID int64) {
+	u, err := s.deps.DB.UserByID(userID)
+	ck, cerr := c.Cookie(sessionCookie)
+	if err == nil && cerr == nil {
+		s.sessions.rehash(ck.Value, u.PasswordHash)
+	}
 }
 
 func (s *Server) accountTokenCreate(c echo.Context) error {

@@ -76,6 +76,9 @@ func (s *Server) userAction(c echo.Context) error {
 	if err != nil {
 		return s.userError(c, err)
 	}
+	if action == "password" && name == me.Username {
+		s.keepSession(c, me.ID) // an admin resetting their own password stays logged in here
+	}
 	s.audit(me.Username, userAudit[action], detail)
 	return c.Redirect(http.StatusSeeOther, "/users")
 }

@@ -92,6 +92,12 @@ func TestUserLifecycleTakesEffectAtOnce(t *testing.T) {
 	if code, body := h.postForm(ada, "/users", "/users/disable", url.Values{"username": {"ada"}}); code != http.StatusUnprocessableEntity || !strings.Contains(body, "another admin") {
 		t.Fatalf("admin disabling themself: %d", code)
 	}
+	if code, _ := h.postForm(ada, "/users", "/users/password", url.Values{"username": {"ada"}, "password": {"ada's own new passphrase"}}); code != http.StatusSeeOther {
+		t.Fatalf("admin resetting their own password: %d", code)
+	}
+	if code, _ := get(t, ada, h.ts.URL+"/users"); code != 200 {
+		t.Fatalf("admin's session after resetting their own password: %d", code)
+	}
 	checkAudit(t, h, "user_role_changed", "user_disabled", "user_enabled", "password_reset")
 }
 
