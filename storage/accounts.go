@@ -3,16 +3,16 @@ package storage
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Roles of web users, most to least privileged.
@@ -26,8 +26,6 @@ var roleRank = map[string]int{RoleViewer: 1, RoleInvestigator: 2, RoleAdmin: 3}
 
 // Account tunables.
 const (
-	// MinPasswordLen: length beats composition rules (NIST SP 800-63B).
-	MinPasswordLen = 12
 	// bcryptCost 12 takes ~250 ms on the 2-core box: slow for a guesser,
 	// fine for a login.
 	bcryptCost = 12
@@ -35,9 +33,8 @@ const (
 
 // Errors of account handling.
 var (
-	ErrWeakPassword = fmt.Errorf("password must be at least %d characters", MinPasswordLen)
-	ErrBadRole      = errors.New("role must be admin, investigator or viewer")
-	ErrLogin        = errors.New("wrong username or password")
+	ErrBadRole = errors.New("role must be admin, investigator or viewer")
+	ErrLogin   = errors.New("wrong username or password")
 )
 
 // User is a web user of any role (admin, investigator, viewer). The
@@ -47,7 +44,10 @@ type User struct {
 	Username     string `gorm:"size:100;not null;uniqueIndex"`
 	PasswordHash string `gorm:"size:200;not null"`
 	Role         string `gorm:"size:20;not null"`
-	TOTPSecret   string `gorm:"size:100"`
+	TOTPSecret   string `gorm:"size:100"` // sealed (see Keys.sealTOTP)
+	// TOTPLastStep is the 30 s step of the last code accepted: a code
+	// works once, never again within its window.
+	TOTPLastStep int64 `gorm:"not null;default:0"`
 	Disabled     bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -68,8 +68,11 @@ func RoleAtLeast(role, need string) bool {
 type APIToken struct {
 	ID        int64  `gorm:"primaryKey"`
 	UserID    int64  `gorm:"not null;index"`
+	Name      string `gorm:"size:100;not null;default:''"`
 	TokenHash string `gorm:"size:64;not null;uniqueIndex"`
 	CreatedAt time.Time
+	// ExpiresMicro is when the token stops working (Unix µs).
+	ExpiresMicro int64 `gorm:"not null;default:0"`
 }
 
 // CountUsers counts web users.
@@ -85,17 +88,17 @@ func (db *DB) CreateUser(username, password, role string) error {
 	if username == "" || len(username) > 100 {
 		return errors.New("username must be 1–100 characters")
 	}
-	if utf8.RuneCountInString(password) < MinPasswordLen {
-		return ErrWeakPassword
+	if err := CheckPassword(username, password); err != nil {
+		return err
 	}
 	if _, ok := roleRank[role]; !ok {
 		return ErrBadRole
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	h, err := hashPassword(password)
 	if err != nil {
 		return err
 	}
-	u := User{Username: username, PasswordHash: string(h), Role: role}
+	u := User{Username: username, PasswordHash: h, Role: role}
 	if err := db.g.Create(&u).Error; err != nil {
 		return fmt.Errorf("create user %s: %w", username, err)
 	}
@@ -115,7 +118,8 @@ func (db *DB) UserByName(username string) (User, error) {
 }
 
 // EnableTOTP gives a user a new TOTP secret (RFC 6238, 30 s, 6 digits) and
-// returns the otpauth:// URL for their authenticator app.
+// returns the otpauth:// URL for their authenticator app. The secret is
+// stored sealed with the key directory's key.
 func (db *DB) EnableTOTP(username string) (string, error) {
 	u, err := db.UserByName(username)
 	if err != nil {
@@ -125,17 +129,40 @@ func (db *DB) EnableTOTP(username string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := db.g.Model(&u).Update("totp_secret", key.Secret()).Error; err != nil {
+	sealed, err := db.Keys.sealTOTP(u.ID, key.Secret())
+	if err != nil {
+		return "", err
+	}
+	if err := db.g.Model(&u).Updates(map[string]any{"totp_secret": sealed, "totp_last_step": 0}).Error; err != nil {
 		return "", err
 	}
 	return key.URL(), nil
 }
 
-// CheckTOTP accepts the code of the current 30 s step or the one either
-// side (clock drift between phone and appliance).
-func CheckTOTP(secret, code string, now time.Time) bool {
-	ok, err := totp.ValidateCustom(strings.TrimSpace(code), secret, now, totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	return err == nil && ok
+// totpPeriod is RFC 6238's 30 s step.
+const totpPeriod = 30
+
+// UseTOTP accepts a code of the current 30 s step or the one either side
+// (clock drift between phone and appliance), once: the step is stored, and
+// a code of that step or an earlier one is refused afterwards.
+func (db *DB) UseTOTP(u User, code string, now time.Time) bool {
+	secret, err := db.Keys.openTOTP(u.ID, u.TOTPSecret)
+	if err != nil {
+		return false
+	}
+	code = strings.TrimSpace(code)
+	opts := totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+	cur := now.Unix() / totpPeriod
+	for step := cur - 1; step <= cur+1; step++ {
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*totpPeriod, 0), opts)
+		if err != nil || subtle.ConstantTimeCompare([]byte(want), []byte(code)) != 1 {
+			continue
+		}
+		// One UPDATE decides, so two logins racing with one code cannot both win.
+		res := db.g.Model(&User{}).Where("id = ? AND totp_last_step < ?", u.ID, step).Update("totp_last_step", step)
+		return res.Error == nil && res.RowsAffected == 1
+	}
+	return false
 }
 
 // CheckLogin verifies a username and password; it spends the same time
@@ -143,17 +170,18 @@ func CheckTOTP(secret, code string, now time.Time) bool {
 func (db *DB) CheckLogin(username, password string) (User, error) {
 	var u User
 	err := db.g.Where("username = ? AND disabled = ?", strings.TrimSpace(username), false).Limit(1).Find(&u).Error
-	hash := []byte(u.PasswordHash)
+	hash := u.PasswordHash
 	if err != nil || u.ID == 0 {
-		hash = dummyHash
+		hash = dummyHash()
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u.ID == 0 {
+	if !passwordMatches(hash, password) || u.ID == 0 {
 		return u, ErrLogin
 	}
 	return u, nil
 }
 
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("facegate timing equaliser"), bcryptCost)
+// dummyHash is checked for unknown users, so they take as long.
+var dummyHash = sync.OnceValue(func() string { h, _ := hashPassword("facegate timing equaliser"); return h })
 
 // RandomToken is 32 random bytes in hex.
 func RandomToken() string {
@@ -168,23 +196,19 @@ func hashToken(t string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// CreateAPIToken makes a bearer token for a user's JSON API use.
+// CreateAPIToken makes a bearer token for a user's JSON API use that
+// expires after DefaultTokenTTL.
 func (db *DB) CreateAPIToken(username string) (string, error) {
-	u, err := db.UserByName(username)
-	if err != nil {
-		return "", err
-	}
-	t := "fgt_" + RandomToken()
-	if err := db.g.Create(&APIToken{UserID: u.ID, TokenHash: hashToken(t)}).Error; err != nil {
-		return "", err
-	}
-	return t, nil
+	return db.NewAPIToken(username, "", time.Now().Add(DefaultTokenTTL))
 }
 
-// UserForToken is the enabled user a bearer token belongs to.
-func (db *DB) UserForToken(t string) (User, bool) {
+// UserForToken is the enabled user an unexpired bearer token belongs to.
+func (db *DB) UserForToken(t string, now time.Time) (User, bool) {
 	var tok APIToken
 	if err := db.g.Where("token_hash = ?", hashToken(t)).Limit(1).Find(&tok).Error; err != nil || tok.ID == 0 {
+		return User{}, false
+	}
+	if now.UnixMicro() >= tok.ExpiresMicro {
 		return User{}, false
 	}
 	var u User

@@ -327,10 +327,11 @@ func sortProblems(r *VerifyReport) {
 	}
 }
 
-// ExportFile is Export to a file, written atomically.
+// ExportFile is Export to a file, written atomically, readable by its
+// owner only (it holds faces).
 func (r *Recorder) ExportFile(f EventFilter, out string) (int, error) {
 	var n int
-	err := atomicfile.Stream(out, 0o644, func(w io.Writer) (err error) {
+	err := atomicfile.Stream(out, 0o600, func(w io.Writer) (err error) {
 		n, err = r.Export(f, w)
 		return err
 	})

@@ -59,19 +59,25 @@ func Open(dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Keys first: a migration may seal data an older facegate kept in clear.
+	if err := db.loadKeys(opts.KeyDir); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := db.Migrate(); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if err := db.loadKeys(opts.KeyDir); err != nil {
+	if err := db.sealPlainTemplates(); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
-// loadKeys reads (or on first start creates) the keys, then seals any
-// template an older facegate stored in plain form.
+// loadKeys reads (or on first start creates) the keys. The template key
+// may be created only while no sealed template exists (on a new database
+// the table is missing, and the count fails: none exist).
 func (db *DB) loadKeys(dir string) error {
 	var sealed int64
 	if err := db.g.Model(&FaceTemplate{}).Where("substr(descriptor, 1, 1) = ?", []byte{descriptorSealed}).Count(&sealed).Error; err != nil {
@@ -83,7 +89,7 @@ func (db *DB) loadKeys(dir string) error {
 		return err
 	}
 	db.Keys = k
-	return db.sealPlainTemplates()
+	return nil
 }
 
 // openSQLite opens a SQLite file with WAL, foreign keys, a busy timeout and
@@ -93,10 +99,8 @@ func openSQLite(path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("storage: empty database path")
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("storage: create %s: %w", dir, err)
-		}
+	if err := privateFile(path); err != nil {
+		return nil, err
 	}
 	// mattn/go-sqlite3 spells its options with underscores.
 	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=1&_synchronous=FULL&_txlock=immediate&_busy_timeout=" +
@@ -111,6 +115,31 @@ func openSQLite(path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// privateFile creates the database file 0600 before SQLite does (SQLite
+// would make it 0644, and its WAL and shared-memory files copy the
+// database's mode), or takes group and other access away from an existing
+// one: it holds password hashes and the evidence log.
+func privateFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("storage: create %s: %w", filepath.Dir(path), err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("storage: create %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("storage: make %s private: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 func (db *DB) checkSQLite() error {

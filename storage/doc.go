@@ -1,12 +1,18 @@
 // Package storage keeps facegate's records behind methods: people and
 // their sealed face templates, the access-policy records, the appliance
-// settings (Settings, with one Validate), web users and API tokens, and the
+// settings (Settings, with one Validate), web users (password policy with
+// a shipped common-password list, per-account lockout, TOTP secrets sealed
+// with the key directory's key, each code usable once) and expiring API
+// tokens, and the
 // evidence log: hash-chained events with signed checkpoints, content-
 // addressed JPEG snapshots, retention that redacts but keeps the chain
 // verifiable, erasure, export bundles and their verification. Every stored
 // event kind is declared here (Kind…). It runs on SQLite by default and on
 // PostgreSQL when the DSN says so, and owns the versioned schema
-// migrations (frozen structs, one per version). Subpackage atomicfile
+// migrations (frozen structs, one per version; a step may use the keys to
+// seal what older versions stored in clear). The SQLite file, snapshots
+// and exported bundles are created readable by their owner only.
+// Subpackage atomicfile
 // writes files that survive power loss whole or not at all.
 //
 // Callers never see the query builder: the gorm handle is unexported.

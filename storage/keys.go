@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -150,3 +151,35 @@ func (k *Keys) openTemplate(sealed []byte, aad string) ([]byte, error) {
 	}
 	return p, nil
 }
+
+// sealedTOTPPrefix marks a sealed TOTP secret: 12-byte nonce, ciphertext
+// and tag in unpadded base64 (88 characters for a 32-character secret).
+const sealedTOTPPrefix = "sealed1:"
+
+// sealTOTP encrypts a user's TOTP secret with the template key, bound to
+// the user's ID so a secret copied to another row does not open.
+func (k *Keys) sealTOTP(userID int64, secret string) (string, error) {
+	b, err := k.sealTemplate([]byte(secret), totpAAD(userID))
+	if err != nil {
+		return "", err
+	}
+	return sealedTOTPPrefix + base64.RawStdEncoding.EncodeToString(b), nil
+}
+
+func (k *Keys) openTOTP(userID int64, stored string) (string, error) {
+	b64, ok := strings.CutPrefix(stored, sealedTOTPPrefix)
+	if !ok {
+		return "", fmt.Errorf("%w: TOTP secret of user %d is not sealed", ErrKey, userID)
+	}
+	b, err := base64.RawStdEncoding.DecodeString(b64)
+	if err != nil {
+		return "", fmt.Errorf("%w: TOTP secret of user %d: %v", ErrKey, userID, err)
+	}
+	p, err := k.openTemplate(b, totpAAD(userID))
+	if err != nil {
+		return "", err
+	}
+	return string(p), nil
+}
+
+func totpAAD(userID int64) string { return fmt.Sprintf("facegate TOTP secret of user %d", userID) }

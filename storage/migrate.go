@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -23,6 +24,9 @@ type migration struct {
 	version int
 	name    string
 	up      func(tx *gorm.DB) error
+	// upKeys is up for a step that needs the appliance's keys (to seal
+	// data an older facegate stored in clear).
+	upKeys func(tx *gorm.DB, k *Keys) error
 }
 
 var migrations = []migration{
@@ -47,7 +51,7 @@ var migrations = []migration{
 			CreatedAt    time.Time
 		}
 		return tx.Migrator().CreateTable(&Person{}, &FaceTemplate{})
-	}},
+	}, nil},
 	{2, "events, checkpoints, admin users", func(tx *gorm.DB) error {
 		type Event struct {
 			ID            int64  `gorm:"primaryKey"`
@@ -97,7 +101,7 @@ var migrations = []migration{
 			UpdatedAt    time.Time
 		}
 		return tx.Migrator().CreateTable(&Event{}, &Checkpoint{}, &AdminUser{})
-	}},
+	}, nil},
 	{3, "access policy: areas, doors, groups, rules, holidays; account status", func(tx *gorm.DB) error {
 		type Area struct {
 			Name         string `gorm:"primaryKey;size:64"`
@@ -149,7 +153,7 @@ var migrations = []migration{
 			}
 		}
 		return nil
-	}},
+	}, nil},
 	{4, "API tokens", func(tx *gorm.DB) error {
 		type APIToken struct {
 			ID        int64  `gorm:"primaryKey"`
@@ -158,14 +162,63 @@ var migrations = []migration{
 			CreatedAt time.Time
 		}
 		return tx.Migrator().CreateTable(&APIToken{})
-	}},
+	}, nil},
 	{5, "settings", func(tx *gorm.DB) error {
 		type Setting struct {
 			Key   string `gorm:"primaryKey;size:100"`
 			Value string `gorm:"size:1000;not null"`
 		}
 		return tx.Migrator().CreateTable(&Setting{})
+	}, nil},
+	{6, "login failures (per-account lockout)", func(tx *gorm.DB) error {
+		type LoginFailure struct {
+			Username    string `gorm:"primaryKey;size:100"`
+			Failures    int    `gorm:"not null"`
+			LastMicro   int64  `gorm:"not null"`
+			LockedUntil int64  `gorm:"not null"`
+		}
+		return tx.Migrator().CreateTable(&LoginFailure{})
+	}, nil},
+	{7, "TOTP: last used step, secrets sealed", nil, func(tx *gorm.DB, k *Keys) error {
+		type AdminUser struct {
+			ID           int64
+			TOTPSecret   string
+			TOTPLastStep int64 `gorm:"not null;default:0"`
+		}
+		if err := tx.Table("admin_users").Migrator().AddColumn(&AdminUser{}, "TOTPLastStep"); err != nil {
+			return err
+		}
+		var users []AdminUser
+		if err := tx.Table("admin_users").Where("totp_secret <> ''").Find(&users).Error; err != nil {
+			return err
+		}
+		for _, u := range users {
+			if strings.HasPrefix(u.TOTPSecret, sealedTOTPPrefix) {
+				continue
+			}
+			sealed, err := k.sealTOTP(u.ID, u.TOTPSecret)
+			if err != nil {
+				return err
+			}
+			if err := tx.Table("admin_users").Where("id = ?", u.ID).Update("totp_secret", sealed).Error; err != nil {
+				return err
+			}
+		}
+		return nil
 	}},
+	{8, "API tokens: name and expiry", func(tx *gorm.DB) error {
+		type APIToken struct {
+			Name         string `gorm:"size:100;not null;default:''"`
+			ExpiresMicro int64  `gorm:"not null;default:0"`
+		}
+		for _, col := range []string{"Name", "ExpiresMicro"} {
+			if err := tx.Table("api_tokens").Migrator().AddColumn(&APIToken{}, col); err != nil {
+				return err
+			}
+		}
+		// Tokens made before expiry existed get the default lifetime from now.
+		return tx.Exec("UPDATE api_tokens SET expires_micro = ?", time.Now().Add(DefaultTokenTTL).UnixMicro()).Error
+	}, nil},
 }
 
 // SchemaVersion is the version the current code migrates to.
@@ -173,7 +226,11 @@ func SchemaVersion() int { return migrations[len(migrations)-1].version }
 
 // Migrate applies every migration not yet applied, each in its own
 // transaction, and refuses a database newer than this code.
-func (db *DB) Migrate() error {
+func (db *DB) Migrate() error { return db.migrateTo(SchemaVersion()) }
+
+// migrateTo applies the migrations up to version target (tests build an
+// older facegate's database with it).
+func (db *DB) migrateTo(target int) error {
 	if err := db.g.AutoMigrate(&schemaMigration{}); err != nil {
 		return fmt.Errorf("storage: migrations table: %w", err)
 	}
@@ -191,11 +248,18 @@ func (db *DB) Migrate() error {
 		return fmt.Errorf("storage: database schema version %d is newer than this facegate (%d): upgrade facegate", latest, SchemaVersion())
 	}
 	for _, m := range migrations {
-		if done[m.version] {
+		if done[m.version] || m.version > target {
 			continue
 		}
+		up := m.up
+		if m.upKeys != nil {
+			if db.Keys == nil {
+				return fmt.Errorf("storage: migration %d (%s) needs the keys, and none are loaded", m.version, m.name)
+			}
+			up = func(tx *gorm.DB) error { return m.upKeys(tx, db.Keys) }
+		}
 		err := db.g.Transaction(func(tx *gorm.DB) error {
-			if err := m.up(tx); err != nil {
+			if err := up(tx); err != nil {
 				return err
 			}
 			return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().UTC()}).Error

@@ -40,11 +40,12 @@ func (s SnapshotStore) Put(b []byte) (string, error) {
 		return h, nil
 	}
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	// Faces are personal data: the appliance's user only.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return h, fmt.Errorf("snapshot store: %w", err)
 	}
 	// Never replaces: an existing file (a race with the same content) stays.
-	if err := atomicfile.WriteNew(p, b, 0o640); err != nil && !errors.Is(err, os.ErrExist) {
+	if err := atomicfile.WriteNew(p, b, 0o600); err != nil && !errors.Is(err, os.ErrExist) {
 		return h, fmt.Errorf("snapshot store: %w", err)
 	}
 	return h, nil

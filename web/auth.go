@@ -8,13 +8,24 @@ import (
 	"github.com/facegate/facegate/storage"
 )
 
-// SessionIdle: a session idle this long must log in again.
-const SessionIdle = 30 * time.Minute
+// Session lifetimes: idle this long, or logged in this long (a working
+// day and a half of shifts), and the user must log in again.
+const (
+	SessionIdle = 30 * time.Minute
+	SessionMax  = 12 * time.Hour
+)
 
-// session is a logged-in browser.
+// session is a logged-in browser. It keeps who logged in, not their role:
+// the user is read from storage on every request, so a demotion, a
+// disabled account or a new password takes effect at once.
 type session struct {
-	user     storage.User
+	userID   int64
+	pwHash   string // the password hash at login: a changed password ends the session
+	created  time.Time
 	lastSeen time.Time
+	// done is closed when the session ends (logout, expiry): the live
+	// streams opened with it stop then.
+	done chan struct{}
 }
 
 // sessions are kept in memory: a restart logs everyone out, which is
@@ -29,31 +40,66 @@ func newSessions() *sessions { return &sessions{m: map[string]*session{}} }
 func (s *sessions) create(u storage.User, now time.Time) string {
 	t := storage.RandomToken()
 	s.mu.Lock()
-	s.m[t] = &session{user: u, lastSeen: now}
+	s.m[t] = &session{userID: u.ID, pwHash: u.PasswordHash, created: now, lastSeen: now, done: make(chan struct{})}
 	s.mu.Unlock()
 	return t
 }
 
-// get returns the session's user, refreshing it, or false if unknown or idle.
-func (s *sessions) get(token string, now time.Time) (storage.User, bool) {
+// get returns a copy of the session, refreshing it when asked (a request
+// is activity, a stream's re-check is not), or false if unknown or expired.
+func (s *sessions) get(token string, now time.Time, refresh bool) (session, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	se, ok := s.m[token]
 	if !ok {
-		return storage.User{}, false
+		return session{}, false
 	}
-	if now.Sub(se.lastSeen) > SessionIdle {
-		delete(s.m, token)
-		return storage.User{}, false
+	if now.Sub(se.lastSeen) > SessionIdle || now.Sub(se.created) > SessionMax {
+		s.end(token)
+		return session{}, false
 	}
-	se.lastSeen = now
-	return se.user, true
+	if refresh {
+		se.lastSeen = now
+	}
+	return *se, true
+}
+
+// rehash keeps a session valid across its own user's password change.
+func (s *sessions) rehash(token, pwHash string) {
+	s.mu.Lock()
+	if se, ok := s.m[token]; ok {
+		se.pwHash = pwHash
+	}
+	s.mu.Unlock()
 }
 
 func (s *sessions) delete(token string) {
 	s.mu.Lock()
-	delete(s.m, token)
+	s.end(token)
 	s.mu.Unlock()
+}
+
+// end removes a session and closes its done channel; the caller holds s.mu.
+func (s *sessions) end(token string) {
+	if se, ok := s.m[token]; ok {
+		close(se.done)
+		delete(s.m, token)
+	}
+}
+
+// sessionUser is the session's user as storage has it now; a session
+// whose user is gone, disabled or has a new password is ended.
+func (s *Server) sessionUser(token string, refresh bool) (storage.User, bool) {
+	se, ok := s.sessions.get(token, s.deps.Now(), refresh)
+	if !ok {
+		return storage.User{}, false
+	}
+	u, err := s.deps.DB.UserByID(se.userID)
+	if err != nil || u.Disabled || u.PasswordHash != se.pwHash {
+		s.sessions.delete(token)
+		return storage.User{}, false
+	}
+	return u, true
 }
 
 // setupToken guards the one-time first-admin page; it is printed in the log.

@@ -257,3 +257,103 @@ func TestBrowserEnrolIdentifyAndReview(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", shots)
 }
+
+// browserOn starts the real HTTPS server on h's data and a headless
+// Chromium; it returns the browser's context, the base URL and a
+// screenshot action.
+func browserOn(t *testing.T, h *harness) (context.Context, string, func(string) chromedp.Action) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("Debian's chromium is needed for the browser test (scripts/setup.sh test installs it)")
+	}
+	s, err := New(h.s.deps, Options{Addr: "127.0.0.1:0", TLSDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := s.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go s.Serve(ctx, ln)
+	profile, err := os.MkdirTemp("", "facegate-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 20 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.UserDataDir(profile), chromedp.Flag("ignore-certificate-errors", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(1280, 1000))
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	bctx, tcancel := context.WithTimeout(bctx, 2*time.Minute)
+	t.Cleanup(tcancel)
+	shots := artifactsDir(t)
+	shot := func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
+			var buf []byte
+			if err := chromedp.FullScreenshot(&buf, 80).Do(ctx); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name+".jpg"), buf, 0o644)
+		})
+	}
+	return bctx, "https://" + ln.Addr().String(), shot
+}
+
+// An admin demotes and disables a user on the users page and makes an API
+// token on the account page, in English and Japanese.
+func TestBrowserUsersAndAccount(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	h.user("ivy", storage.RoleInvestigator)
+	bctx, base, shot := browserOn(t, h)
+	ivyRow := `//table[@id="users"]//tr[td[1][text()="ivy"]]`
+	var token string
+	err := chromedp.Run(bctx,
+		chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username", chromedp.ByQuery),
+		chromedp.SendKeys("#username", "ada", chromedp.ByQuery), chromedp.SendKeys("#password", testPassword, chromedp.ByQuery),
+		chromedp.Click("#login", chromedp.ByQuery), chromedp.WaitVisible("nav", chromedp.ByQuery),
+		chromedp.Navigate(base+"/users"), chromedp.WaitVisible("#users", chromedp.ByQuery),
+		chromedp.SetValue(ivyRow+`//select[@name="role"]`, storage.RoleViewer),
+		chromedp.Click(ivyRow+`//form[@action="/users/role"]//button`),
+		chromedp.WaitReady(ivyRow+`//option[@value="viewer"][@selected]`),
+		chromedp.Click(ivyRow+`//form[@action="/users/disable"]//button`),
+		chromedp.WaitVisible(ivyRow+`//span[@class="danger"]`),
+		shot("30-users"),
+		chromedp.Navigate(base+"/account"), chromedp.WaitVisible("#tokens", chromedp.ByQuery),
+		chromedp.SendKeys(`input[name="name"]`, "wall display", chromedp.ByQuery),
+		chromedp.Click(`form[action="/account/tokens"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible("#new-token", chromedp.ByQuery), chromedp.Text("#new-token", &token, chromedp.ByQuery),
+		shot("31-account-token"),
+	)
+	if err != nil {
+		t.Fatalf("users and account pages: %v", err)
+	}
+	u, err := h.db.UserByName("ivy")
+	if err != nil || u.Role != storage.RoleViewer || !u.Disabled {
+		t.Fatalf("ivy after the page: %+v %v", u, err)
+	}
+	if _, ok := h.db.UserForToken(token, h.now()); !ok {
+		t.Fatalf("the token shown (%q) does not work", token)
+	}
+	for _, path := range []string{"/users", "/account"} {
+		var text string
+		if err := chromedp.Run(bctx, chromedp.Navigate(base+"/lang/ja"), chromedp.Navigate(base+path),
+			chromedp.WaitVisible("main", chromedp.ByQuery), chromedp.Text("body", &text, chromedp.ByQuery),
+			shot("32-ja"+strings.ReplaceAll(path, "/", "-"))); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(text, missingPrefix) || !strings.Contains(text, "API トークン") {
+			t.Fatalf("%s in Japanese: %q", path, text)
+		}
+	}
+}

@@ -64,6 +64,11 @@ type Options struct {
 	AllowPlainLAN     bool
 	CertFile, KeyFile string
 	TLSDir            string // where the self-signed certificate is kept
+	// TrustedProxies are the addresses (CIDRs or single IPs) of reverse
+	// proxies whose X-Forwarded-For is believed. Default none: the client
+	// address is the TCP peer's, so a forged header cannot dodge the login
+	// rate limit or put a false address in the audit log.
+	TrustedProxies []string
 }
 
 // errNoFaces answers enrol and identify requests on a server built

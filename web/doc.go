@@ -4,10 +4,15 @@
 // and evidence bundles, presence and attendance, access rules, the audit
 // trail, settings (with the model in force, its calibrated safe range,
 // the false-accept rate a threshold is expected to give, and calibration
-// on the site's enrolled photos), and the JSON API with bearer tokens;
-// /healthz and /metrics for monitoring. Sessions are in memory; accounts,
-// roles and tokens are storage's. HTTPS by default, with a self-signed
-// certificate made on first start.
+// on the site's enrolled photos), users (admins) and one's own account
+// (password, API tokens), and the JSON API with bearer tokens; /healthz (a
+// status only without a login) and /metrics for monitoring. Sessions are in
+// memory and hold only who logged in: the user is re-read from storage on
+// every request, and live streams end with their session. Accounts, roles,
+// tokens and login lockouts are storage's. The client address is the TCP
+// peer's unless Options.TrustedProxies names the proxy. Every CSV cell
+// goes through one writer that neutralises formulas. HTTPS by default,
+// with a self-signed certificate made on first start.
 //
 // It works through small interfaces (Faces, Door, SettingsOwner,
 // ModelOwner), so it runs without models in tests. It must never touch C

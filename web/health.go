@@ -33,12 +33,20 @@ func (s *Server) health() Health {
 	return s.deps.Health()
 }
 
+// healthz tells a watchdog whether frames are flowing. Without a login it
+// says only that (the camera's path and errors describe the site); a
+// logged-in user also gets the details.
 func (s *Server) healthz(c echo.Context) error {
 	h := s.health()
 	ok := !h.LastFrame.IsZero() && s.deps.Now().Sub(h.LastFrame) < StaleAfter
 	code := http.StatusOK
 	if !ok {
 		code = http.StatusServiceUnavailable
+	}
+	if _, in := userOf(c); !in {
+		return c.JSON(code, struct {
+			OK bool `json:"ok"`
+		}{ok})
 	}
 	return c.JSON(code, struct {
 		OK bool `json:"ok"`

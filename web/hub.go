@@ -74,13 +74,15 @@ func (h *Hub) unsubscribe(ch chan []byte) {
 	h.mu.Unlock()
 }
 
-// liveMJPEG streams the annotated camera frames as multipart JPEG.
+// liveMJPEG streams the annotated camera frames as multipart JPEG, until
+// the client goes or its session ends.
 func (s *Server) liveMJPEG(c echo.Context) error {
 	const boundary = "facegateframe"
 	w := c.Response()
 	w.Header().Set("Content-Type", "multipart/x-mixed-replace; boundary="+boundary)
 	w.WriteHeader(http.StatusOK)
-	ctx := c.Request().Context()
+	ctx, cancel := s.streamContext(c)
+	defer cancel()
 	h := s.deps.Hub
 	stop := context_AfterFunc(ctx, h)
 	defer stop()
@@ -105,11 +107,14 @@ func (s *Server) liveMJPEG(c echo.Context) error {
 	}
 }
 
-// liveSSE streams decisions as server-sent events.
+// liveSSE streams decisions as server-sent events, until the client goes
+// or its session ends.
 func (s *Server) liveSSE(c echo.Context) error {
 	w := c.Response()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)
+	ctx, cancel := s.streamContext(c)
+	defer cancel()
 	ch, recent := s.deps.Hub.subscribe()
 	defer s.deps.Hub.unsubscribe(ch)
 	for _, b := range recent {
@@ -120,7 +125,7 @@ func (s *Server) liveSSE(c echo.Context) error {
 	defer ping.Stop()
 	for {
 		select {
-		case <-c.Request().Context().Done():
+		case <-ctx.Done():
 			return nil
 		case b := <-ch:
 			fmt.Fprintf(w, "event: decision\ndata: %s\n\n", b)

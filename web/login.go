@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -36,17 +37,43 @@ func (s *Server) startSession(c echo.Context, u storage.User) {
 }
 
 func (s *Server) login(c echo.Context) error {
-	u, err := s.deps.DB.CheckLogin(c.FormValue("username"), c.FormValue("password"))
-	if err == nil && u.TOTPSecret != "" && !storage.CheckTOTP(u.TOTPSecret, c.FormValue("code"), s.deps.Now()) {
+	name, ip, now := c.FormValue("username"), c.RealIP(), s.deps.Now()
+	if until, locked := s.deps.DB.LoginLockedUntil(name, now); locked {
+		// No password check while locked: a guess now could not succeed.
+		return s.renderStatus(c, http.StatusTooManyRequests, "login", map[string]any{"LockedUntil": until.In(s.deps.Location).Format("15:04:05")})
+	}
+	u, err := s.deps.DB.CheckLogin(name, c.FormValue("password"))
+	if err == nil && u.TOTPSecret != "" && !s.deps.DB.UseTOTP(u, c.FormValue("code"), now) {
 		err = storage.ErrLogin
 	}
 	if err != nil {
-		s.deps.Log.Warn("login failed", "username", c.FormValue("username"), "ip", c.RealIP())
-		return s.renderStatus(c, http.StatusUnauthorized, "login", map[string]any{"Failed": true})
+		return s.loginFailed(c, name, ip, now)
+	}
+	if err := s.deps.DB.ClearLoginFailures(name); err != nil {
+		s.deps.Log.Error("login failures not cleared", "username", u.Username, "err", err)
 	}
 	s.startSession(c, u)
-	s.audit(u.Username, "login", map[string]any{"ip": c.RealIP()})
+	s.audit(u.Username, "login", map[string]any{"ip": ip})
 	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// loginFailed counts the failure against the account, audits it with the
+// client's real address, and answers 401 (429 once the account locks).
+func (s *Server) loginFailed(c echo.Context, name, ip string, now time.Time) error {
+	n, until, err := s.deps.DB.RecordLoginFailure(name, now)
+	if err != nil {
+		s.deps.Log.Error("login failure not counted", "username", name, "err", err)
+	}
+	s.deps.Log.Warn("login failed", "username", name, "ip", ip, "failures", n)
+	detail := map[string]any{"username": name, "ip": ip, "failures": n}
+	if !until.IsZero() {
+		detail["locked_until"] = until.UTC().Format(time.RFC3339)
+	}
+	s.audit(name, "login_failed", detail)
+	if !until.IsZero() {
+		return s.renderStatus(c, http.StatusTooManyRequests, "login", map[string]any{"LockedUntil": until.In(s.deps.Location).Format("15:04:05")})
+	}
+	return s.renderStatus(c, http.StatusUnauthorized, "login", map[string]any{"Failed": true})
 }
 
 func (s *Server) logout(c echo.Context) error {

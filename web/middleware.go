@@ -18,11 +18,11 @@ const (
 func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if t := bearer(c); t != "" {
-			if u, ok := s.deps.DB.UserForToken(t); ok {
+			if u, ok := s.deps.DB.UserForToken(t, s.deps.Now()); ok {
 				c.Set(ctxUser, u)
 			}
 		} else if ck, err := c.Cookie(sessionCookie); err == nil {
-			if u, ok := s.sessions.get(ck.Value, s.deps.Now()); ok {
+			if u, ok := s.sessionUser(ck.Value, true); ok {
 				c.Set(ctxUser, u)
 			}
 		}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
@@ -102,12 +101,8 @@ func (s *Server) entriesCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	w := c.Response()
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="entries.csv"`)
-	w.Write([]byte("\xef\xbb\xbf")) // BOM: Excel in Japanese locales reads UTF-8 then
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"seq", "time", "kind", "door", "area", "direction", "employee", "person", "granted", "code", "reason", "distance", "margin", "liveness", "snapshot", "hash"})
+	out := startCSV(c, "entries.csv")
+	out.row("seq", "time", "kind", "door", "area", "direction", "employee", "person", "granted", "code", "reason", "distance", "margin", "liveness", "snapshot", "hash")
 	emp := map[int64]string{}
 	for _, e := range evs {
 		if _, ok := emp[e.PersonID]; !ok && e.PersonID > 0 {
@@ -115,22 +110,13 @@ func (s *Server) entriesCSV(c echo.Context) error {
 				emp[e.PersonID] = p.EmployeeID
 			}
 		}
-		cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.At().In(s.deps.Location).Format(time.RFC3339), e.Kind, e.Door, e.Area,
-			e.Direction, emp[e.PersonID], csvSafe(e.PersonName), strconv.FormatBool(e.Granted), e.Code, csvSafe(e.Reason),
-			fmt.Sprintf("%.3f", e.Distance), fmt.Sprintf("%.3f", e.Margin), e.Liveness, e.SnapshotHash, e.Hash})
+		out.row(strconv.FormatInt(e.Seq, 10), e.At().In(s.deps.Location).Format(time.RFC3339), e.Kind, e.Door, e.Area,
+			e.Direction, emp[e.PersonID], e.PersonName, strconv.FormatBool(e.Granted), e.Code, e.Reason,
+			fmt.Sprintf("%.3f", e.Distance), fmt.Sprintf("%.3f", e.Margin), e.Liveness, e.SnapshotHash, e.Hash)
 	}
-	cw.Flush()
 	u, _ := userOf(c)
 	s.audit(u.Username, "entries_csv", map[string]any{"rows": len(evs), "query": c.QueryString()})
-	return cw.Error()
-}
-
-// csvSafe stops spreadsheet formula injection from names and reasons.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return out.done()
 }
 
 func (s *Server) exportBundle(c echo.Context) error {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"net/http"
 	"time"
 
@@ -48,12 +47,8 @@ func (s *Server) attendanceCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	w := c.Response()
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="attendance.csv"`)
-	w.Write([]byte("\xef\xbb\xbf"))
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"day", "person", "first_in", "last_out"})
+	out := startCSV(c, "attendance.csv")
+	out.row("day", "person", "first_in", "last_out")
 	hm := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -61,8 +56,7 @@ func (s *Server) attendanceCSV(c echo.Context) error {
 		return t.In(s.deps.Location).Format("15:04")
 	}
 	for _, a := range gate.AttendanceDays(stays, s.deps.Location) {
-		cw.Write([]string{a.Day, csvSafe(a.Name), hm(a.FirstIn), hm(a.LastOut)})
+		out.row(a.Day, a.Name, hm(a.FirstIn), hm(a.LastOut))
 	}
-	cw.Flush()
-	return cw.Error()
+	return out.done()
 }

@@ -49,6 +49,7 @@ func securityHeaders(tlsOn bool) echo.MiddlewareFunc {
 func (s *Server) routes() {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = s.clientIP
 	e.HTTPErrorHandler = s.errorHandler
 	tlsOn := !s.opts.PlainHTTP
 	e.Use(middleware.Recover())
@@ -105,6 +106,14 @@ func (s *Server) routes() {
 	e.POST("/rules/:kind", s.rulesAdd, admin, small)
 	e.POST("/rules/:kind/delete", s.rulesDelete, admin, small)
 	e.GET("/audit", s.auditPage, admin)
+	e.GET("/users", s.usersPage, admin)
+	e.POST("/users", s.userCreate, admin, small)
+	e.POST("/users/tokens/revoke", s.userTokenRevoke, admin, small)
+	e.POST("/users/:action", s.userAction, admin, small)
+	e.GET("/account", s.accountPage, viewer)
+	e.POST("/account/password", s.accountPassword, viewer, small)
+	e.POST("/account/tokens", s.accountTokenCreate, viewer, small)
+	e.POST("/account/tokens/revoke", s.accountTokenRevoke, viewer, small)
 	e.GET("/settings", s.settingsPage, inv)
 	e.POST("/settings", s.saveSettings, admin, small)
 	e.POST("/settings/check", s.checkSettings, admin, small)

@@ -20,6 +20,7 @@ type Server struct {
 	sessions *sessions
 	setup    setupToken
 	enrol    *pendingEnrolments
+	clientIP echo.IPExtractor
 	// metricsHandler serves /metrics from one registry made in New.
 	metricsHandler http.Handler
 }
@@ -40,6 +41,10 @@ func New(d Deps, o Options) (*Server, error) {
 		d.Hub = NewHub()
 	}
 	s := &Server{deps: d, opts: o, sessions: newSessions(), enrol: newPendingEnrolments()}
+	var err error
+	if s.clientIP, err = ipExtractor(o.TrustedProxies); err != nil {
+		return nil, err
+	}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
