@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/facegate/facegate/cmd/internal/appliance"
@@ -24,6 +27,7 @@ func serveFlags(fs *flag.FlagSet) func(stderr io.Writer) (appliance.Config, erro
 	fs.BoolVar(&ac.Web.AllowPlainLAN, "allow-plain-http-lan", false, "allow plain HTTP on the LAN (behind a TLS proxy; browsers then refuse the webcam)")
 	fs.StringVar(&ac.Web.CertFile, "tls-cert", "", "TLS certificate (PEM); default: a self-signed one made on first start in DATA_DIR/tls")
 	fs.StringVar(&ac.Web.KeyFile, "tls-key", "", "TLS private key (PEM) for --tls-cert")
+	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (default none: the client address is the TCP peer's)")
 	fs.StringVar(&ac.Door, "door", "front", "this appliance's door ID")
 	fs.StringVar(&ac.Relay, "relay", "", "relay: sim:PATH | gpio:CHIP:OFFSET[:active-low] | serial:PATH[:CH] | http://HOST/rpc[#ID] (default sim:DATA_DIR/relay/state)")
 	fs.StringVar(&ac.DoorSensor, "door-sensor", "", "door contact: gpio:CHIP:OFFSET[:open-high|open-low] (default none)")
@@ -44,8 +48,29 @@ func serveFlags(fs *flag.FlagSet) func(stderr io.Writer) (appliance.Config, erro
 		ac.DataDir, ac.DB, ac.ModelsDir, ac.KeyDir, ac.Rule = cfg.DataDir, cfg.DB, cfg.ModelsDir, cfg.KeyDir, cfg.Rule()
 		ac.Embedder, ac.Detector = cfg.Embedder, cfg.Detector
 		ac.Level, ac.Log = gate.SecurityLevel(*level), cfg.logger(stderr)
+		var err error
+		if ac.Web.TrustedProxies, err = parseProxies(*proxies); err != nil {
+			return ac, err
+		}
 		return ac, configUsage(ac.Validate())
 	}
+}
+
+// parseProxies reads --trusted-proxies: addresses or CIDRs, comma-separated.
+func parseProxies(s string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return nil, usageError{fmt.Sprintf("serve: --trusted-proxies: %q is neither an address nor a CIDR (e.g. 10.0.0.5 or 10.0.0.0/24)", p)}
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // configUsage turns a configuration error into a usage error (exit code 2).

@@ -41,6 +41,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"enroll", "--from-dir", "d", "--name", "X"}, "takes no --name"},
 		{[]string{"identify"}, "exactly one photo"},
 		{[]string{"identify", "--bogus"}, "flag provided but not defined"},
+		{[]string{"serve", "--trusted-proxies", "10.0.0.5,proxy.lan"}, `"proxy.lan" is neither an address nor a CIDR`},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -404,5 +405,15 @@ func tamper(t *testing.T, path, sql string) {
 	}
 	if d, err := g.DB(); err == nil {
 		d.Close()
+	}
+}
+
+func TestParseProxies(t *testing.T) {
+	got, err := parseProxies(" 10.0.0.5, 192.168.1.0/24 ,,::1")
+	if err != nil || strings.Join(got, "|") != "10.0.0.5|192.168.1.0/24|::1" {
+		t.Fatalf("%q, %v", got, err)
+	}
+	if got, err := parseProxies(""); err != nil || got != nil {
+		t.Fatalf("empty: %q, %v", got, err)
 	}
 }
