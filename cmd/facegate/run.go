@@ -17,6 +17,7 @@ Usage:
   facegate models verify  [--dir DIR]                   check the model files against the manifest
   facegate enroll --name NAME --employee-id ID PHOTO…   enrol one person from photos
   facegate enroll --from-dir DIR                        enrol DIR/<person name>/*.jpg|png
+  facegate eval --calibrate [--target-far 0]            recommend a threshold from the enrolled people's photos
   facegate identify PHOTO [--json]                      identify every face in a photo
   facegate serve                                        run the appliance (demo clip as camera)
   facegate eval DIR… [--model dlib] [--enrol-photos 2] [--target-far 0] [--svg OUTDIR] [--json]
@@ -26,8 +27,14 @@ Usage:
   facegate export --from DAY --to DAY [--door D] [--person ID] --out bundle.zip
   facegate erase --employee-id ID [--with-snapshots]    erase a person; recorded, the chain still verifies
   facegate admin create --username U [--role R]         create a web user (password from stdin or FACEGATE_ADMIN_PASSWORD)
-  facegate admin token --username U                     create a JSON API token
+  facegate admin token --username U                     create a JSON API token (valid 90 days)
   facegate admin totp --username U                      require an authenticator code at this user's login
+  facegate user list                                    web users and API tokens
+  facegate user disable|enable --username U             stop or restore a user's logins, sessions and tokens
+  facegate user role --username U --role R              admin, investigator or viewer
+  facegate user reset-password --username U             new password from stdin or FACEGATE_ADMIN_PASSWORD
+  facegate user revoke-token --id N                     revoke an API token
+  facegate enroll … --confirm REASON                    enrol despite a reported conflict (audited)
 
 Every flag has an environment twin: --models-dir is FACEGATE_MODELS_DIR.
 Run 'facegate COMMAND -h' for a command's flags.
