@@ -32,7 +32,7 @@ type Config struct {
 }
 
 func defaultConfig() Config {
-	return Config{DataDir: "./data", Embedder: vision.DefaultEmbedderName, Detector: detectorLBP, LogLevel: "info"}
+	return Config{DataDir: "./data", Embedder: vision.DefaultEmbedderName, Detector: detectorNet, LogLevel: "info"}
 }
 
 // newFlags is a command's flag set with the shared flags registered.
@@ -90,7 +90,11 @@ func (c *Config) Snapshots() storage.SnapshotStore {
 }
 
 // Rule is the match rule the config describes.
-// Per-frame detector names for --detector.
+// Per-frame detector names for --detector. fr_detect is the default: on
+// the demo clip it decides every face within 122 ms (p95; the cascade 219
+// ms, waiting for a stranger's blurred frontal frames), and it finds faces
+// the cascade misses (116 of 116 East-Asian photos against 96; turned faces
+// in the audience), at 5.7 ms a frame against 5.8 (`facegate bench`).
 const (
 	detectorLBP = "lbp"
 	detectorNet = "fr_detect"

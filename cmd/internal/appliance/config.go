@@ -23,7 +23,7 @@ type Config struct {
 	KeyDir    string
 	Rule      vision.Rule // match rule until one is saved in the web app
 	Embedder  string      // vision.EmbedderNames; empty = vision.DefaultEmbedderName
-	Detector  string      // per-frame detector: "lbp" (cascade) or "fr_detect" (ONNX); empty = lbp
+	Detector  string      // per-frame detector: "lbp" (cascade) or "fr_detect" (ONNX); empty = fr_detect
 
 	DemoDir    string // shared test data: demo people enrolled on first start, demo clip as camera
 	Source     string // camera; empty = first /dev/video*, else the demo clip
@@ -119,7 +119,7 @@ func (c *Config) fillDefaults() {
 	def(&c.SiteTZ, "Local")
 	def(&c.Door, "front")
 	def(&c.Embedder, vision.DefaultEmbedderName)
-	def(&c.Detector, DetectorLBP)
+	def(&c.Detector, DetectorNet)
 	if c.Level == "" {
 		c.Level = gate.LevelFace
 	}
