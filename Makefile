@@ -53,6 +53,9 @@ bench: models
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./storage/
 	$(BIN) bench --models-dir $(MODELS_DIR) --source $(DEMO_DIR)/video/short_hamilton_clip.mp4 \
 	  --enroll "Lin-Manuel Miranda=$(DEMO_DIR)/faces/lin-manuel-miranda.png" --enroll "Barack Obama=$(DEMO_DIR)/faces/obama.jpg"
+	# The naive full-frame loop is go-face's: compare it on dlib.
+	$(BIN) bench --models-dir $(MODELS_DIR) --embedder dlib --detector lbp --source $(DEMO_DIR)/video/short_hamilton_clip.mp4 \
+	  --enroll "Lin-Manuel Miranda=$(DEMO_DIR)/faces/lin-manuel-miranda.png" --enroll "Barack Obama=$(DEMO_DIR)/faces/obama.jpg"
 
 # Soak: the pipeline on the looped clip for SOAK (default 30m), RSS and
 # open Mats sampled every 30 s. Not part of `make test`.
