@@ -3,8 +3,8 @@
 // settings (Settings, with one Validate), web users (password policy with
 // a shipped common-password list, per-account lockout, TOTP secrets sealed
 // with the key directory's key, each code usable once) and expiring API
-// tokens, and the
-// evidence log: hash-chained events with signed checkpoints, content-
+// tokens, and the evidence log: hash-chained events with signed checkpoints (every 100
+// events, and within a minute of new ones: Recorder.KeepSigned), content-
 // addressed JPEG snapshots, retention that redacts but keeps the chain
 // verifiable, erasure, export bundles and their verification. Every stored
 // event kind is declared here (Kind…). It runs on SQLite by default and on
@@ -12,8 +12,7 @@
 // migrations (frozen structs, one per version; a step may use the keys to
 // seal what older versions stored in clear). The SQLite file, snapshots
 // and exported bundles are created readable by their owner only.
-// Subpackage atomicfile
-// writes files that survive power loss whole or not at all.
+// Subpackage atomicfile writes files that survive power loss whole or not at all.
 //
 // Callers never see the query builder: the gorm handle is unexported.
 // It must never decide anything (matching is vision, access is gate) and

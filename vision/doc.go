@@ -3,7 +3,9 @@
 //
 // Images (image.go) are checked before any pixel is decoded (size, format
 // by magic bytes, declared dimensions) and decoded to upright BGR at working
-// size; an unusable one is an *ImageError that names it and says what to do.
+// size (large JPEGs by libjpeg's scaled decode, large PNGs row by row in
+// pngreduce.go; at most two decodes at once); an unusable one is an
+// *ImageError that names it and says what to do.
 //
 // Sources (source.go): OpenSource opens a V4L2 camera, an RTSP or HTTP
 // stream, a video file or a folder of images. Live and paced sources are
@@ -11,9 +13,10 @@
 // frames, it never queues them) and reconnects with backoff; Status feeds
 // /healthz.
 //
-// Detection (detect.go): a FaceDetector proposes boxes per frame — OpenCV's
-// LBP frontal cascade on a 320 px grey frame (4.9 ms a frame on the demo
-// clip), or the faceplugin model's fr_detect net (NetDetector).
+// Detection (detect.go): a FaceDetector proposes boxes per frame — the
+// faceplugin model's fr_detect net (NetDetector, serve's default), or
+// OpenCV's LBP frontal cascade on a 320 px grey frame (4.9 ms a frame on
+// the demo clip).
 //
 // Tracking (track.go): detections continue tracks by greedy box overlap;
 // a track is described until it is decided, an "unknown" one is retried
@@ -27,18 +30,23 @@
 // Euclidean), or the faceplugin ONNX models through OpenCV's dnn
 // (Faceplugin: fr_detect, fr_landmark with a 5-point alignment, fr_feature,
 // 512-D, cosine). Each has its own calibrated Rule (rule.go: threshold and
-// margin to the runner-up); descriptors of different models never compare.
+// margin to the runner-up), stranger line, and safe range with a
+// false-accept table (calibration.go); descriptors of different models
+// never compare.
 //
 // Gallery and metrics (gallery.go): an exact in-memory search in the
 // embedder's metric (both from one squared distance, with an AVX2 kernel on
-// amd64), lock-free for readers, that returns the nearest person and the nearest other person.
+// amd64), lock-free for readers, that returns the nearest person and the
+// nearest other person.
 //
 // Pipeline and voting (pipeline.go): per tracked face, the same person must
 // win VotesNeeded described frames under the rule; once VotesNeeded votes
-// all lie past the stranger line (threshold + StrangerGap) it is "unknown"
+// all lie past the model's stranger line (its largest same-person distance
+// in calibration, never nearer than threshold + StrangerGap) it is "unknown"
 // at once; an inconclusive face is decided "unknown" after UndecidedFrames
 // or when it leaves. Each Decision carries its distance, margin, votes,
-// latency and JPEG snapshots (frame and face) as evidence. Stats time every stage; RunBench (the
+// latency and JPEG snapshots (frame and face) as evidence. Stats time every
+// stage; RunBench (the
 // `facegate bench` run and report) and RunNaive (go-face on every full
 // frame, the baseline) measure it.
 //
