@@ -6,7 +6,8 @@
 // counts faces during a grant (tailgating). Relay drivers: GPIO, USB
 // serial relay boards, Shelly-style HTTP relays, and a file for the
 // simulator. Keypad is a PIN pad at a door; EvdevKeypad reads a USB
-// keypad from Linux input events (not yet wired to face+pin decisions). FromRecords turns storage's policy records into a Policy;
+// keypad from Linux input events, and PINPad hands the PIN typed around a
+// face match to a face+pin decision. FromRecords turns storage's policy records into a Policy;
 // presence_report derives stays and attendance from granted events.
 // Subpackage identity enrols and identifies faces against storage.
 //

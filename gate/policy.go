@@ -160,6 +160,9 @@ type Request struct {
 	Time   time.Time
 	Live   bool // liveness check passed
 	PINOK  bool // PIN entered and correct
+	// PINWhy says what went wrong with the PIN, for the denial's reason
+	// ("no PIN entered within 8 s", "wrong PIN (2 tries left)").
+	PINWhy string
 }
 
 // Decision is the outcome, with a reason a human understands.
@@ -240,7 +243,11 @@ func (p *Policy) decide(req Request, presence *Presence) Decision {
 		}
 	case LevelFacePIN:
 		if !req.PINOK {
-			return withDoor(deny(ReasonPIN, "%s requires face and PIN; no correct PIN entered", door.Name))
+			why := req.PINWhy
+			if why == "" {
+				why = "no correct PIN entered"
+			}
+			return withDoor(deny(ReasonPIN, "%s requires face and PIN; face matched, %s", door.Name, why))
 		}
 	}
 

@@ -34,6 +34,7 @@ const (
 	KindErasure          = "erasure"
 	KindModelSwitch      = "model_switch" // templates re-derived under another descriptor model
 	KindAdmin            = "admin_action" // admin audit entries, in the same chain so verify covers them
+	KindPIN              = "pin_attempt"  // a PIN typed at a face+pin door: ok, wrong, locked, not set, or none
 )
 
 // GenesisHash is the "previous hash" of the first event.

@@ -219,6 +219,16 @@ var migrations = []migration{
 		// Tokens made before expiry existed get the default lifetime from now.
 		return tx.Exec("UPDATE api_tokens SET expires_micro = ?", time.Now().Add(DefaultTokenTTL).UnixMicro()).Error
 	}, nil},
+	{11, "PINs for face+pin doors", func(tx *gorm.DB) error {
+		type PersonPIN struct {
+			PersonID    int64  `gorm:"primaryKey"`
+			Hash        string `gorm:"size:100;not null"`
+			Failures    int    `gorm:"not null"`
+			LockedUntil int64  `gorm:"not null"`
+			UpdatedAt   time.Time
+		}
+		return tx.Table("person_pins").Migrator().CreateTable(&PersonPIN{})
+	}, nil},
 }
 
 // SchemaVersion is the version the current code migrates to.

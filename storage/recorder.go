@@ -199,6 +199,9 @@ func (r *Recorder) ErasePerson(personID int64, by string, withSnapshots bool) er
 	if err := r.DB.g.Model(&Event{}).Where("person_id = ? AND kind <> ?", personID, KindErasure).Updates(redaction()).Error; err != nil {
 		return err
 	}
+	if err := r.DB.ClearPIN(personID); err != nil {
+		return err
+	}
 	return r.DB.g.Exec("DELETE FROM people WHERE id = ?", personID).Error // templates cascade
 }
 

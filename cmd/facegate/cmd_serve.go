@@ -30,6 +30,10 @@ func serveFlags(fs *flag.FlagSet) func(stderr io.Writer) (appliance.Config, erro
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (default none: the client address is the TCP peer's)")
 	fs.StringVar(&ac.Door, "door", "front", "this appliance's door ID")
 	fs.StringVar(&ac.Relay, "relay", "", "relay: sim:PATH | gpio:CHIP:OFFSET[:active-low] | serial:PATH[:CH] | http://HOST/rpc[#ID] (default sim:DATA_DIR/relay/state)")
+	fs.Func("keypad", "PIN pad of a face+pin door: evdev:/dev/input/by-id/…-event-kbd (repeatable)", func(s string) error {
+		ac.Keypads = append(ac.Keypads, s)
+		return nil
+	})
 	fs.StringVar(&ac.DoorSensor, "door-sensor", "", "door contact: gpio:CHIP:OFFSET[:open-high|open-low] (default none)")
 	fs.DurationVar(&ac.OpenTime, "open-time", 4*time.Second, "relay pulse per grant: long enough to reach and pull the door")
 	fs.StringVar(&ac.SiteTZ, "site-tz", "Local", "site time zone for schedules, e.g. Asia/Tokyo")

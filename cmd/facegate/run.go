@@ -35,6 +35,7 @@ Usage:
   facegate user reset-password --username U             new password from stdin or FACEGATE_ADMIN_PASSWORD
   facegate user revoke-token --id N                     revoke an API token
   facegate enroll … --confirm REASON                    enrol despite a reported conflict (audited)
+  facegate pin set|clear --employee-id ID               a person's PIN for face+pin doors (from stdin or FACEGATE_PIN)
 
 Every flag has an environment twin: --models-dir is FACEGATE_MODELS_DIR.
 Run 'facegate COMMAND -h' for a command's flags.

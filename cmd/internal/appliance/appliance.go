@@ -37,6 +37,10 @@ type Appliance struct {
 	ln       net.Listener
 
 	decisions atomic.Int64
+	pinPad    *gate.PINPad
+	keypads   []gate.Keypad
+	// runCtx ends when Run does: decisions waiting for a PIN stop waiting.
+	runCtx context.Context
 }
 
 // New builds the appliance in start-up order; nothing runs until Run. On
@@ -45,7 +49,7 @@ func New(ctx context.Context, cfg Config) (a *Appliance, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a = &Appliance{cfg: cfg, log: cfg.Log, hub: web.NewHub()}
+	a = &Appliance{cfg: cfg, log: cfg.Log, hub: web.NewHub(), pinPad: gate.NewPINPad(cfg.Now, nil), runCtx: ctx}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -63,6 +67,9 @@ func New(ctx context.Context, cfg Config) (a *Appliance, err error) {
 		return nil, err
 	}
 	if a.ctrl, err = gate.NewController(a.policy.Policy, cfg.Door, a.relay, nil, a.onGateEvent, cfg.Now); err != nil {
+		return nil, err
+	}
+	if a.keypads, err = openKeypads(cfg); err != nil {
 		return nil, err
 	}
 	if a.recog, err = a.openRecognition(cfg.defaultSettings()); err != nil {
@@ -111,6 +118,7 @@ func (a *Appliance) Settings() storage.Settings { return a.settings.Settings() }
 // the pipeline in this one. A panic locks the door first.
 func (a *Appliance) Run(ctx context.Context) (err error) {
 	inner, stop := context.WithCancel(ctx)
+	a.runCtx = inner
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stop()
@@ -120,7 +128,7 @@ func (a *Appliance) Run(ctx context.Context) (err error) {
 			err = fmt.Errorf("serve: internal error (door locked): %v", r)
 		}
 	}()
-	for _, loop := range []func(context.Context){a.runDoor, a.retain, a.keepSigned, a.reload, a.watchCamera, a.serveWeb} {
+	for _, loop := range []func(context.Context){a.runDoor, a.retain, a.keepSigned, a.reload, a.watchCamera, a.serveWeb, a.readKeypads} {
 		wg.Go(func() { loop(inner) })
 	}
 	a.log.Info("facegate serving", "source", a.recog.src.Status().Name, "door", a.cfg.Door,
@@ -138,6 +146,9 @@ func (a *Appliance) Close() error {
 	var errs []error
 	if a.ln != nil {
 		a.ln.Close()
+	}
+	for _, k := range a.keypads {
+		errs = append(errs, k.Close())
 	}
 	if a.recog != nil {
 		errs = append(errs, a.recog.Close())
@@ -266,7 +277,18 @@ func (a *Appliance) onDecision(d vision.Decision) {
 	a.log.Info("face decided", "track", d.Track, "verdict", d.Verdict, "person", name,
 		"distance", fmt.Sprintf("%.3f", d.Distance), "margin", fmt.Sprintf("%.3f", d.Margin),
 		"votes", d.Frames, "liveness", d.Liveness, "latency", d.Latency.Round(time.Millisecond), "why", d.Why)
-	gd := a.ctrl.Attempt(gate.Request{Person: p, Time: d.At, Live: d.Liveness == vision.LivenessLive})
+	req := gate.Request{Person: p, Time: d.At, Live: d.Liveness == vision.LivenessLive}
+	if p != nil && a.needsPIN() {
+		go a.decideWithPIN(d, req, name) // the pipeline never waits for a PIN
+		return
+	}
+	a.decide(d, req, name)
+}
+
+// decide asks the gate, tells the live page, and records the evidence.
+func (a *Appliance) decide(d vision.Decision, req gate.Request, name string) {
+	p := req.Person
+	gd := a.ctrl.Attempt(req)
 	a.hub.PublishDecision(map[string]any{"time": d.At.In(a.cfg.loc).Format("15:04:05"), "person": name,
 		"result": string(gd.Code), "granted": gd.Grant, "distance": fmt.Sprintf("%.3f", d.Distance), "liveness": d.Liveness})
 	se, err := a.recorder.Record(eventFromDecision(d, gd, p, a.recog.modelVersion()), d.Snapshot, d.FaceCrop)

@@ -68,6 +68,7 @@ func TestConfigValidate(t *testing.T) {
 		{"threshold", func(c *Config) { c.Rule.Threshold = 2 }},
 		{"site-tz", func(c *Config) { c.SiteTZ = "Mars/Olympus" }},
 		{"door", func(c *Config) { c.Level = "face+iris" }},
+		{"keypad", func(c *Config) { c.Keypads = []string{"/dev/input/event3"} }},
 		{"door-sensor", func(c *Config) { c.DoorSensor = "usb:1" }},
 		{"retain-events-days", func(c *Config) { c.Retention.EventDays = -1 }},
 	}

@@ -34,7 +34,9 @@ type Config struct {
 	SiteTZ     string // IANA zone for schedules
 	Level      gate.SecurityLevel
 	Retention  storage.RetentionPolicy // until one is saved in the web app
-	Web        web.Options             // TLSDir defaults to DATA_DIR/tls
+	// Keypads are the PIN pads of a face+pin door: "evdev:/dev/input/…".
+	Keypads []string
+	Web     web.Options // TLSDir defaults to DATA_DIR/tls
 
 	Log *slog.Logger
 	// Now is the clock of the door controller, retention and the web app
@@ -43,6 +45,9 @@ type Config struct {
 	// CheckpointTick signs the chain head when it fires (nil: every
 	// storage.CheckpointInterval); tests send on it.
 	CheckpointTick <-chan time.Time
+	// Keypad, when set, is one more PIN pad (tests inject one; the web
+	// keypad page will be another).
+	Keypad gate.Keypad
 	// ReloadEvery is how often enrolments and policy edits made by another
 	// process are picked up (DefaultReloadEvery when zero).
 	ReloadEvery time.Duration
@@ -95,6 +100,11 @@ func (c *Config) Validate() error {
 	}
 	if !slices.Contains(vision.EmbedderNames, c.Embedder) {
 		return &ConfigError{"embedder", fmt.Sprintf("%q: use one of %s", c.Embedder, strings.Join(vision.EmbedderNames, ", "))}
+	}
+	for _, k := range c.Keypads {
+		if !strings.HasPrefix(k, "evdev:") {
+			return &ConfigError{"keypad", fmt.Sprintf("%q: use evdev:/dev/input/by-id/…-event-kbd", k)}
+		}
 	}
 	if c.Detector != DetectorLBP && c.Detector != DetectorNet {
 		return &ConfigError{"detector", fmt.Sprintf("%q: use %s or %s", c.Detector, DetectorLBP, DetectorNet)}

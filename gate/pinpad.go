@@ -1,0 +1,92 @@
+package gate
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// A face+pin attempt takes the newest PIN typed from PINBefore before the
+// face was matched to PINAfter after it: people type while they walk up,
+// or once the display tells them their face was seen.
+const (
+	PINBefore = 10 * time.Second
+	PINAfter  = 8 * time.Second
+)
+
+// PINPad gathers the PINs typed at one door, from any number of keypads
+// (Enter is the callback of Keypad.Run), and hands each to at most one
+// face match.
+type PINPad struct {
+	mu      sync.Mutex
+	entries []PINEntry // oldest first, none older than PINBefore
+	wake    chan struct{}
+	now     func() time.Time
+	after   func(time.Duration) <-chan time.Time
+}
+
+// NewPINPad makes a pad on the given clock (time.Now and time.After when
+// nil; tests inject theirs).
+func NewPINPad(now func() time.Time, after func(time.Duration) <-chan time.Time) *PINPad {
+	if now == nil {
+		now = time.Now
+	}
+	if after == nil {
+		after = time.After
+	}
+	return &PINPad{wake: make(chan struct{}), now: now, after: after}
+}
+
+// Enter takes one PIN as typed.
+func (p *PINPad) Enter(e PINEntry) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.entries = append(p.entries, e)
+	p.prune(p.now())
+	close(p.wake) // wakes every Await
+	p.wake = make(chan struct{})
+}
+
+func (p *PINPad) prune(now time.Time) {
+	for len(p.entries) > 0 && now.Sub(p.entries[0].At) > PINBefore {
+		p.entries = p.entries[1:]
+	}
+	if len(p.entries) > 8 { // a child at the keypad: keep the newest
+		p.entries = p.entries[len(p.entries)-8:]
+	}
+}
+
+// Await returns the newest PIN typed within [matched−PINBefore,
+// matched+PINAfter], waiting until matched+PINAfter for one; the PIN is
+// used up. false: none came (or ctx ended).
+func (p *PINPad) Await(ctx context.Context, matched time.Time) (PINEntry, bool) {
+	deadline := p.after(max(0, matched.Add(PINAfter).Sub(p.now())))
+	for {
+		p.mu.Lock()
+		if e, ok := p.take(matched); ok {
+			p.mu.Unlock()
+			return e, true
+		}
+		wake := p.wake
+		p.mu.Unlock()
+		select {
+		case <-wake:
+		case <-deadline:
+			return PINEntry{}, false
+		case <-ctx.Done():
+			return PINEntry{}, false
+		}
+	}
+}
+
+// take removes and returns the newest entry in the window. Caller holds mu.
+func (p *PINPad) take(matched time.Time) (PINEntry, bool) {
+	for i := len(p.entries) - 1; i >= 0; i-- {
+		e := p.entries[i]
+		if !e.At.Before(matched.Add(-PINBefore)) && !e.At.After(matched.Add(PINAfter)) {
+			p.entries = append(p.entries[:i:i], p.entries[i+1:]...)
+			return e, true
+		}
+	}
+	return PINEntry{}, false
+}
