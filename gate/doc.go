@@ -9,7 +9,8 @@
 // keypad from Linux input events, and PINPad hands the PIN typed around a
 // face match to a face+pin decision. FromRecords turns storage's policy records into a Policy;
 // presence_report derives stays and attendance from granted events.
-// Subpackage identity enrols and identifies faces against storage.
+// Subpackage identity enrols and identifies faces against storage;
+// subpackage notify delivers the evidence log to webhooks.
 //
 // It must never hold C memory (that stays in vision) nor write SQL (that
 // is storage), and a relay it drives must always end locked: on start,

@@ -11,7 +11,9 @@
 // PostgreSQL when the DSN says so, and owns the versioned schema
 // migrations (frozen structs, one per version; a step may use the keys to
 // seal what older versions stored in clear). The SQLite file, snapshots
-// and exported bundles are created readable by their owner only.
+// and exported bundles are created readable by their owner only. Webhook
+// subscriptions (sealed secrets, cursors, leases) and their delivery log,
+// and PINs for face+pin doors (hashed, with a stored lockout) live here too.
 // Subpackage atomicfile writes files that survive power loss whole or not at all.
 //
 // Callers never see the query builder: the gorm handle is unexported.

@@ -219,6 +219,35 @@ var migrations = []migration{
 		// Tokens made before expiry existed get the default lifetime from now.
 		return tx.Exec("UPDATE api_tokens SET expires_micro = ?", time.Now().Add(DefaultTokenTTL).UnixMicro()).Error
 	}, nil},
+	{9, "webhook subscriptions and delivery log", func(tx *gorm.DB) error {
+		type WebhookSubscription struct {
+			ID        int64  `gorm:"primaryKey"`
+			URL       string `gorm:"size:2000;not null"`
+			Secret    string `gorm:"size:300;not null"`
+			Kinds     string `gorm:"size:1000;not null"`
+			Doors     string `gorm:"size:1000;not null"`
+			Enabled   bool   `gorm:"not null"`
+			AllowHTTP bool   `gorm:"not null"`
+			CursorSeq int64  `gorm:"not null"`
+			CACert    string `gorm:"size:20000;not null;default:''"`
+			// The appliance delivering (gates sharing a PostgreSQL log
+			// take turns), and until when.
+			LeaseOwner      string `gorm:"size:100;not null;default:''"`
+			LeaseUntilMicro int64  `gorm:"not null;default:0"`
+			CreatedAt       time.Time
+		}
+		type WebhookDelivery struct {
+			ID             int64  `gorm:"primaryKey"`
+			SubscriptionID int64  `gorm:"not null;index"`
+			Seq            int64  `gorm:"not null"`
+			AtMicro        int64  `gorm:"not null;index"`
+			Attempt        int    `gorm:"not null"`
+			Status         int    `gorm:"not null"`
+			Error          string `gorm:"size:500"`
+			DurationMicro  int64  `gorm:"not null"`
+		}
+		return tx.Migrator().CreateTable(&WebhookSubscription{}, &WebhookDelivery{})
+	}, nil},
 	{11, "PINs for face+pin doors", func(tx *gorm.DB) error {
 		type PersonPIN struct {
 			PersonID    int64  `gorm:"primaryKey"`

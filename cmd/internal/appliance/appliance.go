@@ -128,7 +128,8 @@ func (a *Appliance) Run(ctx context.Context) (err error) {
 			err = fmt.Errorf("serve: internal error (door locked): %v", r)
 		}
 	}()
-	for _, loop := range []func(context.Context){a.runDoor, a.retain, a.keepSigned, a.reload, a.watchCamera, a.serveWeb, a.readKeypads} {
+	for _, loop := range []func(context.Context){a.runDoor, a.retain, a.keepSigned, a.reload, a.watchCamera, a.serveWeb,
+		a.readKeypads, a.deliverWebhooks} {
 		wg.Go(func() { loop(inner) })
 	}
 	a.log.Info("facegate serving", "source", a.recog.src.Status().Name, "door", a.cfg.Door,

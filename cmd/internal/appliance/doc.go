@@ -5,11 +5,13 @@
 //
 // Start-up order is the order of the code in New: relay locked, database
 // opened, stored policy and settings applied, recognition opened, demo
-// people enrolled, web app built. Run then starts the door controller,
-// retention, reloads, the camera watch and the web app, and runs the
-// pipeline in the caller's goroutine.
+// people enrolled, keypads opened, web app built. Run then starts the door
+// controller, retention, checkpoint signing, reloads, the camera watch,
+// the web app, the keypads and webhook delivery, and runs the pipeline in
+// the caller's goroutine. At a face+pin door a matched face waits, in its
+// own goroutine, for the PIN typed around it (gate.PINPad).
 //
-// The settings owner refuses a match rule outside the active model's
+// The settings owner refuses a changed match rule outside the active model's
 // calibrated range (vision.CalibrationFor); the model owner describes the
 // model for the settings page and calibrates a threshold on the kept
 // enrolment photos (CalibrateEnrolled, also `facegate eval --calibrate`).
