@@ -36,11 +36,15 @@ models: build
 	$(BIN) models prepare --dir $(MODELS_DIR) $(if $(wildcard $(MODELS_FROM)),--from $(MODELS_FROM),)
 
 # The storage suite runs on SQLite and on a real PostgreSQL server, which
-# scripts/postgres.sh installs, starts and prepares when needed.
+# scripts/postgres.sh installs, starts and prepares when needed. The MQTT
+# tests run against a throwaway mosquitto (TLS, password) that
+# scripts/mosquitto.sh starts on a free loopback port and stops after.
 test: setup-test models
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
-	FACEGATE_TEST_POSTGRES="$$(scripts/postgres.sh)" $(GO) test -count=1 -timeout 30m ./...
+	d="$$(mktemp -d)"; trap 'scripts/mosquitto.sh stop "$$d"; rm -rf "$$d"' EXIT; \
+	mqtt="$$(scripts/mosquitto.sh start "$$d")" && \
+	FACEGATE_TEST_MQTT="$$mqtt" FACEGATE_TEST_POSTGRES="$$(scripts/postgres.sh)" $(GO) test -count=1 -timeout 30m ./...
 	# Native memory: every gocv Mat closed again (gocv's MatProfile).
 	$(GO) test -count=1 -tags matprofile -run TestNoMatLeak ./vision/
 

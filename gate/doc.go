@@ -10,7 +10,9 @@
 // face match to a face+pin decision. FromRecords turns storage's policy records into a Policy;
 // presence_report derives stays and attendance from granted events.
 // Subpackage identity enrols and identifies faces against storage;
-// subpackage notify delivers the evidence log to webhooks.
+// subpackage notify delivers the evidence log to webhooks; subpackage mqtt
+// publishes a door's events and state to an MQTT broker (Home Assistant
+// discovery, remote unlock by command when enabled).
 //
 // It must never hold C memory (that stays in vision) nor write SQL (that
 // is storage), and a relay it drives must always end locked: on start,

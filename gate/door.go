@@ -197,6 +197,14 @@ func (c *Controller) DoorChanged(open bool, t time.Time) {
 	}
 }
 
+// DoorOpen is the door contact's last report (false before any, and
+// always with no sensor).
+func (c *Controller) DoorOpen() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.open
+}
+
 // Run ticks the controller and follows the door sensor (may be nil) until
 // ctx ends; then it locks the relay.
 func (c *Controller) Run(ctx context.Context, sensor DoorSensor) error {

@@ -105,11 +105,20 @@ func TestControllerDoorContact(t *testing.T) {
 	})
 	t0 := jst(t, "2026-11-24 09:00")
 	// Opened with no grant: forced.
+	if c.DoorOpen() {
+		t.Fatal("door open before any report")
+	}
 	c.DoorChanged(true, t0)
 	if _, ok := log.find(EventDoorForced); !ok {
 		t.Fatal("forced door not reported")
 	}
+	if !c.DoorOpen() {
+		t.Fatal("DoorOpen false after the contact opened")
+	}
 	c.DoorChanged(false, t0.Add(2*time.Second))
+	if c.DoorOpen() {
+		t.Fatal("DoorOpen true after the contact closed")
+	}
 	// Opened within a grant: fine; held open past the limit: alarm, once.
 	staff := &Person{ID: 1, Name: "Sato", Groups: []string{"staff"}}
 	c.Attempt(Request{Person: staff, Time: t0.Add(time.Minute)})

@@ -14,8 +14,10 @@ BUILD_PKGS=(build-essential pkg-config libopencv-dev libdlib-dev libblas-dev lib
 # descriptor weights package during `models prepare`.
 RUN_PKGS=(ffmpeg npm opencv-data)
 # Test: ImageMagick writes the CMYK JPEG fixture; Debian's Chromium runs the
-# browser tests (chromedp), with Japanese fonts for the screenshots.
-TEST_PKGS=(imagemagick chromium fonts-noto-cjk)
+# browser tests (chromedp), with Japanese fonts for the screenshots; mosquitto
+# is the real MQTT broker of the gate/mqtt tests (scripts/mosquitto.sh; its
+# mosquitto_passwd makes the password file).
+TEST_PKGS=(imagemagick chromium fonts-noto-cjk mosquitto)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 if [[ "${1:-}" == "test" ]]; then

@@ -6,7 +6,8 @@
 // tokens, and the evidence log: hash-chained events with signed checkpoints (every 100
 // events, and within a minute of new ones: Recorder.KeepSigned), content-
 // addressed JPEG snapshots, retention that redacts but keeps the chain
-// verifiable, erasure, export bundles and their verification. Every stored
+// verifiable, erasure, export bundles and their verification, and the
+// delivery cursors of outbound feeds (how far the MQTT publisher got). Every stored
 // event kind is declared here (Kind…). It runs on SQLite by default and on
 // PostgreSQL when the DSN says so, and owns the versioned schema
 // migrations (frozen structs, one per version; a step may use the keys to

@@ -248,6 +248,7 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateTable(&WebhookSubscription{}, &WebhookDelivery{})
 	}, nil},
+	{10, "delivery cursors of outbound feeds (MQTT)", migrateCursors, nil},
 	{11, "PINs for face+pin doors", func(tx *gorm.DB) error {
 		type PersonPIN struct {
 			PersonID    int64  `gorm:"primaryKey"`

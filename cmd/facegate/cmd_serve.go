@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/facegate/facegate/cmd/internal/appliance"
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/gate/mqtt"
 )
 
 // serveFlags registers serve's flags on fs; the returned function builds
@@ -45,6 +47,7 @@ func serveFlags(fs *flag.FlagSet) func(stderr io.Writer) (appliance.Config, erro
 	fs.IntVar(&ac.Retention.GrantSnapshotDays, "retain-grant-snapshots-days", 90, "days to keep snapshots of granted entries (0 = forever)")
 	fs.IntVar(&ac.Retention.DenySnapshotDays, "retain-deny-snapshots-days", 30, "days to keep snapshots of denials and unknown faces (0 = forever)")
 	fs.IntVar(&ac.Retention.EventDays, "retain-events-days", 365, "days to keep entry details; older ones are redacted, their hashes kept (0 = forever)")
+	mq := mqttFlags(fs)
 	return func(stderr io.Writer) (appliance.Config, error) {
 		if err := cfg.Validate(); err != nil {
 			return ac, err
@@ -54,6 +57,9 @@ func serveFlags(fs *flag.FlagSet) func(stderr io.Writer) (appliance.Config, erro
 		ac.Level, ac.Log = gate.SecurityLevel(*level), cfg.logger(stderr)
 		var err error
 		if ac.Web.TrustedProxies, err = parseProxies(*proxies); err != nil {
+			return ac, err
+		}
+		if ac.MQTT, err = mq.options(ac.Door); err != nil {
 			return ac, err
 		}
 		return ac, configUsage(ac.Validate())
@@ -103,4 +109,48 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer a.Close()
 	return a.Run(ctx)
+}
+
+// mqttFlagValues are serve's --mqtt… flags.
+type mqttFlagValues struct {
+	broker, user, passwordFile, ca *string
+	unlock                         *bool
+}
+
+func mqttFlags(fs *flag.FlagSet) mqttFlagValues {
+	return mqttFlagValues{
+		broker:       fs.String("mqtt", "", "MQTT broker to publish events, door state and Home Assistant discovery to: mqtts://HOST[:8883] (TLS) or mqtt://HOST[:1883] (default none)"),
+		user:         fs.String("mqtt-user", "", "MQTT user name"),
+		passwordFile: fs.String("mqtt-password-file", "", "file holding the MQTT password (one line)"),
+		ca:           fs.String("mqtt-ca", "", "PEM file of the CA that signed the broker's certificate (default: the system's roots)"),
+		unlock:       fs.Bool("mqtt-unlock", false, "let \"UNLOCK\" on facegate/<door>/set unlock the door (audited; needs --mqtt-user)"),
+	}
+}
+
+// options checks the --mqtt… flags and reads the password file.
+func (f mqttFlagValues) options(door string) (mqtt.Options, error) {
+	o := mqtt.Options{Broker: *f.broker, Username: *f.user, CAFile: *f.ca, Unlock: *f.unlock, Door: door}
+	if o.Broker == "" {
+		if o.Username != "" || *f.passwordFile != "" || o.CAFile != "" || o.Unlock {
+			return o, usageError{"serve: --mqtt-user, --mqtt-password-file, --mqtt-ca and --mqtt-unlock need --mqtt BROKER"}
+		}
+		return o, nil
+	}
+	if *f.passwordFile != "" {
+		b, err := os.ReadFile(*f.passwordFile)
+		if err != nil {
+			return o, usageError{"serve: --mqtt-password-file: " + err.Error()}
+		}
+		o.Password = strings.TrimRight(string(b), "\r\n")
+		if o.Password == "" {
+			return o, usageError{"serve: --mqtt-password-file: " + *f.passwordFile + " is empty"}
+		}
+	}
+	var oe *mqtt.OptionError
+	if err := o.Validate(); errors.As(err, &oe) {
+		return o, usageError{"serve: " + oe.Error()}
+	} else if err != nil {
+		return o, err
+	}
+	return o, nil
 }

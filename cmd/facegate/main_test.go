@@ -42,6 +42,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"identify"}, "exactly one photo"},
 		{[]string{"identify", "--bogus"}, "flag provided but not defined"},
 		{[]string{"serve", "--trusted-proxies", "10.0.0.5,proxy.lan"}, `"proxy.lan" is neither an address nor a CIDR`},
+		{[]string{"serve", "--mqtt-unlock"}, "need --mqtt BROKER"},
+		{[]string{"serve", "--mqtt", "broker.lan:1883"}, "--mqtt: \"broker.lan:1883\""},
+		{[]string{"serve", "--mqtt", "mqtts://broker.lan", "--mqtt-unlock"}, "--mqtt-unlock: remote unlock needs --mqtt-user"},
+		{[]string{"serve", "--mqtt", "mqtts://broker.lan", "--mqtt-user", "gate", "--mqtt-password-file", "/nonexistent/pw"}, "--mqtt-password-file: open /nonexistent/pw"},
+		{[]string{"serve", "--mqtt", "mqtt://broker.lan", "--mqtt-ca", "/etc/hostname"}, "--mqtt-ca: a CA file needs an mqtts:// broker"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/gate/mqtt"
 	"github.com/facegate/facegate/storage"
 	"github.com/facegate/facegate/vision"
 	"github.com/facegate/facegate/web"
@@ -37,6 +38,9 @@ type Config struct {
 	// Keypads are the PIN pads of a face+pin door: "evdev:/dev/input/…".
 	Keypads []string
 	Web     web.Options // TLSDir defaults to DATA_DIR/tls
+	// MQTT is the broker to publish to (Broker empty: none); its Door is
+	// taken from Door.
+	MQTT mqtt.Options
 
 	Log *slog.Logger
 	// Now is the clock of the door controller, retention and the web app

@@ -7,8 +7,9 @@
 // opened, stored policy and settings applied, recognition opened, demo
 // people enrolled, keypads opened, web app built. Run then starts the door
 // controller, retention, checkpoint signing, reloads, the camera watch,
-// the web app, the keypads and webhook delivery, and runs the pipeline in
-// the caller's goroutine. At a face+pin door a matched face waits, in its
+// the web app, the keypads, webhook delivery and, with a broker
+// configured, the MQTT publisher (gate/mqtt), and runs the pipeline in the
+// caller's goroutine. At a face+pin door a matched face waits, in its
 // own goroutine, for the PIN typed around it (gate.PINPad).
 //
 // The settings owner refuses a changed match rule outside the active model's
