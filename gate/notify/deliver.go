@@ -180,10 +180,13 @@ func (d *Deliverer) SendTest(ctx context.Context, w storage.Webhook) storage.Web
 func (d *Deliverer) deliver(ctx context.Context, c *http.Client, w storage.Webhook, e storage.Event, employeeID string) error {
 	key := strconv.FormatInt(e.Seq, 10)
 	for attempt := 1; ; attempt++ {
-		// Made again for each attempt: a retry carries the newest
-		// checkpoint, which by then often covers the event.
+		// Every payload carries a signed checkpoint covering its event: the
+		// head is signed unless it is already (as gate/mqtt does per batch),
+		// so a receiver can prove even a quiet door's last event.
 		var cp *storage.Checkpoint
-		if c, ok, err := d.db.LatestCheckpoint(); err == nil && ok {
+		if c, err := d.db.SignCheckpoint(d.db.Keys); err == nil && c.Seq != 0 {
+			cp = &c
+		} else if c, ok, err := d.db.LatestCheckpoint(); err == nil && ok {
 			cp = &c
 		}
 		body := NewPayload(e, employeeID, cp, d.opt.Location).Marshal()

@@ -71,6 +71,11 @@ func checkDelivered(t *testing.T, db *storage.DB, rc *receiver, id int64, want [
 	rc.mu.Lock()
 	seen, bad := slices.Clone(rc.seen), rc.badSigs
 	first := rc.bodies[want[0]]
+	for _, seq := range want {
+		if cp := rc.bodies[seq].Checkpoint; cp == nil || cp.Seq < seq || !storage.VerifyCheckpoint(*cp, db.Keys.Public) {
+			t.Errorf("event %d's payload checkpoint %+v: want a signed one covering it", seq, cp)
+		}
+	}
 	rc.mu.Unlock()
 	if len(seen) != len(want)+1 || seen[0] != seen[1] {
 		t.Errorf("arrivals %v: want the first (its 2xx lost) twice and every other once", seen)
