@@ -94,7 +94,7 @@ func (s *Server) webcamShot(c echo.Context) error {
 	ph.Name = fmt.Sprintf("webcam shot %s", s.deps.Now().Format("15:04:05.000"))
 	f, err := s.faces().CheckPhoto(ph)
 	if err != nil {
-		return c.JSON(http.StatusOK, map[string]any{"accepted": false, "reason": err.Error()})
+		return c.JSON(http.StatusOK, map[string]any{"accepted": false, "reason": photoError(pickLang(c.Request()), err, false)})
 	}
 	n := s.enrol.add(s.pendingKey(c), ph, s.deps.Now())
 	return c.JSON(http.StatusOK, map[string]any{"accepted": true, "shots": n, "face_width": f.Width(), "sharpness": int(f.Sharpness)})

@@ -28,8 +28,11 @@ func (s *Server) parseTemplates() error {
 		"fmtTime": func(loc *time.Location, us int64) string {
 			return time.UnixMicro(us).In(loc).Format("2006-01-02 15:04:05")
 		},
-		"f3":  func(f float64) string { return fmt.Sprintf("%.3f", f) },
-		"can": storage.RoleAtLeast,
+		"term":        term,
+		"localize":    localize,
+		"auditDetail": auditDetail,
+		"f3":          func(f float64) string { return fmt.Sprintf("%.3f", f) },
+		"can":         storage.RoleAtLeast,
 		"deleteForm": func(p page, kind string, key any) deleteForm {
 			return deleteForm{Kind: kind, Key: fmt.Sprint(key), CSRF: p.CSRF, L: p.L}
 		},

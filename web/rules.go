@@ -24,7 +24,9 @@ func (s *Server) rulesPageWith(c echo.Context, code int, msg string) error {
 	for _, p := range recs.People {
 		names[p.ID] = p.Name + " (" + p.EmployeeID + ")"
 	}
-	return s.renderStatus(c, code, "rules", map[string]any{"R": recs, "Names": names, "Error": msg})
+	return s.renderStatus(c, code, "rules", map[string]any{"R": recs, "Names": names, "Error": msg,
+		"Directions": []gate.Direction{gate.DirIn, gate.DirOut, gate.DirBoth},
+		"Levels":     []gate.SecurityLevel{gate.LevelFace, gate.LevelFaceLiveness, gate.LevelFacePIN}})
 }
 
 // changePolicy loads the records, applies edit, checks the result as the
