@@ -58,6 +58,10 @@ func untranslated(texts []string) []string {
 	return slices.Compact(found)
 }
 
+// rawTime is how Go prints a time.Time: "2026-11-23 11:43:11.532584 +0000 UTC"
+// (html/template writes the plus as &#43;).
+var rawTime = regexp.MustCompile(`\d\d:\d\d:\d\d(\.\d+)? ([+-]|&#43;)\d{4} \w+`)
+
 func getPage(t *testing.T, c *http.Client, u, lang string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
@@ -86,6 +90,9 @@ func checkLanguages(t *testing.T, c *http.Client, base, path string, want int) {
 		}
 		if i := strings.Index(body, missingPrefix); i >= 0 {
 			t.Errorf("%s (%s): %s", path, lang, body[i:min(len(body), i+40)])
+		}
+		if m := rawTime.FindString(body); m != "" {
+			t.Errorf("%s (%s): a raw time %q (format it with when or fmtTime)", path, lang, m)
 		}
 		if !strings.Contains(body, `lang="`+lang+`"`) {
 			t.Errorf("%s: not rendered in %s", path, lang)

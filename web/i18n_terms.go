@@ -144,6 +144,8 @@ var termMessages = map[string]map[string]string{
 		"level.face+liveness":                 "face and liveness",
 		"level.face+pin":                      "face and PIN",
 		"rules.passage":                       "Scheduled passage (unlocked in these windows)",
+		"presence.reversed":                   "The period is reversed: \"from\" (%s) is after \"to\" (%s). Enter a \"from\" day on or before the \"to\" day.",
+		"presence.badday":                     "%s: \"%s\" is not a date. Enter it as YYYY-MM-DD (or pick it in the calendar).",
 	},
 	"ja": {
 		"sep":                                 "、",
@@ -286,6 +288,8 @@ var termMessages = map[string]map[string]string{
 		"level.face+liveness":                 "顔と生体検知",
 		"level.face+pin":                      "顔と PIN",
 		"rules.passage":                       "定時開放（この時間帯は解錠）",
+		"presence.reversed":                   "期間が逆です: 開始日（%s）が終了日（%s）より後になっています。開始日には終了日以前の日付を入力してください。",
+		"presence.badday":                     "%s: 「%s」は日付ではありません。YYYY-MM-DD の形式で入力するか、カレンダーから選んでください。",
 	},
 }
 

@@ -28,6 +28,18 @@ func (s *Server) parseTemplates() error {
 		"fmtTime": func(loc *time.Location, us int64) string {
 			return time.UnixMicro(us).In(loc).Format("2006-01-02 15:04:05")
 		},
+		// when: a time in the site's zone to the minute, "" for none; no
+		// raw time.Time reaches a page.
+		"when": func(loc *time.Location, t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(loc).Format("2006-01-02 15:04")
+		},
+		"hm": func(d time.Duration) string {
+			d = d.Round(time.Minute)
+			return fmt.Sprintf("%d:%02d", int(d.Hours()), int(d.Minutes())%60)
+		},
 		"term":        term,
 		"localize":    localize,
 		"auditDetail": auditDetail,
