@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +41,10 @@ func (s *Server) parseTemplates() error {
 		"hm": func(d time.Duration) string {
 			d = d.Round(time.Minute)
 			return fmt.Sprintf("%d:%02d", int(d.Hours()), int(d.Minutes())%60)
+		},
+		"has": func(f url.Values, key, value string) bool { return slices.Contains(f[key], value) },
+		"windowForm": func(p page, f url.Values, prefix string) windowData {
+			return windowData{Form: f, Prefix: prefix, L: p.L, Days: weekdays}
 		},
 		"term":        term,
 		"localize":    localize,
