@@ -130,11 +130,13 @@ func fillConsole(t *testing.T, h *harness) {
 	who := &gate.Person{ID: p.ID, Name: p.Name, Groups: []string{"staff"}}
 	for _, req := range []gate.Request{{Door: "lab-in", Person: who, Time: sunday}, {Door: "lab-in", Time: sunday}} {
 		d := pol.Decide(req, nil)
+		ev := storage.Event{AtMicro: sunday.UnixMicro(), Kind: storage.KindDenied, Door: "lab-in", Area: "lab",
+			Direction: "in", PersonID: p.ID, PersonName: p.Name, Code: string(d.Code), Reason: d.Reason, Liveness: "off"}
 		if req.Person == nil { // as the appliance writes an unknown face's reason
-			d.Reason += " (not recognised in 9 frames (7 described))"
+			ev.Reason += " (not recognised in 9 frames (7 described))"
+			ev.PersonID, ev.PersonName = 0, ""
 		}
-		h.rec.Record(storage.Event{AtMicro: sunday.UnixMicro(), Kind: storage.KindDenied, Door: "lab-in", Area: "lab",
-			Direction: "in", PersonID: p.ID, Code: string(d.Code), Reason: d.Reason, Liveness: "off"}, nil, nil)
+		h.rec.Record(ev, nil, nil)
 	}
 	h.rec.Record(storage.Event{AtMicro: sunday.UnixMicro(), Kind: storage.KindDoorHeldOpen, Door: "lab-in",
 		Reason: "door open for 45s (limit 30s)"}, nil, nil)
