@@ -67,3 +67,34 @@ func TestBrowserConsoleJapanese(t *testing.T) {
 		t.Errorf("presence with a reversed period: %q", presence)
 	}
 }
+
+// In Chromium: the people page shows the enrolment photo; erasing asks for
+// the employee ID on a page of its own, then erases.
+func TestBrowserPeopleErase(t *testing.T) {
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	fill(t, h)
+	bctx, base, shot := browserOn(t, h)
+	q := chromedp.ByQuery
+	var loaded bool
+	var what, people string
+	err := chromedp.Run(bctx,
+		chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username", q),
+		chromedp.SendKeys("#username", "ada", q), chromedp.SendKeys("#password", testPassword, q),
+		chromedp.Click("#login", q), chromedp.WaitVisible("nav", q),
+		chromedp.Navigate(base+"/people"), chromedp.WaitVisible("#people img.thumb", q),
+		chromedp.Poll(`document.querySelector('#people img.thumb').complete`, nil),
+		chromedp.Evaluate(`document.querySelector('#people img.thumb').naturalWidth > 0`, &loaded),
+		shot("45-people-thumbnails"),
+		chromedp.Click(`#people a.danger`, q), chromedp.WaitVisible("#erase-form", q),
+		chromedp.Text("#erase-what", &what, q), shot("46-people-erase-confirm"),
+		chromedp.SendKeys("#confirm_employee_id", "E001", q), chromedp.Click("#erase", q),
+		chromedp.WaitVisible("#people", q), chromedp.Text("#people", &people, q),
+	)
+	if err != nil {
+		t.Fatalf("people page: %v", err)
+	}
+	if !loaded || !strings.Contains(what, "Barack Obama (E001)") || strings.Contains(people, "Obama") {
+		t.Errorf("thumbnail loaded %v; confirmation %q; people after erase %q", loaded, what, people)
+	}
+}

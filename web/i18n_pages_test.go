@@ -106,7 +106,7 @@ func checkLanguages(t *testing.T, c *http.Client, base, path string, want int) {
 }
 
 // notPages are the GET routes that answer with no HTML page to translate.
-var notPages = []string{"/static/*", "/healthz", "/metrics", "/lang/:code", "/live.mjpg", "/events/stream",
+var notPages = []string{"/static/*", "/healthz", "/metrics", "/lang/:code", "/live.mjpg", "/events/stream", "/people/photos/:file",
 	"/presence/attendance.csv", "/entries.csv", "/snapshots/:file"}
 
 // fillConsole records what every page shows: entries granted and denied
@@ -155,7 +155,7 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 	checkLanguages(t, h.client(), h.ts.URL, "/login", http.StatusOK) // logged out
 	c := h.login("ada")
 	h.s.audit("ada", "policy_saved", map[string]any{"areas": 1, "doors": 1})
-	paths := map[string]string{"/entries/:seq": "/entries/3", "/": "/"}
+	paths := map[string]string{"/entries/:seq": "/entries/3", "/people/:id/erase": "/people/1/erase"}
 	for _, r := range h.s.e.Routes() {
 		if r.Method != http.MethodGet || slices.Contains(notPages, r.Path) || strings.HasPrefix(r.Path, "/api/") {
 			continue

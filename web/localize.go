@@ -202,3 +202,6 @@ func photoError(lang string, err error, withName bool) string {
 	}
 	return s
 }
+
+// fmtMsg is the catalogue format key in lang with args.
+func fmtMsg(lang, key string, args ...any) string { return fmt.Sprintf(translate(lang, key), args...) }

@@ -26,7 +26,15 @@ func (s *Server) peoplePageWith(c echo.Context, code int, extra map[string]any) 
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"People": rows, "Q": c.QueryParam("q")}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	photos, err := s.keptPhotos(ids)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"People": rows, "Q": c.QueryParam("q"), "Photos": photos}
 	for k, v := range extra {
 		data[k] = v
 	}
@@ -192,6 +200,10 @@ func (s *Server) erase(c echo.Context) error {
 	p, err := s.personParam(c)
 	if err != nil {
 		return err
+	}
+	if typed := strings.TrimSpace(c.FormValue("confirm_employee_id")); typed != p.EmployeeID {
+		msg := fmtMsg(pickLang(c.Request()), "erase.mismatch", typed)
+		return s.eraseConfirm(c, http.StatusUnprocessableEntity, p, msg)
 	}
 	if err := s.erasePerson(u.Username, p, c.FormValue("snapshots") == "on"); err != nil {
 		return err
