@@ -202,6 +202,9 @@ func TestReasonsAndAuditInReadersLanguage(t *testing.T) {
 	if !strings.Contains(ja, "(時間帯外)") {
 		t.Error("entry page: result code not in Japanese")
 	}
+	if _, live := getPage(t, c, h.ts.URL+"/", "ja"); !strings.Contains(live, `<strong id="state">受信中</strong>`) {
+		t.Error("camera state not in Japanese")
+	}
 	_, ja = getPage(t, c, h.ts.URL+"/audit", "ja")
 	for _, want := range []string{"アクセス権限の保存", "ログイン", "エリア数: 1"} {
 		if !strings.Contains(ja, want) {
@@ -243,19 +246,13 @@ func TestWebcamRejectionInJapanese(t *testing.T) {
 	h := newFaceHarness(t)
 	h.user("ada", storage.RoleAdmin)
 	c := h.login("ada")
-	img := image.NewGray(image.Rect(0, 0, 320, 240))
-	for i := range img.Pix {
-		img.Pix[i] = uint8(i % 251)
-	}
-	img.Set(0, 0, color.Gray{Y: 9})
-	var jpg bytes.Buffer
-	jpeg.Encode(&jpg, img, nil)
+	jpg := noFaceJPEG()
 	tok := h.csrf(c, "/people/webcam")
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	w.WriteField("employee_id", "E9")
 	fw, _ := w.CreateFormFile("shot", "shot.jpg")
-	fw.Write(jpg.Bytes())
+	fw.Write(jpg)
 	w.Close()
 	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/people/webcam/shot", &body)
 	req.Header.Set("Content-Type", w.FormDataContentType())
@@ -273,5 +270,42 @@ func TestWebcamRejectionInJapanese(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&got)
 	if got.Accepted || !strings.HasPrefix(got.Reason, "顔が見つかりません（明るい場所で正面から") {
 		t.Fatalf("shot with no face: %+v", got)
+	}
+}
+
+// noFaceJPEG is a photo with no face in it: a grey ramp.
+func noFaceJPEG() []byte {
+	img := image.NewGray(image.Rect(0, 0, 320, 240))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i % 251)
+	}
+	img.Set(0, 0, color.Gray{Y: 9})
+	var jpg bytes.Buffer
+	jpeg.Encode(&jpg, img, nil)
+	return jpg.Bytes()
+}
+
+// An uploaded photo with no face is refused on the people page in the
+// reader's language, naming the photo.
+func TestEnrolPhotoErrorInJapanese(t *testing.T) {
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	c := h.login("ada")
+	get(t, c, h.ts.URL+"/lang/ja")
+	tok := h.csrf(c, "/people")
+	body, ctype := multipartBody(t, map[string]string{"_csrf": tok, "name": "Taro", "employee_id": "E7"},
+		map[string][]byte{"wall.jpg": noFaceJPEG()})
+	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/people", body)
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Accept", "text/html")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	msg := html.UnescapeString(between(string(b), `id="error">`, "</p>"))
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.HasPrefix(msg, "id=\"error\">wall.jpg: 顔が見つかりません（明るい場所で") {
+		t.Fatalf("photo with no face: %d %q", resp.StatusCode, msg)
 	}
 }

@@ -190,6 +190,11 @@ var termMessages = map[string]map[string]string{
 		"erase.confirm":                       "Erase permanently",
 		"erase.cancel":                        "Cancel",
 		"erase.mismatch":                      "The employee ID typed (\"%s\") is not this person's: nothing was erased.",
+		"source.connecting":                   "connecting",
+		"source.streaming":                    "streaming",
+		"source.reconnecting":                 "reconnecting",
+		"source.ended":                        "ended",
+		"source.closed":                       "closed",
 	},
 	"ja": {
 		"sep":                                 "、",
@@ -378,6 +383,11 @@ var termMessages = map[string]map[string]string{
 		"erase.confirm":                       "完全に削除",
 		"erase.cancel":                        "キャンセル",
 		"erase.mismatch":                      "入力された社員番号（「%s」）がこの人物のものと一致しません。何も削除していません。",
+		"source.connecting":                   "接続中",
+		"source.streaming":                    "受信中",
+		"source.reconnecting":                 "再接続中",
+		"source.ended":                        "終了",
+		"source.closed":                       "停止",
 	},
 }
 

@@ -72,8 +72,8 @@ func enrolError(err error) *echo.HTTPError {
 	switch {
 	case errors.As(err, &he):
 		return he
-	case errors.As(err, &ie):
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
+	case errors.As(err, &ie): // the photo's error kept for the page to show in the reader's language
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error()).SetInternal(err)
 	case errors.As(err, &ce), errors.Is(err, storage.ErrConflict):
 		return echo.NewHTTPError(http.StatusConflict, err.Error())
 	}
@@ -118,7 +118,11 @@ func confirmation(c echo.Context, by string) *identity.Confirmation {
 func (s *Server) enrolUpload(c echo.Context) error {
 	res, he := s.enrolForm(c, "upload")
 	if he != nil {
-		return s.peoplePageWith(c, he.Code, map[string]any{"Error": fmt.Sprint(he.Message)})
+		msg := fmt.Sprint(he.Message)
+		if he.Internal != nil {
+			msg = photoError(pickLang(c.Request()), he.Internal, true)
+		}
+		return s.peoplePageWith(c, he.Code, map[string]any{"Error": msg})
 	}
 	return s.peoplePageWith(c, http.StatusOK, map[string]any{"Enrolled": res})
 }
