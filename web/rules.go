@@ -114,8 +114,8 @@ func requireFields(c echo.Context, names ...string) error {
 // two times, under prefix) and the free-text windows beside them, e.g.
 // "土 10:00-14:00"; "" when nothing was picked.
 func windowsFrom(c echo.Context, prefix string) (string, error) {
-	days := c.Request().PostForm[prefix+"days"]
 	start, end := strings.TrimSpace(c.FormValue(prefix+"start")), strings.TrimSpace(c.FormValue(prefix+"end"))
+	days := c.Request().PostForm[prefix+"days"] // parsed by FormValue
 	var ws []string
 	if len(days) > 0 || start != "" || end != "" {
 		if len(days) == 0 || start == "" || end == "" {
@@ -148,20 +148,11 @@ func (s *Server) rulesAdd(c echo.Context) error {
 			if err := requireFields(c, "id", "name", "area", "direction", "level"); err != nil {
 				return err
 			}
-			ms, err := strconv.ParseInt(f("open_ms"), 10, 64)
-			if err != nil {
-				return &fieldError{"rules.err.number", "open_ms", f("open_ms")}
-			}
-			passage, err := windowsFrom(c, "passage_")
+			d, err := doorFrom(c)
 			if err != nil {
 				return err
 			}
-			if old := f("passage"); old != "" { // the form before the pickers; the API's field
-				passage = strings.Join(slices.DeleteFunc([]string{passage, old}, func(s string) bool { return s == "" }), "; ")
-			}
-			held, _ := strconv.Atoi(f("held_open_s"))
-			r.Doors = append(r.Doors, storage.Door{ID: f("id"), Name: f("name"), Area: f("area"), Direction: f("direction"),
-				OpenMillis: ms, HeldOpenSeconds: held, Level: f("level"), PassageWindows: passage})
+			r.Doors = append(r.Doors, d)
 		case "group":
 			if err := requireFields(c, "name"); err != nil {
 				return err
@@ -171,20 +162,11 @@ func (s *Server) rulesAdd(c echo.Context) error {
 			if err := requireFields(c, "name", "group", "doors"); err != nil {
 				return err
 			}
-			windows, err := windowsFrom(c, "")
+			ar, err := ruleFrom(c)
 			if err != nil {
 				return err
 			}
-			if windows == "" {
-				return &fieldError{"rules.err.window", "window", ""}
-			}
-			if err := checkDays(f("valid_from"), f("valid_until")); err != nil {
-				return err
-			}
-			doors := strings.Join(c.Request().PostForm["doors"], ",")
-			r.Rules = append(r.Rules, storage.AccessRule{GroupName: f("group"), Name: f("name"), Doors: doors,
-				ScheduleName: f("name"), Windows: windows, ValidFrom: f("valid_from"), ValidUntil: f("valid_until"),
-				ObserveHolidays: f("observe_holidays") == "on"})
+			r.Rules = append(r.Rules, ar)
 		case "holiday":
 			if err := requireFields(c, "date"); err != nil {
 				return err
@@ -207,6 +189,45 @@ func (s *Server) rulesAdd(c echo.Context) error {
 		}
 		return nil
 	})
+}
+
+// doorFrom reads the door form; its passage windows come from the
+// pickers and, as the form before them and the API had, "passage".
+func doorFrom(c echo.Context) (storage.Door, error) {
+	f := func(n string) string { return strings.TrimSpace(c.FormValue(n)) }
+	ms, err := strconv.ParseInt(f("open_ms"), 10, 64)
+	if err != nil {
+		return storage.Door{}, &fieldError{"rules.err.number", "open_ms", f("open_ms")}
+	}
+	passage, err := windowsFrom(c, "passage_")
+	if err != nil {
+		return storage.Door{}, err
+	}
+	if old := f("passage"); old != "" {
+		passage = strings.Join(slices.DeleteFunc([]string{passage, old}, func(s string) bool { return s == "" }), "; ")
+	}
+	held, _ := strconv.Atoi(f("held_open_s"))
+	return storage.Door{ID: f("id"), Name: f("name"), Area: f("area"), Direction: f("direction"),
+		OpenMillis: ms, HeldOpenSeconds: held, Level: f("level"), PassageWindows: passage}, nil
+}
+
+// ruleFrom reads the rule form: the doors ticked, the windows picked or
+// typed (at least one), the validity days.
+func ruleFrom(c echo.Context) (storage.AccessRule, error) {
+	f := func(n string) string { return strings.TrimSpace(c.FormValue(n)) }
+	windows, err := windowsFrom(c, "")
+	if err != nil {
+		return storage.AccessRule{}, err
+	}
+	if windows == "" {
+		return storage.AccessRule{}, &fieldError{"rules.err.window", "window", ""}
+	}
+	if err := checkDays(f("valid_from"), f("valid_until")); err != nil {
+		return storage.AccessRule{}, err
+	}
+	return storage.AccessRule{GroupName: f("group"), Name: f("name"), Doors: strings.Join(c.Request().PostForm["doors"], ","),
+		ScheduleName: f("name"), Windows: windows, ValidFrom: f("valid_from"), ValidUntil: f("valid_until"),
+		ObserveHolidays: f("observe_holidays") == "on"}, nil
 }
 
 func (s *Server) rulesDelete(c echo.Context) error {
