@@ -55,7 +55,7 @@ func TestBrowserConsoleJapanese(t *testing.T) {
 	if len(recs.Rules) != 2 || recs.Rules[1].Windows != "Sat,Sun 10:00-14:00" {
 		t.Errorf("rule saved from the pickers: %+v", recs.Rules)
 	}
-	for _, want := range []string{"時間帯 'weekdays' (Mon–Fri 08:00–20:00) の範囲外", "通行拒否", "扉が 45s 開いたままです"} {
+	for _, want := range []string{"時間帯 'weekdays' (月–金 08:00–20:00) の範囲外", "通行拒否", "扉が 45s 開いたままです"} {
 		if !strings.Contains(reasons, want) {
 			t.Errorf("entries lack %q", want)
 		}

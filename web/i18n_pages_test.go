@@ -188,7 +188,7 @@ func TestReasonsAndAuditInReadersLanguage(t *testing.T) {
 	fillConsole(t, h)
 	c := h.login("ada")
 	_, ja := getPage(t, c, h.ts.URL+"/entries", "ja")
-	for _, want := range []string{"時間帯 'weekdays' (Mon–Fri 08:00–20:00) の範囲外", "登録された顔と一致しません（9 フレームで認識できませんでした（7 フレームを解析））",
+	for _, want := range []string{"時間帯 'weekdays' (月–金 08:00–20:00) の範囲外", "登録された顔と一致しません（9 フレームで認識できませんでした（7 フレームを解析））",
 		"扉が 45s 開いたままです（上限 30s）", "ルール「x」により許可", "通行拒否"} {
 		if !strings.Contains(ja, html.EscapeString(want)) {
 			t.Errorf("Japanese entries lack %q", want)

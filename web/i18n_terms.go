@@ -195,6 +195,7 @@ var termMessages = map[string]map[string]string{
 		"source.reconnecting":                 "reconnecting",
 		"source.ended":                        "ended",
 		"source.closed":                       "closed",
+		"day.Daily":                           "Daily",
 	},
 	"ja": {
 		"sep":                                 "、",
@@ -388,6 +389,7 @@ var termMessages = map[string]map[string]string{
 		"source.reconnecting":                 "再接続中",
 		"source.ended":                        "終了",
 		"source.closed":                       "停止",
+		"day.Daily":                           "毎日",
 	},
 }
 

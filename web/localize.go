@@ -133,11 +133,28 @@ func localizeOne(lang, en string) (string, bool) {
 			if l, ok := localizeOne(lang, v); ok {
 				v = l
 			}
-			args[i] = v
+			args[i] = scheduleDays(lang, v)
 		}
 		return fmt.Sprintf(format, args...), true
 	}
 	return en, false
+}
+
+// scheduleRE is how gate prints a schedule: 'name' (Mon–Fri 08:00–20:00; Sat 10:00–14:00).
+var (
+	scheduleRE = regexp.MustCompile(`^'(.*)' \((.*)\)$`)
+	dayRE      = regexp.MustCompile(`\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun|Daily)\b`)
+)
+
+// scheduleDays renders the weekday names of a printed schedule in lang,
+// leaving its name (the admin's own words) as it is.
+func scheduleDays(lang, s string) string {
+	m := scheduleRE.FindStringSubmatch(s)
+	if m == nil {
+		return s
+	}
+	days := dayRE.ReplaceAllStringFunc(m[2], func(d string) string { return term(lang, "day", d) })
+	return "'" + m[1] + "' (" + days + ")"
 }
 
 // term translates one code of a kind ("kind", "code", "action", "dir",
