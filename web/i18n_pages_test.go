@@ -271,6 +271,20 @@ func TestWebcamRejectionInJapanese(t *testing.T) {
 	if got.Accepted || !strings.HasPrefix(got.Reason, "顔が見つかりません（明るい場所で正面から") {
 		t.Fatalf("shot with no face: %+v", got)
 	}
+	req, _ = http.NewRequest(http.MethodPost, h.ts.URL+"/people/webcam/finish", strings.NewReader("employee_id=E9"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-CSRF-Token", tok)
+	req.Header.Set("Accept-Language", "ja")
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var fin struct{ Error string }
+	json.NewDecoder(resp.Body).Decode(&fin)
+	if resp.StatusCode != http.StatusUnprocessableEntity || fin.Error != "採用された写真は 0 枚です。3 枚以上撮影してください。" {
+		t.Fatalf("finish with no shots: %d %q", resp.StatusCode, fin.Error)
+	}
 }
 
 // noFaceJPEG is a photo with no face in it: a grey ramp.

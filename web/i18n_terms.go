@@ -196,6 +196,7 @@ var termMessages = map[string]map[string]string{
 		"source.ended":                        "ended",
 		"source.closed":                       "closed",
 		"day.Daily":                           "Daily",
+		"enrol.few":                           "%d accepted shots, need %d: take more.",
 	},
 	"ja": {
 		"sep":                                 "、",
@@ -390,6 +391,7 @@ var termMessages = map[string]map[string]string{
 		"source.ended":                        "終了",
 		"source.closed":                       "停止",
 		"day.Daily":                           "毎日",
+		"enrol.few":                           "採用された写真は %d 枚です。%d 枚以上撮影してください。",
 	},
 }
 

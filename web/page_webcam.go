@@ -104,7 +104,7 @@ func (s *Server) webcamFinish(c echo.Context) error {
 	u, _ := userOf(c)
 	shots := s.enrol.take(s.pendingKey(c))
 	if len(shots) < minShots {
-		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"error": fmt.Sprintf("%d accepted shots, need %d", len(shots), minShots)})
+		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"error": fmtMsg(pickLang(c.Request()), "enrol.few", len(shots), minShots)})
 	}
 	if len(shots) > maxShots {
 		shots = shots[len(shots)-maxShots:]
