@@ -18,13 +18,19 @@ func TestBrowserConsoleJapanese(t *testing.T) {
 	fillConsole(t, h)
 	bctx, base, shot := browserOn(t, h)
 	q := chromedp.ByQuery
-	var errText, name, reasons, audit, presence string
+	// As the appliance publishes a decision to live pages.
+	h.s.deps.Hub.PublishDecision(map[string]any{"time": "09:00:00", "person": "unknown", "result": "unknown_face",
+		"granted": false, "distance": "0.712", "liveness": "not live"})
+	var errText, name, reasons, audit, presence, live string
 	var satChecked bool
 	err := chromedp.Run(bctx,
 		chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username", q),
 		chromedp.SendKeys("#username", "ada", q), chromedp.SendKeys("#password", testPassword, q),
 		chromedp.Click("#login", q), chromedp.WaitVisible("nav", q),
-		chromedp.Navigate(base+"/lang/ja"), chromedp.Navigate(base+"/rules"), chromedp.WaitVisible("#rule-form", q),
+		chromedp.Navigate(base+"/lang/ja"), chromedp.WaitVisible("#decisions", q),
+		chromedp.Poll(`document.querySelectorAll('#decisions tbody tr').length > 0`, nil),
+		chromedp.Text("#decisions tbody", &live, q),
+		chromedp.Navigate(base+"/rules"), chromedp.WaitVisible("#rule-form", q),
 		chromedp.SendKeys(`#rule-form input[name=name]`, "週末", q),
 		chromedp.Click(`#rule-form input[name=doors][value="lab-in"]`, q),
 		chromedp.Click(`#rule-form input[name=days][value=Sat]`, q),
@@ -47,6 +53,10 @@ func TestBrowserConsoleJapanese(t *testing.T) {
 	)
 	if err != nil {
 		t.Fatalf("console in Japanese: %v", err)
+	}
+	if !strings.Contains(live, "未登録の顔") || !strings.Contains(live, "非生体") || strings.Contains(live, "unknown") ||
+		strings.Contains(live, "not live") {
+		t.Errorf("live decision not in Japanese: %q", live)
 	}
 	if !strings.Contains(errText, "曜日を 1 つ以上選び") || name != "週末" || !satChecked {
 		t.Errorf("refused rule: error %q, name kept %q, Saturday still ticked %v", errText, name, satChecked)

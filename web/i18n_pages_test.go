@@ -23,12 +23,15 @@ import (
 
 // pageText is what a reader sees of a page: its text nodes and the
 // attributes shown as text (alt, placeholder, aria-label, title, and the
-// data- attributes our scripts print), HTML entities decoded.
+// data- attributes our scripts print, but not the JSON of their word
+// lists), HTML entities decoded.
 func pageText(page string) []string {
 	page = regexp.MustCompile(`(?s)<(script|style)\b.*?</(script|style)>`).ReplaceAllString(page, "")
 	var out []string
 	for _, m := range regexp.MustCompile(`\b(?:alt|placeholder|aria-label|title|data-[a-z]+)="([^"]*)"`).FindAllStringSubmatch(page, -1) {
-		out = append(out, html.UnescapeString(m[1]))
+		if v := html.UnescapeString(m[1]); !strings.HasPrefix(v, "{") { // JSON for a script is not text
+			out = append(out, v)
+		}
 	}
 	for _, s := range regexp.MustCompile(`<[^>]*>`).Split(page, -1) {
 		if s = strings.TrimSpace(html.UnescapeString(s)); s != "" {
