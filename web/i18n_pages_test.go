@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/models/modeltest"
 	"github.com/facegate/facegate/storage"
 )
 
@@ -324,5 +325,30 @@ func TestEnrolPhotoErrorInJapanese(t *testing.T) {
 	msg := html.UnescapeString(between(string(b), `id="error">`, "</p>"))
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.HasPrefix(msg, "id=\"error\">wall.jpg: 顔が見つかりません（明るい場所で") {
 		t.Fatalf("photo with no face: %d %q", resp.StatusCode, msg)
+	}
+}
+
+// An enrolment refused for a conflict says why in Japanese, from the
+// conflict's fields.
+func TestEnrolConflictInJapanese(t *testing.T) {
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	fill(t, h) // Barack Obama as E001
+	c := h.login("ada")
+	get(t, c, h.ts.URL+"/lang/ja")
+	body, ctype := multipartBody(t, map[string]string{"_csrf": h.csrf(c, "/people"), "name": "Not Obama", "employee_id": "E777"},
+		map[string][]byte{"obama2.jpg": modeltest.ReadFace(t, "obama2.jpg")})
+	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+"/people", body)
+	req.Header.Set("Content-Type", ctype)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	msg := html.UnescapeString(between(string(b), `id="error">`, "</p>"))
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(msg, "E777: 何も登録していません: obama2.jpg: この顔は Barack Obama (E001) との距離が 0.") ||
+		!strings.Contains(msg, "二重登録") {
+		t.Fatalf("conflict in Japanese: %d %q", resp.StatusCode, msg)
 	}
 }

@@ -197,6 +197,9 @@ var termMessages = map[string]map[string]string{
 		"source.closed":                       "closed",
 		"day.Daily":                           "Daily",
 		"enrol.few":                           "%d accepted shots, need %d: take more.",
+		"conflict.refused":                    "enroll %s: nothing stored: %s. Check the photos; if they are right, enrol anyway with a reason (audited).",
+		"conflict.duplicate":                  "%s: this face is %.3f from %s, within the match threshold %.2f",
+		"conflict.mixed":                      "%s and %s are %.3f apart, beyond %.2f: they look like two different people",
 	},
 	"ja": {
 		"sep":                                 "、",
@@ -392,6 +395,9 @@ var termMessages = map[string]map[string]string{
 		"source.closed":                       "停止",
 		"day.Daily":                           "毎日",
 		"enrol.few":                           "採用された写真は %d 枚です。%d 枚以上撮影してください。",
+		"conflict.refused":                    "%s: 何も登録していません: %s。写真を確認し、正しければ理由を入力して登録を続けてください（監査ログに記録されます）。",
+		"conflict.duplicate":                  "%[1]s: この顔は %[3]s との距離が %.3[2]f で、照合のしきい値 %.2[4]f 以内です。同じ人の二重登録か、%[3]s の写真です",
+		"conflict.mixed":                      "%[1]s と %[2]s の距離は %.3[3]f で、%.2[4]f を超えています（モデルの校正用写真では同じ人の写真がこれほど離れることはありません）。別人の写真のようです",
 	},
 }
 

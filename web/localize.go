@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/labstack/echo/v4"
+
+	"github.com/facegate/facegate/gate/identity"
 	"github.com/facegate/facegate/vision"
 )
 
@@ -222,3 +225,35 @@ func photoError(lang string, err error, withName bool) string {
 
 // fmtMsg is the catalogue format key in lang with args.
 func fmtMsg(lang, key string, args ...any) string { return fmt.Sprintf(translate(lang, key), args...) }
+
+// conflictError says in lang why an enrolment was refused until
+// confirmed: each conflict from its fields, then what to do. English
+// keeps identity's own sentence.
+func conflictError(lang string, ce *identity.ConflictError) string {
+	if lang == "en" {
+		return ce.Error()
+	}
+	parts := make([]string, len(ce.Conflicts))
+	for i, c := range ce.Conflicts {
+		if c.Kind == identity.ConflictDuplicate {
+			parts[i] = fmtMsg(lang, "conflict.duplicate", c.Photo, c.Distance, c.Other, c.Limit)
+		} else {
+			parts[i] = fmtMsg(lang, "conflict.mixed", c.Photo, c.Other, c.Distance, c.Limit)
+		}
+	}
+	return fmtMsg(lang, "conflict.refused", ce.EmployeeID, strings.Join(parts, messages[lang]["sep"]))
+}
+
+// enrolMessage is an enrolment refusal for a page in lang: a photo's
+// problem or the conflicts when known, else the English message.
+func enrolMessage(lang string, he *echo.HTTPError) string {
+	var ie *vision.ImageError
+	var ce *identity.ConflictError
+	switch {
+	case errors.As(he.Internal, &ce):
+		return conflictError(lang, ce)
+	case errors.As(he.Internal, &ie):
+		return photoError(lang, he.Internal, true)
+	}
+	return fmt.Sprint(he.Message)
+}

@@ -75,7 +75,7 @@ func enrolError(err error) *echo.HTTPError {
 	case errors.As(err, &ie): // the photo's error kept for the page to show in the reader's language
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error()).SetInternal(err)
 	case errors.As(err, &ce), errors.Is(err, storage.ErrConflict):
-		return echo.NewHTTPError(http.StatusConflict, err.Error())
+		return echo.NewHTTPError(http.StatusConflict, err.Error()).SetInternal(err)
 	}
 	return echo.NewHTTPError(http.StatusInternalServerError, err.Error())
 }
@@ -118,11 +118,7 @@ func confirmation(c echo.Context, by string) *identity.Confirmation {
 func (s *Server) enrolUpload(c echo.Context) error {
 	res, he := s.enrolForm(c, "upload")
 	if he != nil {
-		msg := fmt.Sprint(he.Message)
-		if he.Internal != nil {
-			msg = photoError(pickLang(c.Request()), he.Internal, true)
-		}
-		return s.peoplePageWith(c, he.Code, map[string]any{"Error": msg})
+		return s.peoplePageWith(c, he.Code, map[string]any{"Error": enrolMessage(pickLang(c.Request()), he)})
 	}
 	return s.peoplePageWith(c, http.StatusOK, map[string]any{"Enrolled": res})
 }

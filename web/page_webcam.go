@@ -118,7 +118,7 @@ func (s *Server) webcamFinish(c echo.Context) error {
 	}
 	if err != nil {
 		he := enrolError(err)
-		return c.JSON(he.Code, map[string]any{"error": fmt.Sprint(he.Message)})
+		return c.JSON(he.Code, map[string]any{"error": enrolMessage(pickLang(c.Request()), he)})
 	}
 	s.audit(u.Username, "person_enrolled", map[string]any{"employee_id": res.Person.EmployeeID, "templates": res.Templates, "via": "webcam",
 		"conflicts_confirmed": len(res.Conflicts)})
