@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -350,5 +351,22 @@ func TestEnrolConflictInJapanese(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(msg, "E777: 何も登録していません: obama2.jpg: この顔は Barack Obama (E001) との距離が 0.") ||
 		!strings.Contains(msg, "二重登録") {
 		t.Fatalf("conflict in Japanese: %d %q", resp.StatusCode, msg)
+	}
+}
+
+// Account refusals (password policy, wrong current password) read in
+// Japanese on the users and account pages.
+func TestAccountErrorsInJapanese(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	c := h.login("ada")
+	get(t, c, h.ts.URL+"/lang/ja")
+	_, body := h.postForm(c, "/users", "/users", url.Values{"username": {"bob"}, "password": {"aaaaaaaaaaaa"}, "role": {"viewer"}})
+	if msg := html.UnescapeString(between(body, `id="error">`, "</p>")); !strings.Contains(msg, "弱いパスワードです: 同じ文字や並びの繰り返しです、無関係な単語") {
+		t.Errorf("weak password on the users page: %q", msg)
+	}
+	_, body = h.postForm(c, "/account", "/account/password", url.Values{"current": {"not it at all"}, "password": {"another fine passphrase"}})
+	if msg := between(body, `id="error">`, "</p>"); !strings.Contains(msg, "現在のパスワードが違います") {
+		t.Errorf("wrong current password on the account page: %q", msg)
 	}
 }

@@ -124,7 +124,7 @@ func (s *Server) webcamFinish(c echo.Context) error {
 		"conflicts_confirmed": len(res.Conflicts)})
 	var warns []string
 	for _, w := range res.Warnings {
-		warns = append(warns, w.Message)
+		warns = append(warns, localize(pickLang(c.Request()), w.Message))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"enrolled": res.Person.Name, "templates": res.Templates, "warnings": warns})
 }
