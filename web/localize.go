@@ -88,6 +88,16 @@ var sentences = []sentence{
 	phrase("account.nouser", `no user "(.*)": not found`),
 	phrase("account.tokenname", `token name: at most 100 characters`),
 	phrase("enrol.largest", `(\d+) faces: enrolled the largest \((\d+) px wide, at (.*)\), the others are at most half as wide`),
+	// web: the error page's messages that a browser user meets
+	phrase("http.csrf", `invalid or missing CSRF token: reload the page and try again`),
+	phrase("http.role", `your role \((.*)\) does not allow this`),
+	phrase("http.ratelimit", `too many login attempts: wait 10 seconds`),
+	phrase("http.notfound", `Not Found`),
+	phrase("http.noentry", `no such entry`),
+	phrase("http.noperson", `no such person`),
+	phrase("http.setuptoken", `wrong or used setup token \(see the appliance log\)`),
+	phrase("http.nofaces", `face recognition is not running on this server`),
+	phrase("http.choosephoto", `choose at least one photo`),
 	// vision/image.go
 	phrase("photo.empty", `the file is empty`),
 	phrase("photo.format", `not a JPEG or PNG image`),
