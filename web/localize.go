@@ -107,6 +107,8 @@ var sentences = []sentence{
 // localize renders an English sentence of ours in lang. Sentences joined
 // by "; " (a denial that several rules gave) are rendered one by one;
 // parameters that are sentences themselves (why a face was unknown) too.
+// Matching every pattern in turn costs 1–7 µs a sentence on this 2-core
+// box (BenchmarkLocalizeReason): under 1 ms for an entries page of 100.
 func localize(lang, en string) string {
 	if lang == "en" || en == "" {
 		return en
