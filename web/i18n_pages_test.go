@@ -213,7 +213,7 @@ func TestReasonsAndAuditInReadersLanguage(t *testing.T) {
 	if _, nope := getPage(t, c, h.ts.URL+"/nope", "ja"); !strings.Contains(nope, "404: ページが見つかりません") {
 		t.Error("error page not in Japanese")
 	}
-		_, ja = getPage(t, c, h.ts.URL+"/audit", "ja")
+	_, ja = getPage(t, c, h.ts.URL+"/audit", "ja")
 	for _, want := range []string{"アクセス権限の保存", "ログイン", "エリア数: 1"} {
 		if !strings.Contains(ja, want) {
 			t.Errorf("Japanese audit log lacks %q", want)
