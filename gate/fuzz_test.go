@@ -6,7 +6,8 @@ import "testing"
 // whatever parses prints back to text that parses to the same window.
 func FuzzParseWindow(f *testing.F) {
 	for _, s := range []string{"Mon-Fri 08:00-20:00", "Daily 22:00-06:00", "Sat,Sun 10:00-14:00", "Fri-Mon 00:00-24:00",
-		"mon–fri 8:00–9:30", "Xyz 1:2-3:4", ""} {
+		"mon–fri 8:00–9:30", "Xyz 1:2-3:4", "", "月-金 08:00-20:00", "土・日 10:00〜14:00", "日曜日 00:00-24:00",
+		"毎日 22:00-06:00", "月曜、水曜 08：00-12：00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -33,6 +33,17 @@ func TestParseWindowRoundTrip(t *testing.T) {
 		"Fri-Mon 20:00-24:00":    "Mon,Fri–Sun 20:00–24:00",
 		"Mon,Wed,Thu 9:30-17:00": "Mon,Wed,Thu 09:30–17:00",
 		"Tue-Sat 00:00-24:00":    "Tue–Sat 00:00–24:00",
+		// Japanese weekday names and punctuation, as written at a Japanese site.
+		"月-金 08:00-20:00":    "Mon–Fri 08:00–20:00",
+		"土 10:00-14:00":      "Sat 10:00–14:00",
+		"日 10:00-14:00":      "Sun 10:00–14:00",
+		"土・日 10:00〜14:00":    "Sat,Sun 10:00–14:00",
+		"月曜日〜金曜日 9:00～17:30": "Mon–Fri 09:00–17:30",
+		"月曜、水曜 08:00-12:00":  "Mon,Wed 08:00–12:00",
+		"日曜日 00:00-24:00":    "Sun 00:00–24:00",
+		"毎日 22:00-06:00":     "Daily 22:00–06:00",
+		"金-月　20:00-24:00":    "Mon,Fri–Sun 20:00–24:00",
+		"月-金 08：00-20：00":    "Mon–Fri 08:00–20:00",
 	}
 	for in, want := range cases {
 		w, err := ParseWindow(in)
@@ -45,7 +56,8 @@ func TestParseWindowRoundTrip(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "Mon", "Mon 08:00", "Xyz 08:00-09:00", "Mon 25:00-26:00", "Mon 08:00-08:00",
-		"Mon 8-9", "Mon 08:60-09:00", "Mon 24:30-01:00", "Mon-Funday 08:00-09:00"} {
+		"Mon 8-9", "Mon 08:60-09:00", "Mon 24:30-01:00", "Mon-Funday 08:00-09:00",
+		"月", "月-金", "曜 08:00-09:00", "月日 08:00-09:00", "月曜曜 08:00-09:00", "祝 08:00-09:00"} {
 		if _, err := ParseWindow(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

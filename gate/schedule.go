@@ -42,12 +42,22 @@ type Window struct {
 
 var dayNames = [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
 
+// jaDayNames are the weekdays' Japanese names, as people at a Japanese
+// site write them: "月-金 08:00-20:00", "土・日 10:00〜14:00", "月曜日".
+var jaDayNames = [7]string{"日", "月", "火", "水", "木", "金", "土"}
+
+// jaPunct maps the Japanese forms of the window syntax to the ASCII ones:
+// wave dashes for ranges, ideographic comma and middle dot between days,
+// the ideographic space and the full-width colon.
+var jaPunct = strings.NewReplacer("–", "-", "〜", "-", "～", "-", "、", ",", "・", ",", "　", " ", "：", ":")
+
 // ParseWindow reads "Mon-Fri 08:00-20:00", "Sat,Sun 10:00-14:00",
-// "Daily 22:00-06:00" (en dash accepted too).
+// "Daily 22:00-06:00" (en dash accepted too), and the same in Japanese:
+// "月-金 08:00-20:00", "土・日 10:00〜14:00", "毎日 22:00-06:00".
 func ParseWindow(s string) (Window, error) {
 	var w Window
-	s = strings.ReplaceAll(strings.TrimSpace(s), "–", "-")
-	days, times, ok := strings.Cut(s, " ")
+	s = jaPunct.Replace(strings.TrimSpace(s))
+	days, times, ok := strings.Cut(strings.TrimSpace(s), " ")
 	if !ok {
 		return w, fmt.Errorf("window %q: want DAYS HH:MM-HH:MM", s)
 	}
@@ -71,9 +81,14 @@ func ParseWindow(s string) (Window, error) {
 	return w, nil
 }
 
+// dayIndex reads "Mon" (any case), "月", "月曜" or "月曜日".
 func dayIndex(s string) (int, bool) {
-	for i, n := range dayNames {
-		if strings.EqualFold(n, s) {
+	ja := strings.TrimSuffix(s, "曜日")
+	if ja == s {
+		ja = strings.TrimSuffix(s, "曜")
+	}
+	for i := range dayNames {
+		if strings.EqualFold(dayNames[i], s) || jaDayNames[i] == ja {
 			return i, true
 		}
 	}
@@ -81,7 +96,7 @@ func dayIndex(s string) (int, bool) {
 }
 
 func parseDays(s string, out *[7]bool) error {
-	if strings.EqualFold(s, "daily") {
+	if strings.EqualFold(s, "daily") || s == "毎日" {
 		for i := range out {
 			out[i] = true
 		}
@@ -91,7 +106,7 @@ func parseDays(s string, out *[7]bool) error {
 		a, b, isRange := strings.Cut(part, "-")
 		i, ok := dayIndex(a)
 		if !ok {
-			return fmt.Errorf("unknown day %q (Mon…Sun or Daily)", a)
+			return fmt.Errorf("unknown day %q (Mon…Sun, 月…日 or Daily)", a)
 		}
 		if !isRange {
 			out[i] = true
@@ -99,7 +114,7 @@ func parseDays(s string, out *[7]bool) error {
 		}
 		j, ok := dayIndex(b)
 		if !ok {
-			return fmt.Errorf("unknown day %q (Mon…Sun)", b)
+			return fmt.Errorf("unknown day %q (Mon…Sun or 月…日)", b)
 		}
 		for k := i; ; k = (k + 1) % 7 {
 			out[k] = true

@@ -149,9 +149,9 @@ func (s *Server) apiEvents(c echo.Context) error {
 }
 
 func (s *Server) apiPresence(c echo.Context) error {
-	stays, _, _, err := s.presenceData(c)
+	stays, _, err := s.presenceData(c)
 	if err != nil {
-		return err
+		return asHTTP(err)
 	}
 	type stay struct {
 		PersonID int64      `json:"person_id"`

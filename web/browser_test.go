@@ -199,7 +199,7 @@ func TestBrowserEnrolIdentifyAndReview(t *testing.T) {
 	); err != nil {
 		t.Fatalf("entries: %v", err)
 	}
-	if !strings.Contains(entries, "Barack Obama") || !strings.Contains(entries, "identify") || strings.Contains(entries, "admin_action") || !thumbs || !frame {
+	if !strings.Contains(entries, "Barack Obama") || !strings.Contains(entries, "photo identified") || strings.Contains(entries, "admin_action") || !thumbs || !frame {
 		t.Fatalf("entry not shown with its snapshot: %q thumbs=%v frame=%v", entries, thumbs, frame)
 	}
 

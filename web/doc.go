@@ -14,6 +14,17 @@
 // goes through one writer that neutralises formulas. HTTPS by default,
 // with a self-signed certificate made on first start.
 //
+// Pages speak English and Japanese (messages, i18n_terms.go; a test renders
+// every page in both and fails on a missing key or English text in the
+// Japanese page). The evidence log keeps each decision's code and English
+// sentence as written (they are hashed into the chain); localize.go
+// renders them, the audit actions and their JSON detail, and photo
+// refusals in the reader's language, showing the stored English when a
+// sentence is not one it knows. Times reach pages only through the
+// template funcs fmtTime and when, in Deps.Location. People erasure asks
+// for the employee ID on a page of its own; enrolment photos are served to
+// admins by hash, and only hashes that are a template's photo.
+//
 // It works through small interfaces (Faces, Door, SettingsOwner,
 // ModelOwner), so it runs without models in tests. It must never touch C
 // memory or the model files, and never decide access itself: gate does,

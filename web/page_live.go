@@ -1,9 +1,26 @@
 package web
 
 import (
+	"encoding/json"
+	"strings"
+
 	"github.com/labstack/echo/v4"
 )
 
 func (s *Server) livePage(c echo.Context) error {
-	return s.render(c, "live", map[string]any{"Health": s.health()})
+	return s.render(c, "live", map[string]any{"Health": s.health(), "Labels": liveLabels(pickLang(c.Request()))})
+}
+
+// liveLabels are the words live.js needs to show a decision from the
+// server-sent events in the reader's language: result codes, liveness,
+// and "unknown" for a face nobody matched. JSON, for a data attribute.
+func liveLabels(lang string) string {
+	m := map[string]string{"unknown": translate(lang, "entries.unknown")}
+	for k, v := range messages[lang] {
+		if strings.HasPrefix(k, "code.") || strings.HasPrefix(k, "liveness.") {
+			m[k] = v
+		}
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }

@@ -26,7 +26,15 @@ func (s *Server) peoplePageWith(c echo.Context, code int, extra map[string]any) 
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"People": rows, "Q": c.QueryParam("q")}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	photos, err := s.keptPhotos(ids)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"People": rows, "Q": c.QueryParam("q"), "Photos": photos}
 	for k, v := range extra {
 		data[k] = v
 	}
@@ -64,10 +72,10 @@ func enrolError(err error) *echo.HTTPError {
 	switch {
 	case errors.As(err, &he):
 		return he
-	case errors.As(err, &ie):
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
+	case errors.As(err, &ie): // the photo's error kept for the page to show in the reader's language
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error()).SetInternal(err)
 	case errors.As(err, &ce), errors.Is(err, storage.ErrConflict):
-		return echo.NewHTTPError(http.StatusConflict, err.Error())
+		return echo.NewHTTPError(http.StatusConflict, err.Error()).SetInternal(err)
 	}
 	return echo.NewHTTPError(http.StatusInternalServerError, err.Error())
 }
@@ -110,7 +118,7 @@ func confirmation(c echo.Context, by string) *identity.Confirmation {
 func (s *Server) enrolUpload(c echo.Context) error {
 	res, he := s.enrolForm(c, "upload")
 	if he != nil {
-		return s.peoplePageWith(c, he.Code, map[string]any{"Error": fmt.Sprint(he.Message)})
+		return s.peoplePageWith(c, he.Code, map[string]any{"Error": enrolMessage(pickLang(c.Request()), he)})
 	}
 	return s.peoplePageWith(c, http.StatusOK, map[string]any{"Enrolled": res})
 }
@@ -192,6 +200,10 @@ func (s *Server) erase(c echo.Context) error {
 	p, err := s.personParam(c)
 	if err != nil {
 		return err
+	}
+	if typed := strings.TrimSpace(c.FormValue("confirm_employee_id")); typed != p.EmployeeID {
+		msg := fmtMsg(pickLang(c.Request()), "erase.mismatch", typed)
+		return s.eraseConfirm(c, http.StatusUnprocessableEntity, p, msg)
 	}
 	if err := s.erasePerson(u.Username, p, c.FormValue("snapshots") == "on"); err != nil {
 		return err

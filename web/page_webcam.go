@@ -94,7 +94,7 @@ func (s *Server) webcamShot(c echo.Context) error {
 	ph.Name = fmt.Sprintf("webcam shot %s", s.deps.Now().Format("15:04:05.000"))
 	f, err := s.faces().CheckPhoto(ph)
 	if err != nil {
-		return c.JSON(http.StatusOK, map[string]any{"accepted": false, "reason": err.Error()})
+		return c.JSON(http.StatusOK, map[string]any{"accepted": false, "reason": photoError(pickLang(c.Request()), err, false)})
 	}
 	n := s.enrol.add(s.pendingKey(c), ph, s.deps.Now())
 	return c.JSON(http.StatusOK, map[string]any{"accepted": true, "shots": n, "face_width": f.Width(), "sharpness": int(f.Sharpness)})
@@ -104,7 +104,7 @@ func (s *Server) webcamFinish(c echo.Context) error {
 	u, _ := userOf(c)
 	shots := s.enrol.take(s.pendingKey(c))
 	if len(shots) < minShots {
-		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"error": fmt.Sprintf("%d accepted shots, need %d", len(shots), minShots)})
+		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"error": fmtMsg(pickLang(c.Request()), "enrol.few", len(shots), minShots)})
 	}
 	if len(shots) > maxShots {
 		shots = shots[len(shots)-maxShots:]
@@ -118,13 +118,13 @@ func (s *Server) webcamFinish(c echo.Context) error {
 	}
 	if err != nil {
 		he := enrolError(err)
-		return c.JSON(he.Code, map[string]any{"error": fmt.Sprint(he.Message)})
+		return c.JSON(he.Code, map[string]any{"error": enrolMessage(pickLang(c.Request()), he)})
 	}
 	s.audit(u.Username, "person_enrolled", map[string]any{"employee_id": res.Person.EmployeeID, "templates": res.Templates, "via": "webcam",
 		"conflicts_confirmed": len(res.Conflicts)})
 	var warns []string
 	for _, w := range res.Warnings {
-		warns = append(warns, w.Message)
+		warns = append(warns, localize(pickLang(c.Request()), w.Message))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"enrolled": res.Person.Name, "templates": res.Templates, "warnings": warns})
 }

@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,8 +30,27 @@ func (s *Server) parseTemplates() error {
 		"fmtTime": func(loc *time.Location, us int64) string {
 			return time.UnixMicro(us).In(loc).Format("2006-01-02 15:04:05")
 		},
-		"f3":  func(f float64) string { return fmt.Sprintf("%.3f", f) },
-		"can": storage.RoleAtLeast,
+		// when: a time in the site's zone to the minute, "" for none; no
+		// raw time.Time reaches a page.
+		"when": func(loc *time.Location, t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(loc).Format("2006-01-02 15:04")
+		},
+		"hm": func(d time.Duration) string {
+			d = d.Round(time.Minute)
+			return fmt.Sprintf("%d:%02d", int(d.Hours()), int(d.Minutes())%60)
+		},
+		"has": func(f url.Values, key, value string) bool { return slices.Contains(f[key], value) },
+		"windowForm": func(p page, f url.Values, prefix string) windowData {
+			return windowData{Form: f, Prefix: prefix, L: p.L, Days: weekdays}
+		},
+		"term":        term,
+		"localize":    localize,
+		"auditDetail": auditDetail,
+		"f3":          func(f float64) string { return fmt.Sprintf("%.3f", f) },
+		"can":         storage.RoleAtLeast,
 		"deleteForm": func(p page, kind string, key any) deleteForm {
 			return deleteForm{Kind: kind, Key: fmt.Sprint(key), CSRF: p.CSRF, L: p.L}
 		},

@@ -7,12 +7,16 @@ window.addEventListener('load', function () {
 (function () {
   var body = document.querySelector('#decisions tbody');
   if (!body || !window.EventSource) return;
+  // The reader's words for codes (the page's language), else the code.
+  var labels = JSON.parse(document.getElementById('decisions').dataset.labels || '{}');
+  function label(prefix, v) { return labels[prefix + v] || v; }
   var es = new EventSource('/events/stream');
   es.addEventListener('decision', function (ev) {
     var d = JSON.parse(ev.data);
     var tr = document.createElement('tr');
     tr.className = d.granted ? 'granted' : 'denied';
-    [d.time, d.person || '-', d.result, d.distance, d.liveness].forEach(function (v) {
+    var who = d.person === 'unknown' ? labels.unknown : (d.person || '-');
+    [d.time, who, label('code.', d.result), d.distance, label('liveness.', d.liveness)].forEach(function (v) {
       var td = document.createElement('td');
       td.textContent = v === undefined ? '' : String(v);
       tr.appendChild(td);

@@ -11,7 +11,7 @@
   var accepted = 0;
   navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false })
     .then(function (s) { video.srcObject = s; })
-    .catch(function (e) { result.textContent = 'camera: ' + e.name + ' ' + e.message; result.className = 'error'; });
+    .catch(function (e) { result.textContent = result.dataset.camera + ': ' + e.name + ' ' + e.message; result.className = 'error'; });
   function form() {
     var f = new FormData();
     f.append('employee_id', document.getElementById('employee_id').value);
