@@ -247,7 +247,7 @@ func (p *Policy) decide(req Request, presence *Presence) Decision {
 			if why == "" {
 				why = "no correct PIN entered"
 			}
-			return withDoor(deny(ReasonPIN, "%s requires face and PIN; face matched, %s", door.Name, why))
+			return withDoor(deny(ReasonPIN, "%s requires face and PIN: face matched, %s", door.Name, why))
 		}
 	}
 

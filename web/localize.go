@@ -40,7 +40,16 @@ var sentences = []sentence{
 	phrase("reason.holiday", `holiday \((.*)\): schedule (.*) does not apply`),
 	phrase("reason.outside_schedule", `outside schedule (.*)`),
 	phrase("reason.liveness", `(.*) requires a live face; liveness check not passed`),
-	phrase("reason.pin", `(.*) requires face and PIN; no correct PIN entered`),
+	phrase("reason.pin", `(.*) requires face and PIN: face matched, (.*)`),
+	// cmd/internal/appliance/pin.go: what went wrong with the PIN
+	phrase("reason.pinattempt", `PIN: (.*)`),
+	phrase("pin.none", `no correct PIN entered`),
+	phrase("pin.missing", `no PIN entered within (\S+)`),
+	phrase("pin.wrong", `wrong PIN \((\d+) of (\d+) tries left before a lockout\)`),
+	phrase("pin.locked", `PIN locked until (.*) after (\d+) wrong PINs`),
+	phrase("pin.notset", `no PIN is set for this person \(an admin sets one: facegate pin set\)`),
+	phrase("pin.ok", `PIN correct`),
+	phrase("pin.error", `the PIN could not be checked \((.*)\)`),
 	phrase("reason.anti_passback", `anti-passback: already inside (.*) since (.*) \(no exit recorded\)`),
 	// gate/door.go
 	phrase("reason.relay_failed", `relay failed: (.*)`),
