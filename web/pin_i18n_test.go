@@ -14,9 +14,9 @@ func TestPINReasonsInJapanese(t *testing.T) {
 	p := gate.SingleDoorPolicy("front", time.UTC, time.Second, gate.LevelFacePIN)
 	who := &gate.Person{ID: 1, Name: "Ada", Groups: []string{gate.EveryoneGroup}}
 	for why, want := range map[string]string{
-		"wrong PIN (4 of 5 tries left before a lockout)":                       "ロックまで残り 4 回",
-		"no PIN entered within 8s":                                             "8s 以内に PIN が入力されませんでした",
-		"PIN locked until 2026-11-24 09:05 after 5 wrong PINs":                 "5 回間違えたため 2026-11-24 09:05 まで",
+		"wrong PIN (4 of 5 tries left before a lockout)":                      "ロックまで残り 4 回",
+		"no PIN entered within 8s":                                            "8s 以内に PIN が入力されませんでした",
+		"PIN locked until 2026-11-24 09:05 after 5 wrong PINs":                "5 回間違えたため 2026-11-24 09:05 まで",
 		"no PIN is set for this person (an admin sets one: facegate pin set)": "PIN は未設定",
 		"": "正しい PIN が入力されませんでした",
 	} {
