@@ -201,8 +201,6 @@ type Pipeline struct {
 	// OnPreview (optional) receives the frame as JPEG with face boxes drawn,
 	// at most every PreviewEvery, for the live page.
 	OnPreview func(jpg []byte)
-	// NameOf (optional) labels granted faces in the preview.
-	NameOf func(personID int64) string
 	Log    *slog.Logger
 
 	stats *Stats
@@ -532,41 +530,20 @@ func (p *Pipeline) faceCrop(frame gocv.Mat, box image.Rectangle) []byte {
 // costs the pipeline about 1 % (one JPEG encode per 6 frames at 30 fps).
 const PreviewEvery = 200 * time.Millisecond
 
-// preview draws the tracks (green granted, red decided otherwise, yellow
-// pending) on a copy of the frame and hands it to OnPreview.
+// preview draws every tracked face's box, in one neutral colour and
+// without names, on a copy of the frame and hands it to OnPreview. Whether
+// a face was let in is the gate's to say, not the matcher's: the live page
+// draws each decision over the video in the browser, coloured by the
+// gate's verdict and labelled in any script (OpenCV's fonts are ASCII only).
 func (p *Pipeline) preview(frame gocv.Mat, tracks []*track) {
 	m := frame.Clone()
 	defer m.Close()
 	for _, t := range tracks {
-		c := color.RGBA{255, 200, 0, 0}
-		switch {
-		case t.granted:
-			c = color.RGBA{0, 200, 0, 0}
-		case t.decided:
-			c = color.RGBA{220, 0, 0, 0}
-		}
-		gocv.Rectangle(&m, t.box, c, 2)
-		if t.granted && p.NameOf != nil {
-			// Hershey fonts are ASCII only; names in other scripts show their ID.
-			label := p.NameOf(t.person)
-			if !isASCII(label) {
-				label = fmt.Sprintf("#%d", t.person)
-			}
-			gocv.PutText(&m, label, image.Pt(t.box.Min.X, max(t.box.Min.Y-6, 12)), gocv.FontHersheySimplex, 0.6, c, 2)
-		}
+		gocv.Rectangle(&m, t.box, color.RGBA{255, 255, 255, 0}, 2)
 	}
 	if b, err := encodeJPEG(m); err == nil {
 		p.OnPreview(b)
 	}
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // vote adds one descriptor vote if the face passes the quality gate.

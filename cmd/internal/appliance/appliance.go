@@ -291,7 +291,8 @@ func (a *Appliance) decide(d vision.Decision, req gate.Request, name string) {
 	p := req.Person
 	gd := a.ctrl.Attempt(req)
 	a.hub.PublishDecision(map[string]any{"time": d.At.In(a.cfg.loc).Format("15:04:05"), "person": name,
-		"result": string(gd.Code), "granted": gd.Grant, "distance": fmt.Sprintf("%.3f", d.Distance), "liveness": d.Liveness})
+		"result": string(gd.Code), "granted": gd.Grant, "distance": fmt.Sprintf("%.3f", d.Distance), "liveness": d.Liveness,
+		"box": d.Box}) // in frame pixels: the live page draws it over the preview
 	se, err := a.recorder.Record(eventFromDecision(d, gd, p, a.recog.modelVersion()), d.Snapshot, d.FaceCrop)
 	if err != nil {
 		a.log.Error("decision not recorded", "err", err)

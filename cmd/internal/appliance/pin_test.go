@@ -1,8 +1,14 @@
 package appliance
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,4 +138,58 @@ func TestPINOutcome(t *testing.T) {
 			t.Errorf("%+v: %s %v %q, want %s %v saying %q", tc.c, code, ok, why, tc.code, tc.ok, tc.says)
 		}
 	}
+}
+
+// The live page's decisions carry the face box in frame pixels, so the
+// browser can draw each verdict where the face is, in any script.
+func TestLiveDecisionsCarryTheBox(t *testing.T) {
+	cfg := Config{DataDir: t.TempDir(), ModelsDir: modeltest.ModelsDir(t), DemoDir: modeltest.Testdata(t), Rule: vision.FacepluginRule,
+		Source: filepath.Join(modeltest.Testdata(t), "video", "short_hamilton_clip.mp4"), OpenTime: time.Second, SiteTZ: "UTC",
+		Web: web.Options{Addr: "127.0.0.1:0", PlainHTTP: true}}
+	a, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ts := httptest.NewServer(a.web.Handler())
+	defer ts.Close()
+	if err := a.db.CreateUser("ada", "correct horse battery", storage.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form := url.Values{"username": {"ada"}, "password": {"correct horse battery"}, "_csrf": {csrfOf(t, c, ts.URL+"/login")}}
+	if resp, err := c.PostForm(ts.URL+"/login", form); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %v %v", resp, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go a.Run(ctx)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/events/stream", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	deadline := time.AfterFunc(40*time.Second, cancel)
+	defer deadline.Stop()
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var d struct {
+			Person string
+			Box    struct{ Min, Max struct{ X, Y int } }
+		}
+		if json.Unmarshal([]byte(data), &d) != nil || d.Person != "Lin-Manuel Miranda" {
+			continue
+		}
+		if b := d.Box; b.Max.X <= b.Min.X || b.Max.Y <= b.Min.Y || b.Max.X > 640 || b.Max.Y > 360 {
+			t.Fatalf("decision box %+v: want a face box inside the 640×360 frame", b)
+		}
+		return
+	}
+	t.Fatal("no decision about Lin-Manuel on the live stream within 40 s")
 }

@@ -83,11 +83,3 @@ func (a *accessPolicy) Person(id int64) *gate.Person {
 	}
 	return who
 }
-
-// NameOf labels a face in the live preview.
-func (a *accessPolicy) NameOf(id int64) string {
-	if who, ok := (*a.people.Load())[id]; ok {
-		return who.Name
-	}
-	return fmt.Sprintf("#%d", id)
-}

@@ -56,8 +56,7 @@ func (a *Appliance) openRecognition(st storage.Settings) (r *recognition, err er
 	pc := vision.DefaultPipelineConfig()
 	pc.Rule, pc.Liveness = rule, st.Liveness
 	r.pipe = &vision.Pipeline{Source: r.src, Detector: r.det, Embedder: r.rec, Gallery: r.svc.Gallery(), Config: pc,
-		Log: a.log, OnFrame: a.ctrl.FacesAtDoor, OnDecision: a.onDecision, OnPreview: a.hub.PublishFrame,
-		NameOf: a.policy.NameOf}
+		Log: a.log, OnFrame: a.ctrl.FacesAtDoor, OnDecision: a.onDecision, OnPreview: a.hub.PublishFrame}
 	return r, nil
 }
 
