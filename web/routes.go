@@ -81,6 +81,7 @@ func (s *Server) routes() {
 
 	viewer, inv, admin := s.requireRole(storage.RoleViewer), s.requireRole(storage.RoleInvestigator), s.requireRole(storage.RoleAdmin)
 	e.GET("/", s.livePage, viewer)
+	e.GET("/live", s.livePage, viewer)
 	e.GET("/live.mjpg", s.liveMJPEG, viewer)
 	e.GET("/events/stream", s.liveSSE, viewer)
 	e.GET("/presence", s.presencePage, viewer)
