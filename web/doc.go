@@ -1,5 +1,11 @@
 // Package web is facegate's HTTP face, served by echo from the same
-// binary: the live view (MJPEG and server-sent decisions), people
+// binary: home (this door's camera, the last decision, today's counts in
+// the site's zone, and the last 24 hours' alarms to acknowledge: an
+// acknowledgement is an audit entry holding the alarm's seq, read back
+// from the audit log), the live view (MJPEG, with server-sent decisions
+// drawn over it by the browser so that any script shows: a box where the
+// face is when the decision carries one, else a banner, coloured by the
+// gate's decision; the camera state polled from /healthz), people
 // (upload and webcam enrolment, suspend, rename, erase), entries with CSV
 // and evidence bundles, presence and attendance, access rules, the audit
 // trail, settings (with the model in force, its calibrated safe range,

@@ -80,7 +80,8 @@ func (s *Server) routes() {
 	e.POST("/setup", s.setupSubmit, small, limiter)
 
 	viewer, inv, admin := s.requireRole(storage.RoleViewer), s.requireRole(storage.RoleInvestigator), s.requireRole(storage.RoleAdmin)
-	e.GET("/", s.livePage, viewer)
+	e.GET("/", s.homePage, viewer)
+	e.POST("/alarms/:seq/ack", s.acknowledgeAlarm, inv, small)
 	e.GET("/live", s.livePage, viewer)
 	e.GET("/live.mjpg", s.liveMJPEG, viewer)
 	e.GET("/events/stream", s.liveSSE, viewer)
