@@ -8,7 +8,10 @@
 // gate's decision; the camera state polled from /healthz), people
 // (upload and webcam enrolment, suspend, rename, erase), entries with CSV
 // and evidence bundles, presence and attendance, access rules, the audit
-// trail, settings (with the model in force, its calibrated safe range,
+// trail, the privacy notice (APPI: shown at /privacy without a login,
+// printable on A4; an admin's text per language is an audit entry read
+// back from the audit log, else a default written from the retention
+// settings in force), settings (with the model in force, its calibrated safe range,
 // the false-accept rate a threshold is expected to give, and calibration
 // on the site's enrolled photos), users (admins) and one's own account
 // (password, API tokens), and the JSON API with bearer tokens; /healthz (a
