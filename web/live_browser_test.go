@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/facegate/facegate/storage"
@@ -96,9 +97,12 @@ func TestBrowserLiveOverlay(t *testing.T) {
 	state.Store("reconnecting")
 	var marks []map[string]string
 	var stateText string
+	var found []axeViolation // the labels over the video are read too
 	err = chromedp.Run(bctx,
 		chromedp.Poll(`document.querySelectorAll('#overlay .mark').length == 3`, nil),
 		shot("50-ja-live-overlay"),
+		chromedp.Evaluate(axeSource(t), nil),
+		chromedp.Evaluate(axeRun, &found, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }),
 		chromedp.Evaluate(`[...document.querySelectorAll('#overlay .mark')].map(function (m) {
 			var s = getComputedStyle(m), o = document.getElementById('overlay').getBoundingClientRect(), r = m.getBoundingClientRect();
 			return {cls: m.className, text: m.textContent, colour: m.classList.contains('box') ? s.borderTopColor : s.backgroundColor,
@@ -111,12 +115,15 @@ func TestBrowserLiveOverlay(t *testing.T) {
 	if err != nil {
 		t.Fatalf("live overlay: %v (marks %v)", err, marks)
 	}
-	checkMark(t, marks[0], "mark granted box", "山田 花子 · ", "rgb(0, 163, 42)")
+	checkMark(t, marks[0], "mark granted box", "山田 花子 · ", "rgb(0, 122, 31)")
 	if marks[0]["left"] != "50" || marks[0]["top"] != "25" || marks[0]["width"] != "25" {
 		t.Errorf("box not where the face is (want left 50%%, top 25%%, width 25%% of the frame): %v", marks[0])
 	}
-	checkMark(t, marks[1], "mark denied banner", "佐藤 一郎 · 時間帯外", "rgb(214, 54, 56)")
-	checkMark(t, marks[2], "mark unknown banner", "未登録の顔", "rgb(108, 119, 129)")
+	checkMark(t, marks[1], "mark denied banner", "佐藤 一郎 · 時間帯外", "rgb(192, 40, 43)")
+	checkMark(t, marks[2], "mark unknown banner", "未登録の顔", "rgb(90, 99, 107)")
+	for _, v := range found {
+		t.Errorf("live overlay: %s (%s): %s at %s", v.ID, v.Impact, v.Help, strings.Join(v.Targets, "; "))
+	}
 	if stateText != "再接続中" {
 		t.Errorf("camera state not updated: %q", stateText)
 	}
