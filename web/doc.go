@@ -23,6 +23,11 @@
 // goes through one writer that neutralises formulas. HTTPS by default,
 // with a self-signed certificate made on first start.
 //
+// Pages are plain HTML with one stylesheet that also fits an upright
+// tablet (768 px, 44 px touch targets); Chromium tests check every page
+// with axe-core (web/testdata/axe, pinned by its lockfile) and fail on a
+// serious or critical violation.
+//
 // Pages speak English and Japanese (messages, i18n_terms.go; a test renders
 // every page in both and fails on a missing key or English text in the
 // Japanese page). The evidence log keeps each decision's code and English
