@@ -27,7 +27,7 @@ func TestBrowserConsoleJapanese(t *testing.T) {
 		chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username", q),
 		chromedp.SendKeys("#username", "ada", q), chromedp.SendKeys("#password", testPassword, q),
 		chromedp.Click("#login", q), chromedp.WaitVisible("nav", q),
-		chromedp.Navigate(base+"/lang/ja"), chromedp.WaitVisible("#decisions", q),
+		chromedp.Navigate(base+"/lang/ja"), chromedp.Navigate(base+"/live"), chromedp.WaitVisible("#decisions", q),
 		chromedp.Poll(`document.querySelectorAll('#decisions tbody tr').length > 0`, nil),
 		chromedp.Text("#decisions tbody", &live, q),
 		chromedp.Navigate(base+"/rules"), chromedp.WaitVisible("#rule-form", q),

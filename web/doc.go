@@ -1,8 +1,17 @@
 // Package web is facegate's HTTP face, served by echo from the same
-// binary: the live view (MJPEG and server-sent decisions), people
+// binary: home (this door's camera, the last decision, today's counts in
+// the site's zone, and the last 24 hours' alarms to acknowledge: an
+// acknowledgement is an audit entry holding the alarm's seq, read back
+// from the audit log), the live view (MJPEG, with server-sent decisions
+// drawn over it by the browser so that any script shows: a box where the
+// face is when the decision carries one, else a banner, coloured by the
+// gate's decision; the camera state polled from /healthz), people
 // (upload and webcam enrolment, suspend, rename, erase), entries with CSV
 // and evidence bundles, presence and attendance, access rules, the audit
-// trail, settings (with the model in force, its calibrated safe range,
+// trail, the privacy notice (APPI: shown at /privacy without a login,
+// printable on A4; an admin's text per language is an audit entry read
+// back from the audit log, else a default written from the retention
+// settings in force), settings (with the model in force, its calibrated safe range,
 // the false-accept rate a threshold is expected to give, and calibration
 // on the site's enrolled photos), users (admins) and one's own account
 // (password, API tokens), and the JSON API with bearer tokens; /healthz (a
@@ -13,6 +22,11 @@
 // peer's unless Options.TrustedProxies names the proxy. Every CSV cell
 // goes through one writer that neutralises formulas. HTTPS by default,
 // with a self-signed certificate made on first start.
+//
+// Pages are plain HTML with one stylesheet that also fits an upright
+// tablet (768 px, 44 px touch targets); Chromium tests check every page
+// with axe-core (web/testdata/axe, pinned by its lockfile) and fail on a
+// serious or critical violation.
 //
 // Pages speak English and Japanese (messages, i18n_terms.go; a test renders
 // every page in both and fails on a missing key or English text in the

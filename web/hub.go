@@ -117,8 +117,10 @@ func (s *Server) liveSSE(c echo.Context) error {
 	defer cancel()
 	ch, recent := s.deps.Hub.subscribe()
 	defer s.deps.Hub.unsubscribe(ch)
+	// The backlog is "recent": the page lists it but draws nothing over
+	// the video, where only what happens now belongs.
 	for _, b := range recent {
-		fmt.Fprintf(w, "event: decision\ndata: %s\n\n", b)
+		fmt.Fprintf(w, "event: recent\ndata: %s\n\n", b)
 	}
 	w.Flush()
 	ping := time.NewTicker(15 * time.Second)

@@ -234,8 +234,8 @@ func auditDetail(lang, detail string) string {
 			b, _ := json.Marshal(x)
 			val = string(b)
 		}
-		if k == "role" {
-			val = term(lang, "role", val)
+		if k == "role" || k == "kind" {
+			val = term(lang, k, val)
 		}
 		parts = append(parts, term(lang, "detail", k)+": "+val)
 	}

@@ -64,6 +64,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/metrics", s.metrics)
 	e.GET("/lang/:code", s.setLang)
+	e.GET("/privacy", s.privacyPage) // for the people at the door: no login
 
 	limiter := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
@@ -80,7 +81,9 @@ func (s *Server) routes() {
 	e.POST("/setup", s.setupSubmit, small, limiter)
 
 	viewer, inv, admin := s.requireRole(storage.RoleViewer), s.requireRole(storage.RoleInvestigator), s.requireRole(storage.RoleAdmin)
-	e.GET("/", s.livePage, viewer)
+	e.GET("/", s.homePage, viewer)
+	e.POST("/alarms/:seq/ack", s.acknowledgeAlarm, inv, small)
+	e.GET("/live", s.livePage, viewer)
 	e.GET("/live.mjpg", s.liveMJPEG, viewer)
 	e.GET("/events/stream", s.liveSSE, viewer)
 	e.GET("/presence", s.presencePage, viewer)
@@ -121,6 +124,8 @@ func (s *Server) routes() {
 	e.POST("/settings/check", s.checkSettings, admin, small)
 	e.POST("/settings/calibrate", s.calibrate, admin, small)
 	e.POST("/settings/threshold", s.applyThreshold, admin, small)
+	e.GET("/settings/privacy", s.privacyEditPage, admin)
+	e.POST("/settings/privacy", s.privacySave, admin, small)
 
 	s.apiRoutes(e.Group("/api/v1"), viewer, inv, admin, small, big)
 	s.e = e

@@ -20,6 +20,7 @@ type Server struct {
 	sessions *sessions
 	setup    setupToken
 	enrol    *pendingEnrolments
+	privacy  privacyNotices
 	clientIP echo.IPExtractor
 	// metricsHandler serves /metrics from one registry made in New.
 	metricsHandler http.Handler
