@@ -39,8 +39,10 @@ type Appliance struct {
 	decisions atomic.Int64
 	pinPad    *gate.PINPad
 	keypads   []gate.Keypad
-	// runCtx ends when Run does: decisions waiting for a PIN stop waiting.
+	// runCtx ends when Run does: decisions waiting for a PIN stop waiting,
+	// and Run waits for them (pinWG) before it returns.
 	runCtx context.Context
+	pinWG  sync.WaitGroup
 }
 
 // New builds the appliance in start-up order; nothing runs until Run. On
@@ -121,6 +123,7 @@ func (a *Appliance) Run(ctx context.Context) (err error) {
 	a.runCtx = inner
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer a.pinWG.Wait()
 	defer stop()
 	defer func() { // runs first: the door is locked before anything waits
 		if r := recover(); r != nil {
@@ -280,7 +283,7 @@ func (a *Appliance) onDecision(d vision.Decision) {
 		"votes", d.Frames, "liveness", d.Liveness, "latency", d.Latency.Round(time.Millisecond), "why", d.Why)
 	req := gate.Request{Person: p, Time: d.At, Live: d.Liveness == vision.LivenessLive}
 	if p != nil && a.needsPIN() {
-		go a.decideWithPIN(d, req, name) // the pipeline never waits for a PIN
+		a.pinWG.Go(func() { a.decideWithPIN(d, req, name) }) // the pipeline never waits for a PIN
 		return
 	}
 	a.decide(d, req, name)

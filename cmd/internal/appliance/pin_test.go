@@ -163,8 +163,9 @@ func TestLiveDecisionsCarryTheBox(t *testing.T) {
 		t.Fatalf("login: %v %v", resp, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go a.Run(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done }() // Run ends before Close frees what it uses
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/events/stream", nil)
 	resp, err := c.Do(req)
 	if err != nil {
