@@ -59,27 +59,7 @@ func (s *Server) routes() {
 	small := middleware.BodyLimit(formLimit)
 	big := middleware.BodyLimit(uploadLimit)
 
-	static, _ := fs.Sub(staticFS, "static")
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static)))))
-	e.GET("/healthz", s.healthz)
-	e.GET("/metrics", s.metrics)
-	e.GET("/lang/:code", s.setLang)
-	e.GET("/privacy", s.privacyPage) // for the people at the door: no login
-
-	limiter := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Every(loginEvery), Burst: loginBurst, ExpiresIn: 10 * time.Minute}),
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
-		DenyHandler: func(c echo.Context, id string, err error) error {
-			return echo.NewHTTPError(http.StatusTooManyRequests, "too many login attempts: wait 10 seconds")
-		},
-	})
-	e.GET("/login", s.loginPage)
-	e.POST("/login", s.login, small, limiter)
-	e.POST("/logout", s.logout, small)
-	e.GET("/setup", s.setupPage)
-	e.POST("/setup", s.setupSubmit, small, limiter)
-
+	s.publicRoutes(e, small)
 	viewer, inv, admin := s.requireRole(storage.RoleViewer), s.requireRole(storage.RoleInvestigator), s.requireRole(storage.RoleAdmin)
 	e.GET("/", s.homePage, viewer)
 	e.POST("/alarms/:seq/ack", s.acknowledgeAlarm, inv, small)
@@ -95,18 +75,7 @@ func (s *Server) routes() {
 	e.POST("/entries/export", s.exportBundle, inv, small)
 	e.GET("/snapshots/:file", s.snapshot, inv)
 
-	e.GET("/people", s.peoplePage, admin)
-	e.POST("/people", s.enrolUpload, admin, big)
-	e.POST("/people/:id/suspend", s.suspend, admin, small)
-	e.POST("/people/:id/resume", s.resume, admin, small)
-	e.GET("/people/:id/erase", s.eraseConfirmPage, admin)
-	e.POST("/people/:id/erase", s.erase, admin, small)
-	e.GET("/people/photos/:file", s.enrolmentPhoto, admin)
-	e.POST("/people/:id/rename", s.rename, admin, small)
-	e.GET("/people/webcam", s.webcamPage, admin)
-	e.POST("/people/webcam/shot", s.webcamShot, admin, big)
-	e.POST("/people/webcam/finish", s.webcamFinish, admin, small)
-
+	s.peopleRoutes(e, admin, small, big)
 	e.GET("/rules", s.rulesPage, admin)
 	e.POST("/rules/:kind", s.rulesAdd, admin, small)
 	e.POST("/rules/:kind/delete", s.rulesDelete, admin, small)
@@ -129,6 +98,46 @@ func (s *Server) routes() {
 
 	s.apiRoutes(e.Group("/api/v1"), viewer, inv, admin, small, big)
 	s.e = e
+}
+
+// publicRoutes need no login: static files, health, metrics, language,
+// the privacy notice (for the people at the door), login and setup (rate
+// limited per client address).
+func (s *Server) publicRoutes(e *echo.Echo, small echo.MiddlewareFunc) {
+	static, _ := fs.Sub(staticFS, "static")
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(static)))))
+	e.GET("/healthz", s.healthz)
+	e.GET("/metrics", s.metrics)
+	e.GET("/lang/:code", s.setLang)
+	e.GET("/privacy", s.privacyPage)
+	limiter := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Every(loginEvery), Burst: loginBurst, ExpiresIn: 10 * time.Minute}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		DenyHandler: func(c echo.Context, id string, err error) error {
+			return echo.NewHTTPError(http.StatusTooManyRequests, "too many login attempts: wait 10 seconds")
+		},
+	})
+	e.GET("/login", s.loginPage)
+	e.POST("/login", s.login, small, limiter)
+	e.POST("/logout", s.logout, small)
+	e.GET("/setup", s.setupPage)
+	e.POST("/setup", s.setupSubmit, small, limiter)
+}
+
+// peopleRoutes are the admin's enrolment and people pages.
+func (s *Server) peopleRoutes(e *echo.Echo, admin, small, big echo.MiddlewareFunc) {
+	e.GET("/people", s.peoplePage, admin)
+	e.POST("/people", s.enrolUpload, admin, big)
+	e.POST("/people/:id/suspend", s.suspend, admin, small)
+	e.POST("/people/:id/resume", s.resume, admin, small)
+	e.GET("/people/:id/erase", s.eraseConfirmPage, admin)
+	e.POST("/people/:id/erase", s.erase, admin, small)
+	e.GET("/people/photos/:file", s.enrolmentPhoto, admin)
+	e.POST("/people/:id/rename", s.rename, admin, small)
+	e.GET("/people/webcam", s.webcamPage, admin)
+	e.POST("/people/webcam/shot", s.webcamShot, admin, big)
+	e.POST("/people/webcam/finish", s.webcamFinish, admin, small)
 }
 
 // csrf checks a token on every state-changing browser request.
