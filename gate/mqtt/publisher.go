@@ -68,6 +68,12 @@ func New(opts Options, deps Deps) (*Publisher, error) {
 		return nil, err
 	}
 	p.client = paho.NewClient(co)
+	// On a first start the cursor is fixed here, before anything connects:
+	// an event appended once the broker is reached (an MQTT unlock, say)
+	// comes after it and is published. A failure is retried by pump.
+	if _, err := p.startCursor(); err != nil {
+		p.log.Warn("mqtt: cursor not read yet", "err", err)
+	}
 	if opts.Password != "" && !opts.tls() && !opts.Loopback() {
 		p.log.Warn("mqtt: the password goes to the broker unencrypted: use mqtts://", "broker", opts.Broker)
 	}
