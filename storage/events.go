@@ -35,6 +35,7 @@ const (
 	KindModelSwitch      = "model_switch" // templates re-derived under another descriptor model
 	KindAdmin            = "admin_action" // admin audit entries, in the same chain so verify covers them
 	KindPIN              = "pin_attempt"  // a PIN typed at a face+pin door: ok, wrong, locked, not set, or none
+	KindAlert            = "alert"        // an alert rule fired (gate/alert): out-of-hours entry, unknown face, …
 )
 
 // GenesisHash is the "previous hash" of the first event.

@@ -259,6 +259,7 @@ var migrations = []migration{
 		}
 		return tx.Table("person_pins").Migrator().CreateTable(&PersonPIN{})
 	}, nil},
+	{12, "configuration documents (alert rules)", migrateDocuments, nil},
 }
 
 // SchemaVersion is the version the current code migrates to.

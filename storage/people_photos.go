@@ -1,6 +1,11 @@
 package storage
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+)
 
 // PhotoHashes lists the enrolment photo hash of each of the people's
 // templates, in enrolment order (the hash of the kept JPEG when the photo
@@ -25,4 +30,39 @@ func (db *DB) IsEnrolmentPhoto(hash string) (bool, error) {
 		return false, fmt.Errorf("storage: enrolment photo: %w", err)
 	}
 	return n > 0, nil
+}
+
+// ErrLastTemplate refuses to remove a person's only template: they could
+// no longer be recognised. Erase the person instead.
+var ErrLastTemplate = errors.New("storage: this is the person's only enrolment photo; enrol another first, or erase the person")
+
+// RemoveTemplate deletes one of a person's templates (one enrolment photo
+// under one model) and audits it as "template_removed". It refuses the
+// person's last template (ErrLastTemplate). The removed row is returned
+// so the caller can delete the photo when no other template keeps it
+// (PhotoHashes).
+func (r *Recorder) RemoveTemplate(personID, templateID int64, by string) (FaceTemplate, error) {
+	var t FaceTemplate
+	err := r.DB.g.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("id = ? AND person_id = ?", templateID, personID).First(&t).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("storage: person %d has no template %d", personID, templateID)
+			}
+			return err
+		}
+		var n int64
+		if err := tx.Model(&FaceTemplate{}).Where("person_id = ?", personID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n <= 1 {
+			return ErrLastTemplate
+		}
+		return tx.Delete(&FaceTemplate{}, templateID).Error
+	})
+	if err != nil {
+		return t, err
+	}
+	_, err = r.Audit(by, "template_removed", map[string]any{"person_id": personID, "template_id": templateID,
+		"photo_sha256": t.PhotoSHA256, "model": t.ModelVersion})
+	return t, err
 }
