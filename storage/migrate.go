@@ -260,6 +260,7 @@ var migrations = []migration{
 		return tx.Table("person_pins").Migrator().CreateTable(&PersonPIN{})
 	}, nil},
 	{12, "configuration documents (alert rules)", migrateDocuments, nil},
+	{13, "one-time links (PIN links, keypad pairing)", migrateLinks, nil},
 }
 
 // SchemaVersion is the version the current code migrates to.
