@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/facegate/facegate/gate/alert/alerttest"
 	"github.com/facegate/facegate/storage"
 )
 
 // mailConfig is a configuration that mails through srv.
-func mailConfig(t *testing.T, srv *smtpServer, lang string) string {
+func mailConfig(t *testing.T, srv *alerttest.Server, lang string) string {
 	pw := filepath.Join(t.TempDir(), "smtp.pw")
-	if err := os.WriteFile(pw, []byte(srv.pw+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(pw, []byte(srv.PW+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf(`{"language": %q, "to": ["security@example.org"],
@@ -26,7 +27,7 @@ func mailConfig(t *testing.T, srv *smtpServer, lang string) string {
   "rules": [
     {"name": "stranger", "kind": "unknown_face", "to": ["guard@example.org", "boss@example.org"]},
     {"name": "tail", "kind": "tailgating"}
-  ]}`, lang, srv.addr, srv.user, pw, srv.caFile)
+  ]}`, lang, srv.Addr, srv.User, pw, srv.CAFile)
 }
 
 func saveConfig(t *testing.T, r *storage.Recorder, body string) {
@@ -66,8 +67,8 @@ func cursorAt(t *testing.T, db *storage.DB, name string) (int64, bool) {
 // rule's recipients, and a restarted appliance sends only what is new.
 func TestAlertsReachInboxExactlyOnce(t *testing.T) {
 	r := openRecorder(t)
-	srv := startSMTP(t)
-	srv.setFailing(true)
+	srv := alerttest.Start(t)
+	srv.SetFailing(true)
 	saveConfig(t, r, mailConfig(t, srv, "en"))
 	stop := run(testOptions(r))
 	eventually(t, "the cursors to start", func() bool {
@@ -85,55 +86,53 @@ func TestAlertsReachInboxExactlyOnce(t *testing.T) {
 	tail := appendEvent(t, r, storage.Event{Kind: storage.KindTailgating, Door: "front", Reason: "2 faces on one grant", AtMicro: base.UnixMicro()})
 	triggers = append(triggers, tail.Seq)
 	eventually(t, "the server to refuse mails for a while", func() bool {
-		srv.mu.Lock()
-		defer srv.mu.Unlock()
-		return srv.refused >= 4
+		return srv.Refused() >= 4
 	})
-	if n := len(srv.received()); n != 0 {
+	if n := len(srv.Received()); n != 0 {
 		t.Fatalf("%d mails arrived while the server refused them", n)
 	}
-	srv.setFailing(false)
-	eventually(t, "six mails", func() bool { return len(srv.received()) >= 6 })
+	srv.SetFailing(false)
+	eventually(t, "six mails", func() bool { return len(srv.Received()) >= 6 })
 	head, _ := r.DB.EventCount()
 	eventually(t, "the mail cursor to reach the head", func() bool { c, _ := cursorAt(t, r.DB, "alert-mail:front"); return c == head })
 	stop()
-	checkMails(t, srv.received(), triggers)
+	checkMails(t, srv.Received(), triggers)
 
 	// A restart resumes at the cursors: only the new alert is mailed.
 	stop = run(testOptions(r))
 	defer stop()
 	ev := appendEvent(t, r, denial(0, "front", "unknown_face", time.Now()))
-	eventually(t, "the seventh mail", func() bool { return len(srv.received()) >= 7 })
+	eventually(t, "the seventh mail", func() bool { return len(srv.Received()) >= 7 })
 	head, _ = r.DB.EventCount()
 	eventually(t, "the mail cursor to reach the head", func() bool { c, _ := cursorAt(t, r.DB, "alert-mail:front"); return c == head })
-	checkMails(t, srv.received(), append(triggers, ev.Seq))
+	checkMails(t, srv.Received(), append(triggers, ev.Seq))
 }
 
 // checkMails checks that mails are one per trigger, in order, and well formed.
-func checkMails(t *testing.T, mails []received, triggers []int64) {
+func checkMails(t *testing.T, mails []alerttest.Mail, triggers []int64) {
 	t.Helper()
 	if len(mails) != len(triggers) {
 		t.Fatalf("%d mails, want %d (one per alert)", len(mails), len(triggers))
 	}
 	var ids []string
 	for i, m := range mails {
-		id := m.msg.Header.Get("Message-ID")
+		id := m.Header.Get("Message-ID")
 		if slices.Contains(ids, id) {
 			t.Errorf("mail %d: Message-ID %s arrived twice", i, id)
 		}
 		ids = append(ids, id)
-		if !m.tls || m.from != "gate@example.org" || m.msg.Header.Get("From") != "facegate <gate@example.org>" {
-			t.Errorf("mail %d: tls %v, envelope from %q, From %q", i, m.tls, m.from, m.msg.Header.Get("From"))
+		if !m.TLS || m.From != "gate@example.org" || m.Header.Get("From") != "facegate <gate@example.org>" {
+			t.Errorf("mail %d: tls %v, envelope from %q, From %q", i, m.TLS, m.From, m.Header.Get("From"))
 		}
-		if want := fmt.Sprintf("event %d, alert event", triggers[i]); !strings.Contains(m.body, want) {
-			t.Errorf("mail %d does not name its trigger (%q):\n%s", i, want, m.body)
+		if want := fmt.Sprintf("event %d, alert event", triggers[i]); !strings.Contains(m.Body, want) {
+			t.Errorf("mail %d does not name its trigger (%q):\n%s", i, want, m.Body)
 		}
 		wantTo, wantSubject := []string{"guard@example.org", "boss@example.org"}, "[facegate] stranger at front"
 		if i == 5 {
 			wantTo, wantSubject = []string{"security@example.org"}, "[facegate] tail at front"
 		}
-		if !slices.Equal(m.to, wantTo) || subject(t, m.msg) != wantSubject {
-			t.Errorf("mail %d: to %v subject %q, want %v %q", i, m.to, subject(t, m.msg), wantTo, wantSubject)
+		if !slices.Equal(m.To, wantTo) || m.Subject != wantSubject {
+			t.Errorf("mail %d: to %v subject %q, want %v %q", i, m.To, m.Subject, wantTo, wantSubject)
 		}
 	}
 }
