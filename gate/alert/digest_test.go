@@ -120,7 +120,7 @@ func TestDigestEnglishAndEmpty(t *testing.T) {
 			PersonName: fmt.Sprintf("P%02d", i), AtMicro: at(23, 8, i).UnixMicro()})
 	}
 	m := c.DigestMessage(day, tokyo, evs, at(24, 6, 0))
-	for _, want := range []string{"Door front\n  Entries: 53 (53 people)\n    P00 first 08:00, 1×\n", "    P49 first 08:49, 1×\n    … and 3 more\n  Denials: 0"} {
+	for _, want := range []string{"Door front\n  Entries: 53 (people: 53)\n    P00 first 08:00, 1×\n", "    P49 first 08:49, 1×\n    … and 3 more\n  Denials: 0"} {
 		if !strings.Contains(m.Body, want) {
 			t.Errorf("digest lacks %q:\n%s", want, m.Body)
 		}

@@ -170,13 +170,15 @@ func (e *engine) history(cfg *Config, ev storage.Event) (History, error) {
 }
 
 // alertEvent is the evidence of alert a raised by ev: at ev's time, door
-// and person, the rule's name in Rule, its kind in Code, a as Detail.
+// and person, the rule's name in Rule, its kind in Code, a as Detail. The
+// Reason starts with the rule's name: webhook and MQTT payloads carry the
+// reason but not Rule or Detail.
 func alertEvent(ev storage.Event, a Alert) storage.Event {
 	a.Reason = clip(a.Reason, 500)
 	a.Cause = clip(a.Cause, 300)
 	d, _ := json.Marshal(a)
 	return storage.Event{Kind: storage.KindAlert, AtMicro: ev.AtMicro, Door: ev.Door, Area: ev.Area, Direction: ev.Direction,
-		PersonID: ev.PersonID, PersonName: ev.PersonName, Code: a.Kind, Rule: clip(a.Rule, 200), Reason: a.Reason,
+		PersonID: ev.PersonID, PersonName: ev.PersonName, Code: a.Kind, Rule: clip(a.Rule, 200), Reason: clip(a.Rule+": "+a.Reason, 500),
 		Detail: string(d)}
 }
 

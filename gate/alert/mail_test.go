@@ -181,6 +181,9 @@ func TestEngineExactlyOnceAfterCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 		got = append(got, fmt.Sprintf("%s<-%d", al.Rule, d.TriggerSeq))
+		if !strings.HasPrefix(al.Reason, al.Rule+": ") || al.Code != d.Kind || al.AtMicro != d.AtMicro {
+			t.Errorf("alert event %+v: its reason must start with the rule's name (payloads carry no rule)", al)
+		}
 	}
 	want := []string{fmt.Sprintf("stranger<-%d", a.Seq), fmt.Sprintf("tail<-%d", b.Seq)}
 	if !slices.Equal(got, want) {

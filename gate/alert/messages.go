@@ -29,7 +29,7 @@ var messages = map[string]map[string]string{
 		"digestSubject": "[facegate] daily digest %s",
 		"digestTitle":   "facegate daily digest for %s (%s)",
 		"digestDoor":    "Door %s",
-		"digestEntries": "Entries: %d (%d people)",
+		"digestEntries": "Entries: %d (people: %d)",
 		"digestDenials": "Denials: %d, of which unknown faces: %d",
 		"digestAlerts":  "Alerts: %d",
 		"digestMore":    "… and %d more",
