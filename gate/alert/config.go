@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/facegate/facegate/gate"
 )
@@ -142,6 +143,9 @@ func (c *Config) validateRules() error {
 		where := fmt.Sprintf("alerts: rules[%d]", i)
 		if r.Name == "" {
 			return errors.New(where + ": needs a name (it is shown in every alert)")
+		}
+		if utf8.RuneCountInString(r.Name) > 100 {
+			return errors.New(where + ": name longer than 100 characters")
 		}
 		where += " (" + r.Name + ")"
 		if slices.Contains(names, r.Name) {

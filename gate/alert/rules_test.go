@@ -175,6 +175,7 @@ func TestParseErrors(t *testing.T) {
 		{`{"smtp": {"server": "m:587", "from": "f@example.org"}, "digest": {"at": "7.30", "to": ["a@example.org"]}, "rules": []}`, `digest.at "7.30": want the local time HH:MM`},
 		{`{"smtp": {"server": "m:587", "from": "f@example.org"}, "digest": {"at": "07:30"}, "rules": []}`, "digest.to: who receives the digest?"},
 		{`{"rulez": []}`, `unknown field "rulez"`},
+		{`{"rules": [{"name": "` + strings.Repeat("長", 101) + `", "kind": "tailgating"}]}`, "rules[0]: name longer than 100 characters"},
 	}
 	for _, tc := range cases {
 		_, err := Parse([]byte(tc.body))
