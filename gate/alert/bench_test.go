@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 // grants (each reads the person's 30 days of grants) and denials (each
 // reads its door's window) on SQLite; about a fifth of them raise an alert.
 func BenchmarkEngineBacklog(b *testing.B) {
-	r := openRecorderB(b)
+	dir := b.TempDir()
+	r := openRecorder(b, filepath.Join(dir, "facegate.db"), dir)
 	const rules = `{"rules": [{"name": "hours", "kind": "outside_usual_hours"}, {"name": "guessing", "kind": "denials", "count": 3, "seconds": 900},
 		{"name": "stranger", "kind": "unknown_face"}]}`
 	if err := r.SaveDocument(DocumentKey, rules, "bench"); err != nil {
@@ -47,14 +49,4 @@ func BenchmarkEngineBacklog(b *testing.B) {
 	b.StopTimer()
 	alerts, _ := r.DB.Events(storage.EventFilter{Kind: storage.KindAlert})
 	b.ReportMetric(float64(len(alerts))/float64(b.N), "alerts/event")
-}
-
-func openRecorderB(b *testing.B) *storage.Recorder {
-	dir := b.TempDir()
-	db, err := storage.Open(dir+"/facegate.db", storage.Options{KeyDir: dir + "/keys"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	return &storage.Recorder{DB: db, Snapshots: storage.SnapshotStore{Dir: dir + "/snapshots"}, Keys: db.Keys}
 }

@@ -57,53 +57,54 @@ func dayEvents(t *testing.T, r *storage.Recorder) {
 // before its time, is sent once after it (also across a restart), and
 // again the next day, each time with the previous local day's events.
 func TestDigestOncePerDay(t *testing.T) {
-	r := openRecorder(t)
-	srv := alerttest.Start(t)
-	body := strings.Replace(mailConfig(t, srv, "ja"), `"rules"`, `"digest": {"at": "07:30", "to": ["admin@example.org"]}, "rules"`, 1)
-	saveConfig(t, r, body)
-	dayEvents(t, r)
-	clk := &clock{}
-	opt := testOptions(r)
-	opt.Now = clk.Now
-	ctx := context.Background()
-	steps := []struct {
-		now   time.Time
-		mails int
-	}{
-		{at(24, 7, 29), 0}, // before its time
-		{at(24, 7, 30), 1}, // Monday's digest
-		{at(24, 7, 31), 1}, // sent already
-		{at(24, 23, 0), 1},
-		{at(25, 7, 0), 1},
-		{at(25, 9, 0), 2}, // the appliance was off at 07:30: Tuesday's digest when it is back
-	}
-	for i, st := range steps {
-		clk.Set(st.now)
-		New(opt).runDigest(ctx) // a new Service each time: as across restarts
-		if got := len(srv.Received()); got != st.mails {
-			t.Fatalf("step %d (%s): %d digests sent, want %d", i, st.now.Format("Jan 2 15:04"), got, st.mails)
+	forEachDB(t, func(t *testing.T, r *storage.Recorder) {
+		srv := alerttest.Start(t)
+		body := strings.Replace(mailConfig(t, srv, "ja"), `"rules"`, `"digest": {"at": "07:30", "to": ["admin@example.org"]}, "rules"`, 1)
+		saveConfig(t, r, body)
+		dayEvents(t, r)
+		clk := &clock{}
+		opt := testOptions(r)
+		opt.Now = clk.Now
+		ctx := context.Background()
+		steps := []struct {
+			now   time.Time
+			mails int
+		}{
+			{at(24, 7, 29), 0}, // before its time
+			{at(24, 7, 30), 1}, // Monday's digest
+			{at(24, 7, 31), 1}, // sent already
+			{at(24, 23, 0), 1},
+			{at(25, 7, 0), 1},
+			{at(25, 9, 0), 2}, // the appliance was off at 07:30: Tuesday's digest when it is back
 		}
-	}
-	mails := srv.Received()
-	m := mails[0]
-	if s := m.Subject; s != "[facegate] 日次レポート 2026-11-23" || m.To[0] != "admin@example.org" {
-		t.Errorf("subject %q to %v", s, m.To)
-	}
-	for _, want := range []string{
-		"facegate 日次レポート 2026-11-23(Asia/Tokyo)",
-		"扉 front\n  入室:3回(2人)\n    Ken Sato 最初 08:30、1回\n    Aiko Tanaka 最初 08:59、2回\n  拒否:2回(うち未登録の顔 1回)\n  アラート:0件\n",
-		"扉 server-room\n  入室:2回(1人)\n    Aiko Tanaka 最初 00:00、2回\n  拒否:0回(うち未登録の顔 0回)\n  アラート:1件\n    23:40 server room at night — Aiko Tanakaがserver-roomに23:40(月)に入室しました。普段の時間帯 月–金 07:00–20:00(サイトの時間帯",
-	} {
-		if !strings.Contains(m.Body, want) {
-			t.Errorf("digest lacks %q:\n%s", want, m.Body)
+		for i, st := range steps {
+			clk.Set(st.now)
+			New(opt).runDigest(ctx) // a new Service each time: as across restarts
+			if got := len(srv.Received()); got != st.mails {
+				t.Fatalf("step %d (%s): %d digests sent, want %d", i, st.now.Format("Jan 2 15:04"), got, st.mails)
+			}
 		}
-	}
-	if !strings.Contains(mails[1].Body, "2026-11-24") || !strings.Contains(mails[1].Body, "Ken Sato 最初 00:00、1回") {
-		t.Errorf("Tuesday's digest:\n%s", mails[1].Body)
-	}
-	if c, _ := cursorAt(t, r.DB, DigestCursor); c != 20261125 {
-		t.Errorf("digest cursor %d, want 20261125", c)
-	}
+		mails := srv.Received()
+		m := mails[0]
+		if s := m.Subject; s != "[facegate] 日次レポート 2026-11-23" || m.To[0] != "admin@example.org" {
+			t.Errorf("subject %q to %v", s, m.To)
+		}
+		for _, want := range []string{
+			"facegate 日次レポート 2026-11-23(Asia/Tokyo)",
+			"扉 front\n  入室:3回(2人)\n    Ken Sato 最初 08:30、1回\n    Aiko Tanaka 最初 08:59、2回\n  拒否:2回(うち未登録の顔 1回)\n  アラート:0件\n",
+			"扉 server-room\n  入室:2回(1人)\n    Aiko Tanaka 最初 00:00、2回\n  拒否:0回(うち未登録の顔 0回)\n  アラート:1件\n    23:40 server room at night — Aiko Tanakaがserver-roomに23:40(月)に入室しました。普段の時間帯 月–金 07:00–20:00(サイトの時間帯",
+		} {
+			if !strings.Contains(m.Body, want) {
+				t.Errorf("digest lacks %q:\n%s", want, m.Body)
+			}
+		}
+		if !strings.Contains(mails[1].Body, "2026-11-24") || !strings.Contains(mails[1].Body, "Ken Sato 最初 00:00、1回") {
+			t.Errorf("Tuesday's digest:\n%s", mails[1].Body)
+		}
+		if c, _ := cursorAt(t, r.DB, DigestCursor); c != 20261125 {
+			t.Errorf("digest cursor %d, want 20261125", c)
+		}
+	})
 }
 
 func TestDigestEnglishAndEmpty(t *testing.T) {
