@@ -12,7 +12,8 @@
 // Subpackage identity enrols and identifies faces against storage;
 // subpackage notify delivers the evidence log to webhooks; subpackage mqtt
 // publishes a door's events and state to an MQTT broker (Home Assistant
-// discovery, remote unlock by command when enabled).
+// discovery, remote unlock by command when enabled); subpackage alert
+// raises alerts from the evidence log and mails them and a daily digest.
 //
 // It must never hold C memory (that stays in vision) nor write SQL (that
 // is storage), and a relay it drives must always end locked: on start,

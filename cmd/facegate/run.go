@@ -37,6 +37,7 @@ Usage:
   facegate enroll … --confirm REASON                    enrol despite a reported conflict (audited)
   facegate pin set|clear --employee-id ID               a person's PIN for face+pin doors (from stdin or FACEGATE_PIN)
   facegate webhook add|list|test|log|disable|enable|remove   signed webhooks from the evidence log
+  facegate alert show|set FILE|test                     alert rules, e-mail and the daily digest (see README, Alerts)
 
 Every flag has an environment twin: --models-dir is FACEGATE_MODELS_DIR.
 Run 'facegate COMMAND -h' for a command's flags.

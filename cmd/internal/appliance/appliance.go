@@ -132,7 +132,7 @@ func (a *Appliance) Run(ctx context.Context) (err error) {
 		}
 	}()
 	for _, loop := range []func(context.Context){a.runDoor, a.retain, a.keepSigned, a.reload, a.watchCamera, a.serveWeb,
-		a.readKeypads, a.deliverWebhooks, a.publishMQTT} {
+		a.readKeypads, a.deliverWebhooks, a.publishMQTT, a.runAlerts} {
 		wg.Go(func() { loop(inner) })
 	}
 	a.log.Info("facegate serving", "source", a.recog.src.Status().Name, "door", a.cfg.Door,

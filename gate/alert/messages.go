@@ -1,0 +1,78 @@
+package alert
+
+// messages are the e-mails' and the digest's words per language. Door
+// IDs, rule names and people's names are shown as the admin wrote them.
+var messages = map[string]map[string]string{
+	"en": {
+		KindOutsideHours: "%s entered at %s at %s (%s), outside their usual hours %s (%s)",
+		"learned":        "learned from %d entries in the last %d days",
+		"site":           "the site's hours: %d entries in the last %d days are too few to learn from",
+		KindUnknownFace:  "unknown face denied at %s",
+		KindHeldOpen:     "door %s held open",
+		KindTailgating:   "tailgating at %s",
+		KindDenials:      "%d denials within %d s at %s",
+		"sep":            ": ",
+		"someone":        "someone",
+		"Mon":            "Mon", "Tue": "Tue", "Wed": "Wed", "Thu": "Thu", "Fri": "Fri", "Sat": "Sat", "Sun": "Sun",
+
+		"subject":      "[facegate] %s at %s",
+		"alert":        "Alert",
+		"what":         "What",
+		"door":         "Door",
+		"person":       "Person",
+		"unknown":      "unknown",
+		"when":         "When",
+		"evidence":     "Evidence",
+		"evidenceLine": "event %d, alert event %d in the appliance's log (facegate export / verify)",
+		"footer":       "Sent by facegate. Change the rules with `facegate alert set FILE`.",
+
+		"digestSubject": "[facegate] daily digest %s",
+		"digestTitle":   "facegate daily digest for %s (%s)",
+		"digestDoor":    "Door %s",
+		"digestEntries": "Entries: %d (people: %d)",
+		"digestDenials": "Denials: %d, of which unknown faces: %d",
+		"digestAlerts":  "Alerts: %d",
+		"digestMore":    "… and %d more",
+		"digestNothing": "No entries, denials or alerts that day.",
+		"digestTimes":   "%s first %s, %d×",
+
+		"testSubject": "[facegate] test mail",
+		"testBody":    "This is a test mail from facegate (`facegate alert test`). Alerts and the daily digest will reach this address.",
+	},
+	"ja": {
+		KindOutsideHours: "%sが%sに%s(%s)に入室しました。普段の時間帯 %s(%s)の外です",
+		"learned":        "過去%[2]d日間の入室%[1]d回から学習",
+		"site":           "サイトの時間帯:過去%[2]d日間の入室%[1]d回では学習できません",
+		KindUnknownFace:  "%sで未登録の顔を拒否しました",
+		KindHeldOpen:     "%sの扉が開いたままです",
+		KindTailgating:   "%sで共連れを検知しました",
+		KindDenials:      "%[3]sで%[2]d秒以内に%[1]d回拒否されました",
+		"sep":            ":",
+		"someone":        "不明な人物",
+		"Mon":            "月", "Tue": "火", "Wed": "水", "Thu": "木", "Fri": "金", "Sat": "土", "Sun": "日",
+
+		"subject":      "[facegate] %[2]s:%[1]s",
+		"alert":        "アラート",
+		"what":         "内容",
+		"door":         "扉",
+		"person":       "人物",
+		"unknown":      "不明",
+		"when":         "日時",
+		"evidence":     "証跡",
+		"evidenceLine": "装置のログのイベント %d、アラートイベント %d(facegate export / verify で確認できます)",
+		"footer":       "facegate から送信。ルールの変更は `facegate alert set FILE` で。",
+
+		"digestSubject": "[facegate] 日次レポート %s",
+		"digestTitle":   "facegate 日次レポート %s(%s)",
+		"digestDoor":    "扉 %s",
+		"digestEntries": "入室:%d回(%d人)",
+		"digestDenials": "拒否:%d回(うち未登録の顔 %d回)",
+		"digestAlerts":  "アラート:%d件",
+		"digestMore":    "…ほか%d件",
+		"digestNothing": "この日の入室・拒否・アラートはありません。",
+		"digestTimes":   "%s 最初 %s、%d回",
+
+		"testSubject": "[facegate] テストメール",
+		"testBody":    "facegate からのテストメールです(`facegate alert test`)。アラートと日次レポートはこのアドレスに届きます。",
+	},
+}
