@@ -85,7 +85,7 @@ func (d WebhookDelivery) OK() bool { return d.Status >= 200 && d.Status < 300 }
 // WebhookKinds are the event kinds a subscription may ask for.
 var WebhookKinds = []string{KindGranted, KindDenied, KindRemoteUnlock, KindPassageStart, KindPassageEnd, KindDoorForced,
 	KindDoorHeldOpen, KindTailgating, KindExitWithoutEntry, KindRelayError, KindIdentify, KindAlarm, KindRetention,
-	KindErasure, KindModelSwitch, KindAdmin, KindPIN}
+	KindErasure, KindModelSwitch, KindAdmin, KindPIN, KindAlert}
 
 // ErrWebhookURL is wrapped by every refused webhook URL.
 var ErrWebhookURL = errors.New("webhook URL")

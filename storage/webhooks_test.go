@@ -113,6 +113,10 @@ func TestWebhookRefusals(t *testing.T) {
 		if _, err := db.AddWebhook(Webhook{URL: "http://127.0.0.1:9/h", Secret: secret, AllowHTTP: true}); err != nil {
 			t.Fatalf("loopback http with AllowHTTP: %v", err)
 		}
+		// Alerts (gate/alert) are events a receiver may subscribe to alone.
+		if _, err := db.AddWebhook(Webhook{URL: "https://r.example/a", Secret: secret, Kinds: []string{KindAlert}}); err != nil {
+			t.Fatalf("a subscription to alerts: %v", err)
+		}
 	})
 }
 
