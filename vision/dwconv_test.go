@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"math"
 	"testing"
 
 	"github.com/facegate/facegate/models/modeltest"
@@ -42,12 +43,12 @@ func TestNarrowDepthwiseSameDescriptors(t *testing.T) {
 	if worst > 1e-5 {
 		t.Errorf("largest cosine distance between the two describes %.2e, want float noise (≤ 1e-5)", worst)
 	}
-	flips := 0
+	flips, moved := 0, 0.0
 	for i := range fast {
 		for j := i + 1; j < len(fast); j++ {
-			a := MetricCosine.Between(fast[i].d, fast[j].d) <= FacepluginThreshold
-			b := MetricCosine.Between(slow[i].d, slow[j].d) <= FacepluginThreshold
-			if a != b {
+			da, db := MetricCosine.Between(fast[i].d, fast[j].d), MetricCosine.Between(slow[i].d, slow[j].d)
+			moved = max(moved, math.Abs(da-db))
+			if da <= FacepluginThreshold != (db <= FacepluginThreshold) {
 				flips++
 			}
 		}
@@ -55,5 +56,6 @@ func TestNarrowDepthwiseSameDescriptors(t *testing.T) {
 	if flips != 0 {
 		t.Errorf("%d calibration pairs changed side of the threshold %.2f", flips, FacepluginThreshold)
 	}
-	t.Logf("%d photos: largest descriptor change %.2e (cosine), 0 pairs changed side", len(fast), worst)
+	t.Logf("%d photos: largest descriptor change %.2e (cosine), largest pair-distance change %.2e, 0 pairs changed side",
+		len(fast), worst, moved)
 }

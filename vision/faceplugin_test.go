@@ -240,6 +240,39 @@ func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
+// BenchmarkFacepluginLandmarks is fr_landmark's two passes (the crop and
+// its mirror image) on obama.jpg's face, with their preprocessing.
+func BenchmarkFacepluginLandmarks(b *testing.B) { benchLandmarks(b, testFaceplugin(b)) }
+
+// BenchmarkFacepluginLandmarksStockDepthwise is the same with OpenCV's own
+// depthwise layers.
+func BenchmarkFacepluginLandmarksStockDepthwise(b *testing.B) {
+	fp, err := newFaceplugin(modeltest.ModelsDir(b), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fp.Close()
+	benchLandmarks(b, fp)
+}
+
+func benchLandmarks(b *testing.B, fp *Faceplugin) {
+	img := gocv.IMRead(filepath.Join(modeltest.Testdata(b), "faces", "obama.jpg"), gocv.IMReadColor)
+	defer img.Close()
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	boxes := fp.detect(img, fpPhotoScoreMin)
+	if len(boxes) != 1 {
+		b.Fatalf("%d faces", len(boxes))
+	}
+	cpu := cpuTime()
+	for b.Loop() {
+		if _, err := fp.landmarks(img, boxes[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu)
+}
+
 // BenchmarkFacepluginDetect is fr_detect on one 640×360 frame of the clip.
 func BenchmarkFacepluginDetect(b *testing.B) {
 	fp := testFaceplugin(b)
