@@ -12,8 +12,8 @@
 // and fused activation; only the order of the float additions differs: on
 // the 130 calibration photos a descriptor moved by at most 3.1e-7 (cosine
 // distance to OpenCV's), a pair distance by at most 1.3e-5
-// (TestNarrowDepthwiseSameDescriptors). One core (taskset -c 0, medians):
-// fr_feature 11.5 → 8.0 ms, fr_landmark's two passes 3.4 → 1.9 ms.
+// (TestNarrowDepthwiseSameDescriptors). One core (taskset -c 0), CPU-time
+// medians: fr_feature 11.5 → 8.4 ms, fr_landmark's two passes 3.4 → 1.8 ms.
 #include "dwconv.h"
 
 #include <opencv2/core/utility.hpp>
