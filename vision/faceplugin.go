@@ -58,17 +58,29 @@ type Faceplugin struct {
 var _ Embedder = (*Faceplugin)(nil)
 
 // NewFaceplugin verifies modelsDir and loads the three nets.
-func NewFaceplugin(modelsDir string) (*Faceplugin, error) {
+func NewFaceplugin(modelsDir string) (*Faceplugin, error) { return newFaceplugin(modelsDir, true) }
+
+// newFaceplugin loads the nets; narrowDW gives fr_landmark and fr_feature
+// the narrow depthwise layer of dwconv.cc (false only to measure against
+// OpenCV's own). fr_detect keeps OpenCV's layers: its boxes are
+// thresholded, and it is not part of a describe.
+func newFaceplugin(modelsDir string, narrowDW bool) (*Faceplugin, error) {
 	m, err := models.Verify(modelsDir)
 	if err != nil {
 		return nil, err
 	}
 	f := &Faceplugin{manifest: m}
 	for _, x := range []struct {
-		net  *gocv.Net
-		file string
-	}{{&f.det, models.FileFPDetect}, {&f.lm, models.FileFPLandmark}, {&f.feat, models.FileFPFeature}} {
-		*x.net = gocv.ReadNetFromONNX(filepath.Join(modelsDir, x.file))
+		net    *gocv.Net
+		file   string
+		narrow bool
+	}{{&f.det, models.FileFPDetect, false}, {&f.lm, models.FileFPLandmark, narrowDW}, {&f.feat, models.FileFPFeature, narrowDW}} {
+		n, err := readNetONNX(filepath.Join(modelsDir, x.file), x.narrow)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		*x.net = n
 		f.loaded = append(f.loaded, x.net)
 		if x.net.Empty() {
 			f.Close()

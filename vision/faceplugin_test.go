@@ -9,7 +9,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -190,9 +192,23 @@ func onlyEastAsia(set []labelled) []labelled {
 
 // BenchmarkFacepluginDescribe is one face's landmarks, alignment and
 // descriptor (detection excluded) on obama.jpg's face. Run it pinned to one
-// core (taskset -c 0): gocv v0.31 has no setNumThreads.
-func BenchmarkFacepluginDescribe(b *testing.B) {
-	fp := testFaceplugin(b)
+// core (taskset -c 0; under it OpenCV's TBB pool has one thread). Besides
+// wall time it reports cpu-ns/op, the process's CPU time per describe,
+// which other processes sharing the core do not inflate.
+func BenchmarkFacepluginDescribe(b *testing.B) { benchDescribe(b, testFaceplugin(b)) }
+
+// BenchmarkFacepluginDescribeStockDepthwise is the same with OpenCV's own
+// depthwise layers (before internal/dwconv), to compare in one run.
+func BenchmarkFacepluginDescribeStockDepthwise(b *testing.B) {
+	fp, err := newFaceplugin(modeltest.ModelsDir(b), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fp.Close()
+	benchDescribe(b, fp)
+}
+
+func benchDescribe(b *testing.B, fp *Faceplugin) {
 	img := gocv.IMRead(filepath.Join(modeltest.Testdata(b), "faces", "obama.jpg"), gocv.IMReadColor)
 	defer img.Close()
 	fp.mu.Lock()
@@ -201,11 +217,60 @@ func BenchmarkFacepluginDescribe(b *testing.B) {
 	if len(boxes) != 1 {
 		b.Fatalf("%d faces", len(boxes))
 	}
+	cpu := cpuTime()
 	for b.Loop() {
 		if _, err := fp.describe(img, boxes[0]); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
+}
+
+// cpuTime is the process's user and system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds cpu-ns/op: CPU time since start per iteration.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkFacepluginLandmarks is fr_landmark's two passes (the crop and
+// its mirror image) on obama.jpg's face, with their preprocessing.
+func BenchmarkFacepluginLandmarks(b *testing.B) { benchLandmarks(b, testFaceplugin(b)) }
+
+// BenchmarkFacepluginLandmarksStockDepthwise is the same with OpenCV's own
+// depthwise layers.
+func BenchmarkFacepluginLandmarksStockDepthwise(b *testing.B) {
+	fp, err := newFaceplugin(modeltest.ModelsDir(b), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fp.Close()
+	benchLandmarks(b, fp)
+}
+
+func benchLandmarks(b *testing.B, fp *Faceplugin) {
+	img := gocv.IMRead(filepath.Join(modeltest.Testdata(b), "faces", "obama.jpg"), gocv.IMReadColor)
+	defer img.Close()
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	boxes := fp.detect(img, fpPhotoScoreMin)
+	if len(boxes) != 1 {
+		b.Fatalf("%d faces", len(boxes))
+	}
+	cpu := cpuTime()
+	for b.Loop() {
+		if _, err := fp.landmarks(img, boxes[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkFacepluginDetect is fr_detect on one 640×360 frame of the clip.
@@ -367,17 +432,31 @@ func TestFacepluginReencodeDrift(t *testing.T) {
 
 // BenchmarkFacepluginFeature is fr_feature alone on one 112×112 chip: the
 // floor of describe's cost.
-func BenchmarkFacepluginFeature(b *testing.B) {
-	fp := testFaceplugin(b)
+func BenchmarkFacepluginFeature(b *testing.B) { benchFeature(b, testFaceplugin(b)) }
+
+// BenchmarkFacepluginFeatureStockDepthwise is fr_feature with OpenCV's own
+// depthwise layers.
+func BenchmarkFacepluginFeatureStockDepthwise(b *testing.B) {
+	fp, err := newFaceplugin(modeltest.ModelsDir(b), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fp.Close()
+	benchFeature(b, fp)
+}
+
+func benchFeature(b *testing.B, fp *Faceplugin) {
 	chip := gocv.NewMatWithSize(fpChip, fpChip, gocv.MatTypeCV8UC3)
 	defer chip.Close()
 	fp.mu.Lock()
 	defer fp.mu.Unlock()
+	cpu := cpuTime()
 	for b.Loop() {
 		if _, err := fp.feature(chip); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // TestFacepluginSmallFaces measures how a descriptor degrades as the face
