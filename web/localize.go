@@ -96,6 +96,7 @@ var sentences = []sentence{
 	phrase("account.role", `role must be admin, investigator or viewer`),
 	phrase("account.nouser", `no user "(.*)": not found`),
 	phrase("account.tokenname", `token name: at most 100 characters`),
+	phrase("conflict.stored", `enrolled photo (.*) \(template (\d+)\)`),
 	phrase("enrol.largest", `(\d+) faces: enrolled the largest \((\d+) px wide, at (.*)\), the others are at most half as wide`),
 	// web: the error page's messages that a browser user meets
 	phrase("http.csrf", `invalid or missing CSRF token: reload the page and try again`),
@@ -274,7 +275,7 @@ func conflictError(lang string, ce *identity.ConflictError) string {
 		if c.Kind == identity.ConflictDuplicate {
 			parts[i] = fmtMsg(lang, "conflict.duplicate", c.Photo, c.Distance, c.Other, c.Limit)
 		} else {
-			parts[i] = fmtMsg(lang, "conflict.mixed", c.Photo, c.Other, c.Distance, c.Limit)
+			parts[i] = fmtMsg(lang, "conflict.mixed", c.Photo, localize(lang, c.Other), c.Distance, c.Limit)
 		}
 	}
 	return fmtMsg(lang, "conflict.refused", ce.EmployeeID, strings.Join(parts, messages[lang]["sep"]))

@@ -134,6 +134,8 @@ func (s *Server) peopleRoutes(e *echo.Echo, admin, small, big echo.MiddlewareFun
 	e.GET("/people/:id/erase", s.eraseConfirmPage, admin)
 	e.POST("/people/:id/erase", s.erase, admin, small)
 	e.GET("/people/photos/:file", s.enrolmentPhoto, admin)
+	e.POST("/people/:id/photos", s.addPhotos, admin, big)
+	e.POST("/people/:id/photos/:tid/remove", s.removePhoto, admin, small)
 	e.POST("/people/:id/rename", s.rename, admin, small)
 	e.GET("/people/webcam", s.webcamPage, admin)
 	e.POST("/people/webcam/shot", s.webcamShot, admin, big)
