@@ -4,6 +4,10 @@ package web
 // the keypad, PIN links, webhooks); merged into messages at start.
 var consoleMessages = map[string]map[string]string{
 	"en": {
+		"rules.edit":              "Edit",
+		"rules.cancel":            "Cancel",
+		"rules.field.replace":     "the record edited",
+		"rules.err.gone":          "%s (%s) no longer exists (deleted meanwhile): add it again.",
 		"people.addphoto":         "Add a photo",
 		"conflict.stored":         "enrolled photo %s (template %s)",
 		"people.removephoto":      "Remove photo",
@@ -17,6 +21,10 @@ var consoleMessages = map[string]map[string]string{
 		"detail.person_id":        "person",
 	},
 	"ja": {
+		"rules.edit":              "編集",
+		"rules.cancel":            "キャンセル",
+		"rules.field.replace":     "編集中の項目",
+		"rules.err.gone":          "%s（%s）はもうありません（その間に削除されました）。もう一度追加してください。",
 		"people.addphoto":         "写真を追加",
 		"conflict.stored":         "登録済みの写真 %s（テンプレート %s）",
 		"people.removephoto":      "写真を削除",

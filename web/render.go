@@ -51,6 +51,7 @@ func (s *Server) parseTemplates() error {
 		"auditDetail": auditDetail,
 		"f3":          func(f float64) string { return fmt.Sprintf("%.3f", f) },
 		"can":         storage.RoleAtLeast,
+		"submitForm":  func(p page, f url.Values) submitForm { return submitForm{Replace: f.Get("replace"), L: p.L} },
 		"deleteForm": func(p page, kind string, key any) deleteForm {
 			return deleteForm{Kind: kind, Key: fmt.Sprint(key), CSRF: p.CSRF, L: p.L}
 		},
@@ -91,6 +92,10 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	s.renderStatus(c, code, "error", map[string]any{"Message": msg, "Code": code})
 }
+
+// submitForm is the data of the "submit" partial (rules.html): Add, or
+// Save and Cancel when the form edits a record in place.
+type submitForm struct{ Replace, L string }
 
 // deleteForm is the data of the "delete" partial (layout.html).
 type deleteForm struct{ Kind, Key, CSRF, L string }

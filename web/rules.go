@@ -33,6 +33,8 @@ func (s *Server) rulesPageWith(c echo.Context, code int, msg string) error {
 	forms := map[string]url.Values{}
 	if code >= http.StatusBadRequest {
 		forms[c.Param("kind")] = c.Request().PostForm
+	} else if kind := c.QueryParam("edit"); kind != "" {
+		forms[kind] = editForm(recs, kind, c.QueryParam("key"))
 	}
 	return s.renderStatus(c, code, "rules", map[string]any{"R": recs, "Names": names, "Error": msg, "Forms": forms,
 		"Directions": []gate.Direction{gate.DirIn, gate.DirOut, gate.DirBoth},
@@ -137,6 +139,7 @@ func windowsFrom(c echo.Context, prefix string) (string, error) {
 
 func (s *Server) rulesAdd(c echo.Context) error {
 	f := func(n string) string { return strings.TrimSpace(c.FormValue(n)) }
+	old, ok := f("replace"), true
 	return s.changePolicy(c, func(r *storage.PolicyRecords) error {
 		switch c.Param("kind") {
 		case "area":
@@ -152,12 +155,14 @@ func (s *Server) rulesAdd(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			r.Doors = append(r.Doors, d)
+			r.Doors, ok = put(r.Doors, d, old, func(x storage.Door) string { return x.ID })
+			renameRefs(r, "door", old, d.ID)
 		case "group":
 			if err := requireFields(c, "name"); err != nil {
 				return err
 			}
-			r.Groups = append(r.Groups, storage.Group{Name: f("name")})
+			r.Groups, ok = put(r.Groups, storage.Group{Name: f("name")}, old, func(x storage.Group) string { return x.Name })
+			renameRefs(r, "group", old, f("name"))
 		case "rule":
 			if err := requireFields(c, "name", "group", "doors"); err != nil {
 				return err
@@ -166,7 +171,8 @@ func (s *Server) rulesAdd(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			r.Rules = append(r.Rules, ar)
+			ar.ID, _ = strconv.ParseInt(old, 10, 64)
+			r.Rules, ok = put(r.Rules, ar, old, func(x storage.AccessRule) string { return strconv.FormatInt(x.ID, 10) })
 		case "holiday":
 			if err := requireFields(c, "date"); err != nil {
 				return err
@@ -186,6 +192,9 @@ func (s *Server) rulesAdd(c echo.Context) error {
 			r.PersonGroups = append(r.PersonGroups, storage.PersonGroup{PersonID: p.ID, GroupName: f("group")})
 		default:
 			return formError("unknown kind of record")
+		}
+		if !ok {
+			return &fieldError{"rules.err.gone", "replace", old}
 		}
 		return nil
 	})
