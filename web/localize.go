@@ -108,6 +108,9 @@ var sentences = []sentence{
 	phrase("http.setuptoken", `wrong or used setup token \(see the appliance log\)`),
 	phrase("http.nofaces", `face recognition is not running on this server`),
 	phrase("http.choosephoto", `choose at least one photo`),
+	phrase("http.tabletunpaired", `this tablet is not paired to the door \(or its pairing was revoked\): ask an admin for a pairing link`),
+	phrase("http.nokeypad", `this appliance has no web keypad`),
+	phrase("http.pindigits", `a PIN is digits only`),
 	// vision/image.go
 	phrase("photo.empty", `the file is empty`),
 	phrase("photo.format", `not a JPEG or PNG image`),

@@ -106,8 +106,11 @@ type page struct {
 	User  storage.User
 	CSRF  string
 	Title string
-	Loc   *time.Location
-	Data  any // the page's own data: a struct of the page, or a map where pages share a template
+	Path  string // the page's own path, for the language switch to come back to
+	// Keypad: the appliance has a web keypad (the admin's nav links to it).
+	Keypad bool
+	Loc    *time.Location
+	Data   any // the page's own data: a struct of the page, or a map where pages share a template
 }
 
 func (s *Server) render(c echo.Context, name string, data any) error {
@@ -124,7 +127,8 @@ func (s *Server) renderStatus(c echo.Context, code int, name string, data any) e
 	}
 	u, _ := userOf(c)
 	csrf, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
-	p := page{L: pickLang(c.Request()), User: u, CSRF: csrf, Loc: s.deps.Location, Data: data}
+	p := page{L: pickLang(c.Request()), User: u, CSRF: csrf, Loc: s.deps.Location, Data: data, Path: c.Request().URL.Path,
+		Keypad: s.deps.Keypad != nil}
 	c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
 	c.Response().WriteHeader(code)
 	return t.Execute(c.Response(), p)
@@ -137,5 +141,9 @@ func (s *Server) setLang(c echo.Context) error {
 	}
 	c.SetCookie(&http.Cookie{Name: "lang", Value: code, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: !s.opts.PlainHTTP, MaxAge: 365 * 24 * 3600})
+	// Back to the page the switch was on: a path of ours, never another site.
+	if next := c.QueryParam("next"); strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+		return c.Redirect(http.StatusSeeOther, next)
+	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }

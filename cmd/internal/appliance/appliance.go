@@ -39,6 +39,7 @@ type Appliance struct {
 	decisions atomic.Int64
 	pinPad    *gate.PINPad
 	keypads   []gate.Keypad
+	webKeypad *web.WebKeypad // the tablet keypad (keypad_web.go), one of keypads
 	// runCtx ends when Run does: decisions waiting for a PIN stop waiting,
 	// and Run waits for them (pinWG) before it returns.
 	runCtx context.Context
@@ -74,6 +75,7 @@ func New(ctx context.Context, cfg Config) (a *Appliance, err error) {
 	if a.keypads, err = openKeypads(cfg); err != nil {
 		return nil, err
 	}
+	a.addWebKeypad()
 	if a.recog, err = a.openRecognition(cfg.defaultSettings()); err != nil {
 		return nil, err
 	}
@@ -102,7 +104,7 @@ func (a *Appliance) openStorage() (err error) {
 func (a *Appliance) openWeb() (err error) {
 	a.web, err = web.New(web.Deps{DB: a.db, Recorder: a.recorder, Faces: a.recog.svc, ModelVersion: a.recog.modelVersion(), Hub: a.hub,
 		Location: a.cfg.loc, Log: a.log, Now: a.cfg.Now, PolicyChanged: a.policy.Reload,
-		Settings: a.settings, Health: a.health, Door: a.ctrl,
+		Settings: a.settings, Health: a.health, Door: a.ctrl, Keypad: a.webKeypad,
 		Model: a.model}, a.cfg.Web)
 	if err != nil {
 		return err
