@@ -109,6 +109,9 @@ var sentences = []sentence{
 	phrase("http.nofaces", `face recognition is not running on this server`),
 	phrase("http.choosephoto", `choose at least one photo`),
 	phrase("http.tabletunpaired", `this tablet is not paired to the door \(or its pairing was revoked\): ask an admin for a pairing link`),
+	phrase("pin.format", `unusable PIN: a PIN is (\d+) to (\d+) digits`),
+	phrase("pin.guessable", `unusable PIN: (\S+) is guessed first \(one digit repeated, or a run\)`),
+	phrase("pin.another", `choose another`),
 	phrase("http.nokeypad", `this appliance has no web keypad`),
 	phrase("http.pindigits", `a PIN is digits only`),
 	// vision/image.go

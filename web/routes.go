@@ -141,6 +141,10 @@ func (s *Server) peopleRoutes(e *echo.Echo, admin, small, big echo.MiddlewareFun
 	e.GET("/people/webcam", s.webcamPage, admin)
 	e.POST("/people/webcam/shot", s.webcamShot, admin, big)
 	e.POST("/people/webcam/finish", s.webcamFinish, admin, small)
+	e.POST("/people/:id/pinlink", s.pinLinkMake, admin, small)
+	// The person's own PIN link: no login, the link is the credential.
+	e.GET("/pin", s.pinLinkPage)
+	e.POST("/pin", s.pinLinkSet, small)
 }
 
 // keypadRoutes: the admin pairs tablets to the door's web keypad; a
