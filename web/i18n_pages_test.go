@@ -167,7 +167,14 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 	code := linkRE.FindStringSubmatch(page)[1]
 	h.postForm(c, "/keypad/join?code="+code, "/keypad/join", url.Values{"code": {code}, "name": {"entrance"}})
 	_, page = h.postForm(c, "/people", "/people/1/pinlink", url.Values{})
-	paths := map[string]string{"/entries/:seq": "/entries/3", "/people/:id/erase": "/people/1/erase",
+	// A webhook whose receiver refused a delivery.
+	w, err := h.db.AddWebhook(storage.Webhook{URL: "https://example.com/hook", Secret: "0123456789abcdef0", Enabled: true, Kinds: []string{storage.KindDenied}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.db.LogWebhookDelivery(storage.WebhookDelivery{SubscriptionID: w.ID, Seq: 3, AtMicro: h.now().UnixMicro(), Attempt: 1, Status: 503,
+		Error: "receiver answered 503 Service Unavailable"})
+	paths := map[string]string{"/entries/:seq": "/entries/3", "/people/:id/erase": "/people/1/erase", "/webhooks/:id": "/webhooks/1",
 		"/pin": "/pin?code=" + pinLinkRE.FindStringSubmatch(page)[1]}
 	for _, r := range h.s.e.Routes() {
 		if r.Method != http.MethodGet || slices.Contains(notPages, r.Path) || strings.HasPrefix(r.Path, "/api/") {

@@ -112,6 +112,17 @@ var sentences = []sentence{
 	phrase("pin.format", `unusable PIN: a PIN is (\d+) to (\d+) digits`),
 	phrase("pin.guessable", `unusable PIN: (\S+) is guessed first \(one digit repeated, or a run\)`),
 	phrase("pin.another", `choose another`),
+	// storage/webhooks.go and gate/notify: webhook refusals and answers
+	phrase("webhook.url.form", `webhook URL (\S+): want https://host\[:port\]/path`),
+	phrase("webhook.url.plain", `webhook URL (\S+): plain http sends personal data in clear`),
+	phrase("webhook.url.usehttps", `use https \(http only with --allow-http, to a loopback address\)`),
+	phrase("webhook.url.loopback", `webhook URL (\S+): http is allowed only to localhost or a loopback address`),
+	phrase("webhook.url.usehttps2", `use https`),
+	phrase("webhook.url.scheme", `webhook URL (\S+): scheme (\S+): want https`),
+	phrase("webhook.secret.short", `webhook secret: at least (\d+) characters \(leave it out to have one generated\)`),
+	phrase("webhook.ca.bad", `webhook CA: no PEM certificate in it \(want the receiver's CA certificate, -----BEGIN CERTIFICATE-----\)`),
+	phrase("webhook.answered", `receiver answered (.*)`),
+	phrase("http.nowebhook", `no such webhook`),
 	phrase("http.nokeypad", `this appliance has no web keypad`),
 	phrase("http.pindigits", `a PIN is digits only`),
 	// vision/image.go

@@ -50,6 +50,7 @@ func (s *Server) parseTemplates() error {
 		"localize":    localize,
 		"auditDetail": auditDetail,
 		"f3":          func(f float64) string { return fmt.Sprintf("%.3f", f) },
+		"ms":          func(us int64) string { return fmt.Sprintf("%d ms", (us+500)/1000) },
 		"can":         storage.RoleAtLeast,
 		"submitForm":  func(p page, f url.Values) submitForm { return submitForm{Replace: f.Get("replace"), L: p.L} },
 		"deleteForm": func(p page, kind string, key any) deleteForm {

@@ -97,6 +97,11 @@ func (s *Server) routes() {
 	e.POST("/settings/privacy", s.privacySave, admin, small)
 
 	s.keypadRoutes(e, admin, small)
+	e.GET("/webhooks", s.webhooksPage, admin)
+	e.POST("/webhooks", s.webhookAdd, admin, small)
+	e.GET("/webhooks/:id", s.webhookLogPage, admin)
+	e.POST("/webhooks/:id/test", s.webhookTest, admin, small)
+	e.POST("/webhooks/:id/:action", s.webhookAction, admin, small)
 	s.apiRoutes(e.Group("/api/v1"), viewer, inv, admin, small, big)
 	s.e = e
 }
