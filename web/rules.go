@@ -64,7 +64,7 @@ func (s *Server) changePolicy(c echo.Context, edit func(*storage.PolicyRecords) 
 	}
 	if len(recs.Doors) > 0 {
 		if _, _, err := gate.FromRecords(recs, s.deps.Location); err != nil {
-			return s.rulesPageWith(c, http.StatusUnprocessableEntity, err.Error())
+			return s.rulesPageWith(c, http.StatusUnprocessableEntity, formMessage(pickLang(c.Request()), err))
 		}
 	}
 	if err := s.deps.Recorder.SavePolicy(recs, u.Username); err != nil {
@@ -99,7 +99,12 @@ func formMessage(lang string, err error) string {
 	if errors.As(err, &fe) {
 		return fe.in(lang)
 	}
-	return localize(lang, err.Error())
+	// The gate's checks are joined one a line.
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = localize(lang, l)
+	}
+	return strings.Join(lines, messages[lang]["sep"])
 }
 
 // requireFields checks that every named form field is filled in.

@@ -124,5 +124,3 @@ func TestWebhooksPage(t *testing.T) {
 		}
 	}
 }
-
-
