@@ -4,6 +4,9 @@ package web
 // the keypad, PIN links, webhooks); merged into messages at start.
 var consoleMessages = map[string]map[string]string{
 	"en": {
+		"home.lock":                    "Lock (relay)",
+		"relay.locked":                 "locked",
+		"relay.unlocked":               "unlocked",
 		"people.err.name":              "storage: a name must be 1–200 characters",
 		"photo.toolarge":               "%s: %s bytes, limit %s",
 		"policy.door.area":             "door %s: unknown area %s",
@@ -154,6 +157,9 @@ var consoleMessages = map[string]map[string]string{
 		"detail.person_id":             "person",
 	},
 	"ja": {
+		"home.lock":                    "錠（リレー）",
+		"relay.locked":                 "施錠中",
+		"relay.unlocked":               "解錠中",
 		"people.err.name":              "名前は 1〜200 文字にしてください",
 		"photo.toolarge":               "%s: %s バイトあり、上限 %s バイトを超えています",
 		"policy.door.area":             "扉 %s: エリア %s はありません",

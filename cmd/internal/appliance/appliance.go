@@ -255,7 +255,7 @@ func (a *Appliance) health() web.Health {
 	sum := a.recog.pipe.Stats().Summary()
 	ss := a.recog.src.Status()
 	return web.Health{Frames: sum.Frames, FPS: sum.FPS, Decisions: a.decisions.Load(), Templates: a.recog.svc.Gallery().Len(),
-		LastFrame: ss.LastFrame, Source: ss.Name, SourceState: string(ss.State), SourceError: ss.LastError}
+		LastFrame: ss.LastFrame, Source: ss.Name, SourceState: string(ss.State), SourceError: ss.LastError, Relay: relayState(a.relay)}
 }
 
 // onGateEvent records the door's own events; decisions are recorded with
