@@ -4,6 +4,9 @@ package web
 // the keypad, PIN links, webhooks); merged into messages at start.
 var consoleMessages = map[string]map[string]string{
 	"en": {
+		"kind.admin_action":            "admin action",
+		"kind.alert":                   "alert",
+		"people.photoadded":            "Photo added",
 		"home.lock":                    "Lock (relay)",
 		"relay.locked":                 "locked",
 		"relay.unlocked":               "unlocked",
@@ -157,6 +160,9 @@ var consoleMessages = map[string]map[string]string{
 		"detail.person_id":             "person",
 	},
 	"ja": {
+		"kind.admin_action":            "管理操作",
+		"kind.alert":                   "アラート",
+		"people.photoadded":            "写真を追加しました",
 		"home.lock":                    "錠（リレー）",
 		"relay.locked":                 "施錠中",
 		"relay.unlocked":               "解錠中",

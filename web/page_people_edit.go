@@ -70,7 +70,7 @@ func (s *Server) addPhotos(c echo.Context) error {
 	s.audit(u.Username, "photo_added", map[string]any{"employee_id": p.EmployeeID, "templates": res.Templates,
 		"conflicts_confirmed": len(res.Conflicts)})
 	s.policyChanged()
-	return s.peoplePageWith(c, http.StatusOK, map[string]any{"Enrolled": res})
+	return s.peoplePageWith(c, http.StatusOK, map[string]any{"Enrolled": res, "PhotoAdded": true})
 }
 
 // removePhoto removes one template of a person (audited by storage as

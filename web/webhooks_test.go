@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/facegate/facegate/gate/notify"
 	"github.com/facegate/facegate/storage"
 )
@@ -121,6 +123,50 @@ func TestWebhooksPage(t *testing.T) {
 	for _, want := range []string{"webhook_added", "webhook_tested", "webhook_disabled", "webhook_enabled", "webhook_removed"} {
 		if !strings.Contains(strings.Join(codes, " "), want) {
 			t.Errorf("audit log lacks %s", want)
+		}
+	}
+}
+
+// In Chromium: an admin adds a webhook on the page (the receiver's CA
+// pasted), sends a test and reads the answer in the delivery log, then
+// sees the list in Japanese.
+func TestBrowserWebhooks(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	rcv := newReceiver(t)
+	bctx, base, shot := browserOn(t, h)
+	q := chromedp.ByQuery
+	var secret, result, ja string
+	err := chromedp.Run(bctx,
+		chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username", q),
+		chromedp.SendKeys("#username", "ada", q), chromedp.SendKeys("#password", testPassword, q),
+		chromedp.Click("#login", q), chromedp.WaitVisible("nav", q),
+		chromedp.Navigate(base+"/webhooks"), chromedp.WaitVisible("#webhook-form", q),
+		chromedp.SendKeys(`#webhook-form input[name=url]`, rcv.ts.URL+"/facegate", q),
+		chromedp.Click(`#webhook-form input[name=kinds][value=access_denied]`, q),
+		chromedp.SetValue(`#webhook-form textarea[name=ca_cert]`, rcv.caPEM(), q),
+		chromedp.Click("#add-webhook", q), chromedp.WaitVisible("#secret", q), chromedp.Text("#secret", &secret, q),
+		chromedp.Click(`#webhooks button.send-test`, q), chromedp.WaitVisible("#test-result", q),
+		chromedp.Text("#test-result", &result, q), shot("50-webhook-test"),
+		chromedp.Navigate(base+"/lang/ja?next=/webhooks"), chromedp.WaitVisible("#webhooks", q),
+		chromedp.Text("#webhooks", &ja, q), shot("51-ja-webhooks"),
+	)
+	if err != nil {
+		t.Fatalf("webhooks page: %v", err)
+	}
+	if !strings.HasPrefix(secret, "whsec_") || !strings.Contains(result, "HTTP 200") || !strings.Contains(ja, "通行拒否") {
+		t.Errorf("secret %q, test result %q, Japanese list %q", secret, result, ja)
+	}
+}
+
+// Every kind a webhook can subscribe to has a name in both languages (the
+// page's checkboxes).
+func TestWebhookKindsNamed(t *testing.T) {
+	for _, k := range storage.WebhookKinds {
+		for _, lang := range []string{"en", "ja"} {
+			if _, ok := messages[lang]["kind."+k]; !ok {
+				t.Errorf("kind %s has no name in %s", k, lang)
+			}
 		}
 	}
 }
