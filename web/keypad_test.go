@@ -97,3 +97,20 @@ func TestKeypadPairingAndRevocation(t *testing.T) {
 		t.Fatalf("revoked tablet: %d, want 401 saying so in Japanese", resp.StatusCode)
 	}
 }
+
+// The language switch returns to a page of this app, never elsewhere.
+func TestLanguageSwitchStaysHere(t *testing.T) {
+	h := newHarness(t)
+	c := h.client()
+	for next, want := range map[string]string{"/keypad/pad": "/keypad/pad", "//evil.example/x": "/", "/\t/evil.example": "/",
+		"/\\evil.example": "/", "https://evil.example/": "/", "/people/1/erase": "/people/1/erase"} {
+		resp, err := c.Get(h.ts.URL + "/lang/ja?next=" + url.QueryEscape(next))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Location"); got != want {
+			t.Errorf("next=%q: sent to %q, want %q", next, got, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -98,6 +99,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 // Save and Cancel when the form edits a record in place.
 type submitForm struct{ Replace, L string }
 
+// localPath is a path of this app the language switch may send back to:
+// letters, digits, "/", "-", "_" and "." only, so never "//host", a
+// backslash or a tab that a browser would read as another site.
+var localPath = regexp.MustCompile(`^/(?:[A-Za-z0-9_.-]+/?)*$`)
+
 // deleteForm is the data of the "delete" partial (layout.html).
 type deleteForm struct{ Kind, Key, CSRF, L string }
 
@@ -143,7 +149,7 @@ func (s *Server) setLang(c echo.Context) error {
 	c.SetCookie(&http.Cookie{Name: "lang", Value: code, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: !s.opts.PlainHTTP, MaxAge: 365 * 24 * 3600})
 	// Back to the page the switch was on: a path of ours, never another site.
-	if next := c.QueryParam("next"); strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+	if next := c.QueryParam("next"); localPath.MatchString(next) {
 		return c.Redirect(http.StatusSeeOther, next)
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
