@@ -71,3 +71,20 @@ func TestRenameRefusedInJapanese(t *testing.T) {
 		t.Errorf("rename refused: %d %q", code, msg)
 	}
 }
+
+// An entries filter with a day that is not a date, and an export for an
+// unknown employee ID, are explained in Japanese on the error page.
+func TestEntriesErrorsInJapanese(t *testing.T) {
+	h := newHarness(t)
+	h.user("ivy", storage.RoleInvestigator)
+	c := h.login("ivy")
+	get(t, c, h.ts.URL+"/lang/ja")
+	code, body := get(t, c, h.ts.URL+"/entries?from=yesterday")
+	if msg := html.UnescapeString(between(body, `id="error"`, "</p>")); code != http.StatusBadRequest || !strings.Contains(msg, "「yesterday」は日付ではありません") {
+		t.Errorf("bad day: %d %q", code, msg)
+	}
+	code, body = h.postForm(c, "/entries", "/entries/export", url.Values{"person": {"X9"}})
+	if msg := html.UnescapeString(between(body, `id="error"`, "</p>")); code != http.StatusNotFound || !strings.Contains(msg, "社員番号 X9 の人物はいません") {
+		t.Errorf("unknown employee: %d %q", code, msg)
+	}
+}

@@ -4,6 +4,8 @@ package web
 // the keypad, PIN links, webhooks); merged into messages at start.
 var consoleMessages = map[string]map[string]string{
 	"en": {
+		"entries.badday":               "%s: want YYYY-MM-DD, not \"%s\"",
+		"entries.noemployee":           "no person with employee ID %s",
 		"kind.admin_action":            "admin action",
 		"kind.alert":                   "alert",
 		"people.photoadded":            "Photo added",
@@ -160,6 +162,8 @@ var consoleMessages = map[string]map[string]string{
 		"detail.person_id":             "person",
 	},
 	"ja": {
+		"entries.badday":               "%s: 「%s」は日付ではありません。YYYY-MM-DD の形式で入力してください",
+		"entries.noemployee":           "社員番号 %s の人物はいません",
 		"kind.admin_action":            "管理操作",
 		"kind.alert":                   "アラート",
 		"people.photoadded":            "写真を追加しました",

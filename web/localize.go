@@ -137,6 +137,9 @@ var sentences = []sentence{
 	phrase("policy.date", `date (".*?"|\S+): want YYYY-MM-DD`),
 	phrase("policy.schedule.name", `schedule needs a name`),
 	phrase("policy.schedule.empty", `schedule '(.*)': schedule has no windows`),
+	// storage/days.go and the entries page: a filter day that is not a date
+	phrase("entries.badday", `(\S+): want YYYY-MM-DD, not "(.*)"`),
+	phrase("entries.noemployee", `no person with employee ID (.*)`),
 	// storage/people.go and the people page
 	phrase("people.err.name", `storage: a name must be 1–200 characters`),
 	phrase("photo.toolarge", `(.+): (\d+) bytes, limit (\d+)`),
