@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -111,6 +113,83 @@ func TestLanguageSwitchStaysHere(t *testing.T) {
 		resp.Body.Close()
 		if got := resp.Header.Get("Location"); got != want {
 			t.Errorf("next=%q: sent to %q, want %q", next, got, want)
+		}
+	}
+}
+
+// The tablet's status follows the door: face first, then the outcome of
+// the PIN it sent (wrong with the tries left, locked, granted), and
+// "enter your PIN" while a matched face waits for one; in Japanese.
+func TestKeypadStates(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	k := withKeypad(t, h)
+	admin := h.login("ada")
+	_, page := h.postForm(admin, "/keypad", "/keypad/pair", url.Values{})
+	code := linkRE.FindStringSubmatch(page)[1]
+	tablet := h.client()
+	h.postForm(tablet, "/keypad/join?code="+code, "/keypad/join", url.Values{"code": {code}, "name": {"entrance"}})
+	state := func(q string) (string, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, h.ts.URL+"/keypad/state"+q, nil)
+		req.Header.Set("Accept-Language", "ja")
+		resp, err := tablet.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s struct{ State, Text string }
+		if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+			t.Fatalf("state %s: %d %v", q, resp.StatusCode, err)
+		}
+		resp.Body.Close()
+		return s.State, s.Text
+	}
+	typed := func() string {
+		t.Helper()
+		c, body := h.postForm(tablet, "/keypad/pad", "/keypad/pin", url.Values{"pin": {"2468"}})
+		var j struct{ At, After int64 }
+		if err := json.Unmarshal([]byte(body), &j); c != http.StatusOK || err != nil {
+			t.Fatalf("PIN: %d %s", c, body)
+		}
+		return fmt.Sprintf("?at=%d&after=%d", j.At, j.After)
+	}
+	record := func(e storage.Event) {
+		e.AtMicro, e.Door = h.now().UnixMicro(), "front"
+		if _, err := h.rec.Record(e, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, text := state(""); s != "idle" || !strings.Contains(text, "カメラを見てから") {
+		t.Errorf("idle: %s %q", s, text)
+	}
+	k.FaceMatched(h.now())
+	if s, text := state(""); s != "enter" || !strings.Contains(text, "暗証番号を入力してください") {
+		t.Errorf("face matched: %s %q", s, text)
+	}
+	if s, text := state(typed()); s != "checking" || !strings.Contains(text, "確認中") {
+		t.Errorf("PIN sent while the face waits: %s %q", s, text)
+	}
+	h.advance(gate.PINAfter + time.Second) // the face has stopped waiting
+	if s, _ := state(""); s != "idle" {
+		t.Errorf("after the wait: %s, want idle", s)
+	}
+	for _, tc := range []struct {
+		events   []storage.Event
+		want, ja string
+	}{
+		{nil, "face", "カメラを見てください"},
+		{[]storage.Event{{Kind: storage.KindPIN, Code: "pin_wrong", Reason: "PIN: wrong PIN (2 of 5 tries left before a lockout)"}}, "wrong", "残り 2 回"},
+		{[]storage.Event{{Kind: storage.KindPIN, Code: "pin_locked", Reason: "PIN: PIN locked until 2026-11-24 09:05 after 5 wrong PINs"}}, "locked", "ロックされました"},
+		{[]storage.Event{{Kind: storage.KindPIN, Code: "pin_ok", Granted: true}}, "checking", "確認中"},
+		{[]storage.Event{{Kind: storage.KindPIN, Code: "pin_ok", Granted: true}, {Kind: storage.KindGranted, Granted: true}}, "granted", "許可されました"},
+		{[]storage.Event{{Kind: storage.KindPIN, Code: "pin_ok", Granted: true}, {Kind: storage.KindDenied}}, "denied", "通行できません"},
+	} {
+		q := typed()
+		for _, e := range tc.events {
+			record(e)
+		}
+		if s, text := state(q); s != tc.want || !strings.Contains(text, tc.ja) {
+			t.Errorf("after %v: %s %q, want %s saying %q", tc.events, s, text, tc.want, tc.ja)
 		}
 	}
 }

@@ -225,26 +225,39 @@ func (s *Server) keypadState(c echo.Context) error {
 	lang, now := pickLang(c.Request()), s.deps.Now()
 	at, _ := strconv.ParseInt(c.QueryParam("at"), 10, 64)
 	after, _ := strconv.ParseInt(c.QueryParam("after"), 10, 64)
-	state, n := "idle", 0
-	if at > 0 {
-		var err error
-		if state, n, err = s.pinOutcome(after); err != nil {
-			return err
-		}
-		if state == "" && now.Sub(time.UnixMicro(at)) > gate.PINBefore+gate.PINAfter {
-			state = "idle"
-		}
-	}
-	if (state == "idle" || state == "") && s.deps.Keypad.awaiting(now) {
-		state = "enter"
-	} else if state == "" {
-		state = "face"
+	state, n, err := s.tabletState(at, after, now)
+	if err != nil {
+		return err
 	}
 	text := translate(lang, "keypad.state."+state)
 	if state == "wrong" {
 		text = fmtMsg(lang, "keypad.state.wrong", n)
 	}
 	return c.JSON(http.StatusOK, map[string]string{"state": state, "text": text})
+}
+
+// tabletState: with no PIN sent (at 0), "enter" while a matched face
+// waits for one, else "idle"; with one sent, its outcome, or while there
+// is none yet "checking" (a face waits: the door is deciding) or "face"
+// (the PIN is held for a face), back to "idle" once it has expired.
+func (s *Server) tabletState(at, after int64, now time.Time) (string, int, error) {
+	awaiting := s.deps.Keypad.awaiting(now)
+	if at <= 0 {
+		if awaiting {
+			return "enter", 0, nil
+		}
+		return "idle", 0, nil
+	}
+	state, n, err := s.pinOutcome(after)
+	switch {
+	case err != nil || state != "":
+		return state, n, err
+	case now.Sub(time.UnixMicro(at)) > gate.PINBefore+gate.PINAfter:
+		return "idle", 0, nil
+	case awaiting:
+		return "checking", 0, nil
+	}
+	return "face", 0, nil
 }
 
 // pinOutcome is the state of the first PIN attempt at the door after
