@@ -25,9 +25,10 @@ import (
 )
 
 // A face+pin door with a tablet paired as its keypad, in Chromium at
-// 768×1024: a wrong PIN typed on the tablet is refused (the tablet says so
-// with the tries left, and it counts towards the lockout); then, in
-// Japanese, the right PIN opens the door for the face on the demo clip.
+// 768×1024: the face on the demo clip is matched first and the tablet asks
+// for the PIN; a wrong PIN typed on it is refused (the tablet says so with
+// the tries left, and it counts towards the lockout); then, in Japanese,
+// the right PIN opens the door.
 func TestWebKeypadFacePINDoor(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -59,10 +60,9 @@ func TestWebKeypadFacePINDoor(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pairing the tablet: %v", err)
 	}
-	typePIN(t, bctx, "1357")
-	pin, door := runUntilDecided(t, a, lmm.ID)
+	pin, door := faceThenPIN(t, a, bctx, lmm.ID, "1357", shot("62-keypad-enter"))
 	if err := chromedp.Run(bctx, chromedp.Poll(`document.getElementById('keypad').className.includes('state-wrong')`, nil,
-		chromedp.WithPollingTimeout(10*time.Second)), chromedp.Text("#status", &status, q), shot("62-keypad-wrong")); err != nil {
+		chromedp.WithPollingTimeout(10*time.Second)), chromedp.Text("#status", &status, q), shot("63-keypad-wrong")); err != nil {
 		t.Fatalf("the tablet after a wrong PIN: %v", err)
 	}
 	if pin.Code != "pin_wrong" || door.Granted || !strings.Contains(status, "4 tries left") {
@@ -76,11 +76,10 @@ func TestWebKeypadFacePINDoor(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the tablet after a restart: %v", err)
 	}
-	typePIN(t, bctx, "2468")
-	pin, door = runUntilDecided(t, a, lmm.ID)
+	pin, door = faceThenPIN(t, a, bctx, lmm.ID, "2468", shot("64-ja-keypad-enter"))
 	err = chromedp.Run(bctx, chromedp.Poll(`document.getElementById('keypad').className.includes('state-granted')`, nil,
 		chromedp.WithPollingTimeout(10*time.Second)), chromedp.Text("#status", &status, q),
-		chromedp.AttributeValue("#keypad", "class", &state, nil, q), shot("63-ja-keypad-granted"))
+		chromedp.AttributeValue("#keypad", "class", &state, nil, q), shot("65-ja-keypad-granted"))
 	if err != nil {
 		chromedp.Run(bctx, chromedp.Text("#status", &status, q), chromedp.AttributeValue("#keypad", "class", &state, nil, q))
 		t.Fatalf("the tablet after the right PIN: %v (%s: %q; PIN %s, door %s %q)", err, state, status, pin.Code, door.Kind, door.Reason)
@@ -127,33 +126,29 @@ func pairingLink(t *testing.T, base string) string {
 	return strings.ReplaceAll(string(m[1]), "&amp;", "&")
 }
 
-// typePIN taps the digits and Enter on the keypad page.
-func typePIN(t *testing.T, bctx context.Context, pin string) {
-	t.Helper()
-	var acts []chromedp.Action
-	for _, d := range pin {
-		acts = append(acts, chromedp.Click(`button[data-key="`+string(d)+`"]`, chromedp.ByQuery))
-	}
-	acts = append(acts, chromedp.Click("#enter", chromedp.ByQuery),
-		chromedp.Poll(`document.getElementById('keypad').className.includes('state-face')`, nil, chromedp.WithPollingTimeout(5*time.Second)))
-	if err := chromedp.Run(bctx, acts...); err != nil {
-		t.Fatalf("typing %s on the keypad: %v", pin, err)
-	}
-}
-
-// runUntilDecided runs the appliance on the clip until the person's PIN
-// attempt and door decision are recorded.
-func runUntilDecided(t *testing.T, a *Appliance, id int64) (pin, door storage.Event) {
+// faceThenPIN runs the appliance on the clip until the tablet asks for
+// the PIN (a face was matched and the door waits), types pin on it, and
+// returns the person's PIN attempt and door decision.
+func faceThenPIN(t *testing.T, a *Appliance, bctx context.Context, id int64, pin string, asked chromedp.Action) (storage.Event, storage.Event) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	pin, door = waitPersonEventsAfter(t, a.db, id, 40*time.Second)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	acts := []chromedp.Action{chromedp.Poll(`document.getElementById('keypad').className.includes('state-enter')`, nil,
+		chromedp.WithPollingTimeout(40*time.Second)), asked}
+	for _, d := range pin {
+		acts = append(acts, chromedp.Click(`button[data-key="`+string(d)+`"]`, chromedp.ByQuery))
 	}
-	return pin, door
+	if err := chromedp.Run(bctx, append(acts, chromedp.Click("#enter", chromedp.ByQuery))...); err != nil {
+		t.Fatalf("typing %s on the keypad once asked: %v", pin, err)
+	}
+	return waitPersonEventsAfter(t, a.db, id, 20*time.Second)
 }
 
 // waitPersonEventsAfter is waitPersonEvents for the newest attempt.
