@@ -2,11 +2,11 @@ package web
 
 import (
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/storage"
 )
 
@@ -61,11 +61,9 @@ func editForm(r storage.PolicyRecords, kind, key string) url.Values {
 	return v
 }
 
-// pickable is one window the pickers can show: weekdays, then a time range.
-var pickable = regexp.MustCompile(`^((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:,(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun))*) (\d\d:\d\d)-(\d\d:\d\d)$`)
-
 // windowValues puts stored windows into the pickers when the first is
-// one they can show, the rest (or all) into the free-text field.
+// one they can show (any days, times a time input holds: not 24:00), the
+// rest (or all) into the free-text field.
 func windowValues(v url.Values, prefix, windows string) {
 	parts := strings.Split(windows, ";")
 	for i := range parts {
@@ -73,10 +71,14 @@ func windowValues(v url.Values, prefix, windows string) {
 	}
 	parts = slices.DeleteFunc(parts, func(s string) bool { return s == "" })
 	if len(parts) > 0 {
-		if m := pickable.FindStringSubmatch(parts[0]); m != nil {
-			v[prefix+"days"] = strings.Split(m[1], ",")
-			v.Set(prefix+"start", m[2])
-			v.Set(prefix+"end", m[3])
+		if w, err := gate.ParseWindow(parts[0]); err == nil && w.End < 24*60 {
+			for i, d := range weekdays { // Monday first; Days is Sunday first
+				if w.Days[(i+1)%7] {
+					v.Add(prefix+"days", d)
+				}
+			}
+			v.Set(prefix+"start", w.Start.String())
+			v.Set(prefix+"end", w.End.String())
 			parts = parts[1:]
 		}
 	}
