@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/runtime"
@@ -60,6 +61,14 @@ func TestBrowserAccessibility(t *testing.T) {
 	h := newFaceHarness(t)
 	h.user("ada", storage.RoleAdmin)
 	fillConsole(t, h)
+	withKeypad(t, h)
+	if _, err := h.db.AddWebhook(storage.Webhook{URL: "https://example.com/hook", Secret: "0123456789abcdef0", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	pinCode, err := h.db.NewOneTimeLink(purposePINLink, "1", h.now().Add(time.Hour), "ada")
+	if err != nil {
+		t.Fatal(err)
+	}
 	bctx, base, _ := browserOn(t, h)
 	q := chromedp.ByQuery
 	checked := 0
@@ -88,8 +97,19 @@ func TestBrowserAccessibility(t *testing.T) {
 		chromedp.Click("#login", q), chromedp.WaitVisible("nav", q)); err != nil {
 		t.Fatal(err)
 	}
+	// This browser is also a tablet paired as the door's keypad.
+	var link string
+	if err := chromedp.Run(bctx, chromedp.Navigate(base+"/keypad"), chromedp.Click("#pair", q), chromedp.WaitVisible("#pairing-link", q),
+		chromedp.AttributeValue("#pairing-link", "href", &link, nil, q)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Run(bctx, chromedp.Navigate(link), chromedp.WaitVisible("#tablet-name", q),
+		chromedp.SendKeys("#tablet-name", "entrance", q), chromedp.Click("#join", q), chromedp.WaitVisible("#keypad", q)); err != nil {
+		t.Fatalf("pairing with %q: %v", link, err)
+	}
 	pages := []string{"/", "/live", "/presence", "/entries", "/entries/3", "/people", "/people/1/erase", "/people/webcam",
-		"/rules", "/audit", "/users", "/account", "/settings", "/settings/privacy", "/privacy"}
+		"/rules", "/audit", "/users", "/account", "/settings", "/settings/privacy", "/privacy",
+		"/webhooks", "/webhooks/1", "/keypad", "/keypad/pad", "/pin?code=" + pinCode}
 	for _, lang := range []string{"en", "ja"} {
 		if err := chromedp.Run(bctx, chromedp.Navigate(base+"/lang/"+lang)); err != nil {
 			t.Fatal(err)
@@ -138,4 +158,4 @@ func TestBrowserTabletLayout(t *testing.T) {
 	}
 }
 
-var tabletPages = []string{"/", "/live", "/entries", "/people", "/rules", "/settings", "/users"}
+var tabletPages = []string{"/", "/live", "/entries", "/people", "/rules", "/settings", "/users", "/webhooks"}

@@ -49,6 +49,9 @@ type Deps struct {
 	Model    ModelOwner    // nil: the settings page shows no model and cannot calibrate
 	Hub      *Hub
 	Location *time.Location
+	// Keypad, when set, is the door's web keypad: admins pair tablets to
+	// it (/keypad) and a paired tablet types PINs on it (/keypad/pad).
+	Keypad *WebKeypad
 	// PolicyChanged is called after the access rules were edited.
 	PolicyChanged func()
 	Log           *slog.Logger

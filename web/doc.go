@@ -6,7 +6,9 @@
 // drawn over it by the browser so that any script shows: a box where the
 // face is when the decision carries one, else a banner, coloured by the
 // gate's decision; the camera state polled from /healthz), people
-// (upload and webcam enrolment, suspend, rename, erase), entries with CSV
+// (upload and webcam enrolment, a photo added to or removed from an
+// enrolled person, suspend, rename, erase, a one-time PIN link the person
+// opens without a login: page_pinlink.go), entries with CSV
 // and evidence bundles, presence and attendance, access rules, the audit
 // trail, the privacy notice (APPI: shown at /privacy without a login,
 // printable on A4; an admin's text per language is an audit entry read
@@ -14,7 +16,11 @@
 // settings in force), settings (with the model in force, its calibrated safe range,
 // the false-accept rate a threshold is expected to give, and calibration
 // on the site's enrolled photos), users (admins) and one's own account
-// (password, API tokens), and the JSON API with bearer tokens; /healthz (a
+// (password, API tokens), webhooks (subscriptions, delivery log, a signed
+// "send test" through gate/notify), the web keypad (WebKeypad, a
+// gate.Keypad: an admin pairs a tablet to the door with a one-time link,
+// the tablet then holds its own revocable credential, no session, and
+// types PINs on /keypad/pad), and the JSON API with bearer tokens; /healthz (a
 // status only without a login) and /metrics for monitoring. Sessions are in
 // memory and hold only who logged in: the user is re-read from storage on
 // every request, and live streams end with their session. Accounts, roles,
@@ -28,12 +34,14 @@
 // with axe-core (web/testdata/axe, pinned by its lockfile) and fail on a
 // serious or critical violation.
 //
-// Pages speak English and Japanese (messages, i18n_terms.go; a test renders
+// Pages speak English and Japanese (messages, i18n_terms.go,
+// i18n_console.go; a test renders
 // every page in both and fails on a missing key or English text in the
 // Japanese page). The evidence log keeps each decision's code and English
 // sentence as written (they are hashed into the chain); localize.go
-// renders them, the audit actions and their JSON detail, and photo
-// refusals in the reader's language, showing the stored English when a
+// renders them, the audit actions and their JSON detail, photo refusals,
+// and the refusals of gate (a policy), storage (settings, PINs, webhooks,
+// days) and this package in the reader's language, showing the stored English when a
 // sentence is not one it knows. Times reach pages only through the
 // template funcs fmtTime and when, in Deps.Location. People erasure asks
 // for the employee ID on a page of its own; enrolment photos are served to

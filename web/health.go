@@ -24,7 +24,16 @@ type Health struct {
 	Source      string    `json:"source"`
 	SourceState string    `json:"source_state"`
 	SourceError string    `json:"source_error,omitempty"`
+	// Relay is what the door's relay last commanded: RelayLocked or
+	// RelayUnlocked; "" when the server does not drive one.
+	Relay string `json:"relay,omitempty"`
 }
+
+// Relay states in Health.
+const (
+	RelayLocked   = "locked"
+	RelayUnlocked = "unlocked"
+)
 
 func (s *Server) health() Health {
 	if s.deps.Health == nil {

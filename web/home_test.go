@@ -110,3 +110,25 @@ func TestHomeCountsAndAlarms(t *testing.T) {
 	}
 	checkLanguages(t, ivy, h.ts.URL, "/", http.StatusOK)
 }
+
+// Home shows the relay's state beside the camera, in the reader's
+// language, as the appliance reports it.
+func TestHomeRelayState(t *testing.T) {
+	h := newHarness(t)
+	h.user("vic", storage.RoleViewer)
+	relay := RelayLocked
+	h.s.deps.Health = func() Health { return Health{SourceState: "streaming", Source: "test", Relay: relay} }
+	c := h.login("vic")
+	get(t, c, h.ts.URL+"/lang/ja")
+	if _, page := get(t, c, h.ts.URL+"/"); !strings.Contains(between(page, `id="relay"`, "</strong>"), "施錠中") {
+		t.Errorf("locked relay: %s", between(page, `id="door"`, "</section>"))
+	}
+	relay = RelayUnlocked
+	if _, page := get(t, c, h.ts.URL+"/"); !strings.Contains(between(page, `id="relay"`, "</strong>"), "解錠中") {
+		t.Errorf("unlocked relay: %s", between(page, `id="door"`, "</section>"))
+	}
+	relay = ""
+	if _, page := get(t, c, h.ts.URL+"/"); strings.Contains(page, `id="relay"`) {
+		t.Error("a server without a relay shows a relay state")
+	}
+}

@@ -112,7 +112,7 @@ func checkLanguages(t *testing.T, c *http.Client, base, path string, want int) {
 
 // notPages are the GET routes that answer with no HTML page to translate.
 var notPages = []string{"/static/*", "/healthz", "/metrics", "/lang/:code", "/live.mjpg", "/events/stream", "/people/photos/:file",
-	"/presence/attendance.csv", "/entries.csv", "/snapshots/:file"}
+	"/presence/attendance.csv", "/entries.csv", "/snapshots/:file", "/keypad/state"}
 
 // fillConsole records what every page shows: entries granted and denied
 // for real reasons of the gate, door events, rules, tokens, audit entries.
@@ -157,10 +157,25 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 	h := newFaceHarness(t)
 	h.user("ada", storage.RoleAdmin)
 	fillConsole(t, h)
+	withKeypad(t, h)
 	checkLanguages(t, h.client(), h.ts.URL, "/login", http.StatusOK) // logged out
 	c := h.login("ada")
 	h.s.audit("ada", "policy_saved", map[string]any{"areas": 1, "doors": 1})
-	paths := map[string]string{"/entries/:seq": "/entries/3", "/people/:id/erase": "/people/1/erase"}
+	// This browser is a paired tablet too (the keypad page), and a
+	// person's PIN link is open in it.
+	_, page := h.postForm(c, "/keypad", "/keypad/pair", url.Values{})
+	code := linkRE.FindStringSubmatch(page)[1]
+	h.postForm(c, "/keypad/join?code="+code, "/keypad/join", url.Values{"code": {code}, "name": {"entrance"}})
+	_, page = h.postForm(c, "/people", "/people/1/pinlink", url.Values{})
+	// A webhook whose receiver refused a delivery.
+	w, err := h.db.AddWebhook(storage.Webhook{URL: "https://example.com/hook", Secret: "0123456789abcdef0", Enabled: true, Kinds: []string{storage.KindDenied}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.db.LogWebhookDelivery(storage.WebhookDelivery{SubscriptionID: w.ID, Seq: 3, AtMicro: h.now().UnixMicro(), Attempt: 1, Status: 503,
+		Error: "receiver answered 503 Service Unavailable"})
+	paths := map[string]string{"/entries/:seq": "/entries/3", "/people/:id/erase": "/people/1/erase", "/webhooks/:id": "/webhooks/1",
+		"/pin": "/pin?code=" + pinLinkRE.FindStringSubmatch(page)[1]}
 	for _, r := range h.s.e.Routes() {
 		if r.Method != http.MethodGet || slices.Contains(notPages, r.Path) || strings.HasPrefix(r.Path, "/api/") {
 			continue

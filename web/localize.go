@@ -96,6 +96,7 @@ var sentences = []sentence{
 	phrase("account.role", `role must be admin, investigator or viewer`),
 	phrase("account.nouser", `no user "(.*)": not found`),
 	phrase("account.tokenname", `token name: at most 100 characters`),
+	phrase("conflict.stored", `enrolled photo (.*) \(template (\d+)\)`),
 	phrase("enrol.largest", `(\d+) faces: enrolled the largest \((\d+) px wide, at (.*)\), the others are at most half as wide`),
 	// web: the error page's messages that a browser user meets
 	phrase("http.csrf", `invalid or missing CSRF token: reload the page and try again`),
@@ -107,6 +108,61 @@ var sentences = []sentence{
 	phrase("http.setuptoken", `wrong or used setup token \(see the appliance log\)`),
 	phrase("http.nofaces", `face recognition is not running on this server`),
 	phrase("http.choosephoto", `choose at least one photo`),
+	phrase("http.tabletunpaired", `this tablet is not paired to the door \(or its pairing was revoked\): ask an admin for a pairing link`),
+	phrase("pin.format", `unusable PIN: a PIN is (\d+) to (\d+) digits`),
+	phrase("pin.guessable", `unusable PIN: (\S+) is guessed first \(one digit repeated, or a run\)`),
+	phrase("pin.another", `choose another`),
+	// gate/policy.go, gate/records.go, gate/schedule.go: a policy the gate refuses
+	phrase("policy.door.area", `door (".*?"|\S+): unknown area (".*?"|\S+)`),
+	phrase("policy.door.direction", `door (".*?"|\S+): direction (".*?"|\S+) \(want in, out or both\)`),
+	phrase("policy.door.level", `door (".*?"|\S+): security level (".*?"|\S+) \(want face, face\+liveness or face\+pin\)`),
+	phrase("policy.door.open", `door (".*?"|\S+): open time (\S+) out of range \(0, (\S+)\]`),
+	phrase("policy.door.passage", `door (".*?"|\S+) passage: (.*)`),
+	phrase("policy.group", `group (".*?"|\S+): (.*)`),
+	phrase("policy.rule.door", `rule (".*?"|\S+): unknown door (".*?"|\S+)`),
+	phrase("policy.rule.reversed", `rule (".*?"|\S+): valid until (\S+) is before valid from (\S+)`),
+	phrase("policy.rule.owner", `rule (".*?"|\S+) belongs to neither a group nor a person`),
+	phrase("policy.rule", `rule (".*?"|\S+): (.*)`),
+	phrase("policy.rule.name", `rule needs a name`),
+	phrase("policy.holiday", `holiday: (.*)`),
+	phrase("policy.window.days", `window (".*?"|\S+): want DAYS HH:MM-HH:MM`),
+	phrase("policy.window.times", `window (".*?"|\S+): want HH:MM-HH:MM`),
+	phrase("policy.window.empty", `window (".*?"|\S+): empty \(start equals end\)`),
+	phrase("policy.window.allday", `use 00:00-24:00 for all day`),
+	phrase("policy.window", `window (".*?"|\S+): (.*)`),
+	phrase("policy.time.form", `time of day (".*?"|\S+): want HH:MM`),
+	phrase("policy.time.range", `time of day (".*?"|\S+): want 00:00–24:00`),
+	phrase("policy.day", `unknown day (".*?"|\S+) \(Mon.+Sun, 月.+日 or Daily\)`),
+	phrase("policy.day2", `unknown day (".*?"|\S+) \(Mon.+Sun or 月.+日\)`),
+	phrase("policy.date", `date (".*?"|\S+): want YYYY-MM-DD`),
+	phrase("policy.schedule.name", `schedule needs a name`),
+	phrase("policy.schedule.empty", `schedule '(.*)': schedule has no windows`),
+	// storage/days.go and the entries page: a filter day that is not a date
+	phrase("entries.badday", `(\S+): want YYYY-MM-DD, not "(.*)"`),
+	phrase("entries.noemployee", `no person with employee ID (.*)`),
+	// storage/people.go and the people page
+	phrase("people.err.name", `storage: a name must be 1–200 characters`),
+	phrase("photo.toolarge", `(.+): (\d+) bytes, limit (\d+)`),
+	// storage/settings.go and the settings page: refused settings
+	phrase("settings.err.th", `settings: threshold: (\S+) out of range \(0, 1\.2\]`),
+	phrase("settings.err.mg", `settings: margin: (\S+) out of range \[0, threshold\)`),
+	phrase("settings.err.days", `settings: retention: days cannot be negative \(0 keeps forever\)`),
+	phrase("settings.err.numbers", `a number is expected in each field, not (.*)`),
+	phrase("settings.err.thnumber", `threshold (.*): a number expected, e.g. 0\.35`),
+	phrase("settings.err.far", `target false-accept rate (.*): a number in \[0, 1\) expected, e.g. 0 or 0\.001`),
+	// storage/webhooks.go and gate/notify: webhook refusals and answers
+	phrase("webhook.url.form", `webhook URL (\S+): want https://host\[:port\]/path`),
+	phrase("webhook.url.plain", `webhook URL (\S+): plain http sends personal data in clear`),
+	phrase("webhook.url.usehttps", `use https \(http only with --allow-http, to a loopback address\)`),
+	phrase("webhook.url.loopback", `webhook URL (\S+): http is allowed only to localhost or a loopback address`),
+	phrase("webhook.url.usehttps2", `use https`),
+	phrase("webhook.url.scheme", `webhook URL (\S+): scheme (\S+): want https`),
+	phrase("webhook.secret.short", `webhook secret: at least (\d+) characters \(leave it out to have one generated\)`),
+	phrase("webhook.ca.bad", `webhook CA: no PEM certificate in it \(want the receiver's CA certificate, -----BEGIN CERTIFICATE-----\)`),
+	phrase("webhook.answered", `receiver answered (.*)`),
+	phrase("http.nowebhook", `no such webhook`),
+	phrase("http.nokeypad", `this appliance has no web keypad`),
+	phrase("http.pindigits", `a PIN is digits only`),
 	// vision/image.go
 	phrase("photo.empty", `the file is empty`),
 	phrase("photo.format", `not a JPEG or PNG image`),
@@ -274,7 +330,7 @@ func conflictError(lang string, ce *identity.ConflictError) string {
 		if c.Kind == identity.ConflictDuplicate {
 			parts[i] = fmtMsg(lang, "conflict.duplicate", c.Photo, c.Distance, c.Other, c.Limit)
 		} else {
-			parts[i] = fmtMsg(lang, "conflict.mixed", c.Photo, c.Other, c.Distance, c.Limit)
+			parts[i] = fmtMsg(lang, "conflict.mixed", c.Photo, localize(lang, c.Other), c.Distance, c.Limit)
 		}
 	}
 	return fmtMsg(lang, "conflict.refused", ce.EmployeeID, strings.Join(parts, messages[lang]["sep"]))

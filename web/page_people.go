@@ -30,11 +30,11 @@ func (s *Server) peoplePageWith(c echo.Context, code int, extra map[string]any) 
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	photos, err := s.keptPhotos(ids)
+	photos, err := s.personPhotos(ids)
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"People": rows, "Q": c.QueryParam("q"), "Photos": photos}
+	data := map[string]any{"People": rows, "Q": c.QueryParam("q"), "Photos": photos, "ConfirmFor": int64(0)}
 	for k, v := range extra {
 		data[k] = v
 	}

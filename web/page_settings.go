@@ -94,8 +94,14 @@ func (s *Server) settingsFromForm(c echo.Context) (storage.Settings, settingsFor
 	rg, err3 := strconv.Atoi(f.RetainGrant)
 	rd, err4 := strconv.Atoi(f.RetainDeny)
 	re, err5 := strconv.Atoi(f.RetainEvents)
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
-		return st, f, fmt.Errorf("numbers expected: %w", err)
+	var bad []string
+	for i, err := range []error{err1, err2, err3, err4, err5} {
+		if err != nil {
+			bad = append(bad, []string{f.Threshold, f.Margin, f.RetainGrant, f.RetainDeny, f.RetainEvents}[i])
+		}
+	}
+	if len(bad) > 0 {
+		return st, f, fmt.Errorf("a number is expected in each field, not %q", strings.Join(bad, `", "`))
 	}
 	st.Threshold, st.Margin, st.Liveness = th, mg, f.Liveness
 	st.Retention = storage.RetentionPolicy{GrantSnapshotDays: rg, DenySnapshotDays: rd, EventDays: re}
@@ -108,7 +114,7 @@ func (s *Server) saveSettings(c echo.Context) error {
 	}
 	st, f, err := s.settingsFromForm(c)
 	if err != nil {
-		return s.settingsPageWith(c, http.StatusUnprocessableEntity, settingsData{Form: f, Error: err.Error()})
+		return s.settingsPageWith(c, http.StatusUnprocessableEntity, settingsData{Form: f, Error: s.settingsError(c, err)})
 	}
 	return s.storeSettings(c, st, f)
 }
@@ -163,7 +169,7 @@ func (s *Server) settingsError(c echo.Context, err error) string {
 func (s *Server) settingsErrorIn(lang string, err error) string {
 	var re *RangeError
 	if !errors.As(err, &re) {
-		return err.Error()
+		return localize(lang, err.Error())
 	}
 	if re.Field == "threshold" {
 		return fmt.Sprintf(translate(lang, "settings.err.threshold"), re.Value, re.Model, re.Limit, re.Limit)
@@ -180,7 +186,7 @@ func (s *Server) applyThreshold(c echo.Context) error {
 	th, err := strconv.ParseFloat(c.FormValue("threshold"), 64)
 	if err != nil {
 		return s.settingsPageWith(c, http.StatusUnprocessableEntity,
-			settingsData{Error: fmt.Sprintf("threshold %q: a number expected, e.g. 0.35", c.FormValue("threshold"))})
+			settingsData{Error: localize(pickLang(c.Request()), fmt.Sprintf("threshold %q: a number expected, e.g. 0.35", c.FormValue("threshold")))})
 	}
 	st := s.deps.Settings.Settings()
 	st.Threshold = th
@@ -200,12 +206,12 @@ func (s *Server) calibrate(c echo.Context) error {
 	d := settingsData{TargetFAR: raw}
 	far, err := strconv.ParseFloat(raw, 64)
 	if err != nil || !(far >= 0 && far < 1) {
-		d.Error = fmt.Sprintf("target false-accept rate %q: a number in [0, 1) expected, e.g. 0 or 0.001", raw)
+		d.Error = localize(pickLang(c.Request()), fmt.Sprintf("target false-accept rate %q: a number in [0, 1) expected, e.g. 0 or 0.001", raw))
 		return s.settingsPageWith(c, http.StatusUnprocessableEntity, d)
 	}
 	cal, err := s.deps.Model.Calibrate(c.Request().Context(), far)
 	if err != nil {
-		d.Error = err.Error()
+		d.Error = localize(pickLang(c.Request()), err.Error())
 		return s.settingsPageWith(c, http.StatusUnprocessableEntity, d)
 	}
 	d.Cal = s.calView(pickLang(c.Request()), cal)

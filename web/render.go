@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -50,7 +51,9 @@ func (s *Server) parseTemplates() error {
 		"localize":    localize,
 		"auditDetail": auditDetail,
 		"f3":          func(f float64) string { return fmt.Sprintf("%.3f", f) },
+		"ms":          func(us int64) string { return fmt.Sprintf("%d ms", (us+500)/1000) },
 		"can":         storage.RoleAtLeast,
+		"submitForm":  func(p page, f url.Values) submitForm { return submitForm{Replace: f.Get("replace"), L: p.L} },
 		"deleteForm": func(p page, kind string, key any) deleteForm {
 			return deleteForm{Kind: kind, Key: fmt.Sprint(key), CSRF: p.CSRF, L: p.L}
 		},
@@ -92,6 +95,15 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	s.renderStatus(c, code, "error", map[string]any{"Message": msg, "Code": code})
 }
 
+// submitForm is the data of the "submit" partial (rules.html): Add, or
+// Save and Cancel when the form edits a record in place.
+type submitForm struct{ Replace, L string }
+
+// localPath is a path of this app the language switch may send back to:
+// letters, digits, "/", "-", "_" and "." only, so never "//host", a
+// backslash or a tab that a browser would read as another site.
+var localPath = regexp.MustCompile(`^/(?:[A-Za-z0-9_.-]+/?)*$`)
+
 // deleteForm is the data of the "delete" partial (layout.html).
 type deleteForm struct{ Kind, Key, CSRF, L string }
 
@@ -101,8 +113,11 @@ type page struct {
 	User  storage.User
 	CSRF  string
 	Title string
-	Loc   *time.Location
-	Data  any // the page's own data: a struct of the page, or a map where pages share a template
+	Path  string // the page's own path, for the language switch to come back to
+	// Keypad: the appliance has a web keypad (the admin's nav links to it).
+	Keypad bool
+	Loc    *time.Location
+	Data   any // the page's own data: a struct of the page, or a map where pages share a template
 }
 
 func (s *Server) render(c echo.Context, name string, data any) error {
@@ -119,7 +134,8 @@ func (s *Server) renderStatus(c echo.Context, code int, name string, data any) e
 	}
 	u, _ := userOf(c)
 	csrf, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
-	p := page{L: pickLang(c.Request()), User: u, CSRF: csrf, Loc: s.deps.Location, Data: data}
+	p := page{L: pickLang(c.Request()), User: u, CSRF: csrf, Loc: s.deps.Location, Data: data, Path: c.Request().URL.Path,
+		Keypad: s.deps.Keypad != nil}
 	c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
 	c.Response().WriteHeader(code)
 	return t.Execute(c.Response(), p)
@@ -132,5 +148,9 @@ func (s *Server) setLang(c echo.Context) error {
 	}
 	c.SetCookie(&http.Cookie{Name: "lang", Value: code, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: !s.opts.PlainHTTP, MaxAge: 365 * 24 * 3600})
+	// Back to the page the switch was on: a path of ours, never another site.
+	if next := c.QueryParam("next"); localPath.MatchString(next) {
+		return c.Redirect(http.StatusSeeOther, next)
+	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }

@@ -96,6 +96,12 @@ func (s *Server) routes() {
 	e.GET("/settings/privacy", s.privacyEditPage, admin)
 	e.POST("/settings/privacy", s.privacySave, admin, small)
 
+	s.keypadRoutes(e, admin, small)
+	e.GET("/webhooks", s.webhooksPage, admin)
+	e.POST("/webhooks", s.webhookAdd, admin, small)
+	e.GET("/webhooks/:id", s.webhookLogPage, admin)
+	e.POST("/webhooks/:id/test", s.webhookTest, admin, small)
+	e.POST("/webhooks/:id/:action", s.webhookAction, admin, small)
 	s.apiRoutes(e.Group("/api/v1"), viewer, inv, admin, small, big)
 	s.e = e
 }
@@ -134,10 +140,29 @@ func (s *Server) peopleRoutes(e *echo.Echo, admin, small, big echo.MiddlewareFun
 	e.GET("/people/:id/erase", s.eraseConfirmPage, admin)
 	e.POST("/people/:id/erase", s.erase, admin, small)
 	e.GET("/people/photos/:file", s.enrolmentPhoto, admin)
+	e.POST("/people/:id/photos", s.addPhotos, admin, big)
+	e.POST("/people/:id/photos/:tid/remove", s.removePhoto, admin, small)
 	e.POST("/people/:id/rename", s.rename, admin, small)
 	e.GET("/people/webcam", s.webcamPage, admin)
 	e.POST("/people/webcam/shot", s.webcamShot, admin, big)
 	e.POST("/people/webcam/finish", s.webcamFinish, admin, small)
+	e.POST("/people/:id/pinlink", s.pinLinkMake, admin, small)
+	// The person's own PIN link: no login, the link is the credential.
+	e.GET("/pin", s.pinLinkPage)
+	e.POST("/pin", s.pinLinkSet, small)
+}
+
+// keypadRoutes: the admin pairs tablets to the door's web keypad; a
+// paired tablet (its own credential, no session) types PINs on it.
+func (s *Server) keypadRoutes(e *echo.Echo, admin, small echo.MiddlewareFunc) {
+	e.GET("/keypad", s.keypadAdminPage, admin)
+	e.POST("/keypad/pair", s.keypadPair, admin, small)
+	e.POST("/keypad/tablets/:id/revoke", s.keypadRevoke, admin, small)
+	e.GET("/keypad/join", s.keypadJoinPage)
+	e.POST("/keypad/join", s.keypadJoin, small)
+	e.GET("/keypad/pad", s.keypadPage)
+	e.POST("/keypad/pin", s.keypadPIN, small)
+	e.GET("/keypad/state", s.keypadState)
 }
 
 // csrf checks a token on every state-changing browser request.

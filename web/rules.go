@@ -33,6 +33,8 @@ func (s *Server) rulesPageWith(c echo.Context, code int, msg string) error {
 	forms := map[string]url.Values{}
 	if code >= http.StatusBadRequest {
 		forms[c.Param("kind")] = c.Request().PostForm
+	} else if kind := c.QueryParam("edit"); kind != "" {
+		forms[kind] = editForm(recs, kind, c.QueryParam("key"))
 	}
 	return s.renderStatus(c, code, "rules", map[string]any{"R": recs, "Names": names, "Error": msg, "Forms": forms,
 		"Directions": []gate.Direction{gate.DirIn, gate.DirOut, gate.DirBoth},
@@ -62,7 +64,7 @@ func (s *Server) changePolicy(c echo.Context, edit func(*storage.PolicyRecords) 
 	}
 	if len(recs.Doors) > 0 {
 		if _, _, err := gate.FromRecords(recs, s.deps.Location); err != nil {
-			return s.rulesPageWith(c, http.StatusUnprocessableEntity, err.Error())
+			return s.rulesPageWith(c, http.StatusUnprocessableEntity, formMessage(pickLang(c.Request()), err))
 		}
 	}
 	if err := s.deps.Recorder.SavePolicy(recs, u.Username); err != nil {
@@ -97,7 +99,12 @@ func formMessage(lang string, err error) string {
 	if errors.As(err, &fe) {
 		return fe.in(lang)
 	}
-	return localize(lang, err.Error())
+	// The gate's checks are joined one a line.
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = localize(lang, l)
+	}
+	return strings.Join(lines, messages[lang]["sep"])
 }
 
 // requireFields checks that every named form field is filled in.
@@ -137,6 +144,7 @@ func windowsFrom(c echo.Context, prefix string) (string, error) {
 
 func (s *Server) rulesAdd(c echo.Context) error {
 	f := func(n string) string { return strings.TrimSpace(c.FormValue(n)) }
+	old, ok := f("replace"), true
 	return s.changePolicy(c, func(r *storage.PolicyRecords) error {
 		switch c.Param("kind") {
 		case "area":
@@ -152,12 +160,14 @@ func (s *Server) rulesAdd(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			r.Doors = append(r.Doors, d)
+			r.Doors, ok = put(r.Doors, d, old, func(x storage.Door) string { return x.ID })
+			renameRefs(r, "door", old, d.ID)
 		case "group":
 			if err := requireFields(c, "name"); err != nil {
 				return err
 			}
-			r.Groups = append(r.Groups, storage.Group{Name: f("name")})
+			r.Groups, ok = put(r.Groups, storage.Group{Name: f("name")}, old, func(x storage.Group) string { return x.Name })
+			renameRefs(r, "group", old, f("name"))
 		case "rule":
 			if err := requireFields(c, "name", "group", "doors"); err != nil {
 				return err
@@ -166,7 +176,8 @@ func (s *Server) rulesAdd(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			r.Rules = append(r.Rules, ar)
+			ar.ID, _ = strconv.ParseInt(old, 10, 64)
+			r.Rules, ok = put(r.Rules, ar, old, func(x storage.AccessRule) string { return strconv.FormatInt(x.ID, 10) })
 		case "holiday":
 			if err := requireFields(c, "date"); err != nil {
 				return err
@@ -186,6 +197,9 @@ func (s *Server) rulesAdd(c echo.Context) error {
 			r.PersonGroups = append(r.PersonGroups, storage.PersonGroup{PersonID: p.ID, GroupName: f("group")})
 		default:
 			return formError("unknown kind of record")
+		}
+		if !ok {
+			return &fieldError{"rules.err.gone", "replace", old}
 		}
 		return nil
 	})

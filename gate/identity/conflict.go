@@ -77,10 +77,45 @@ func (s *Service) conflicts(existingID int64, faces []checkedFace) []Conflict {
 	}
 	info := s.Embedder.Info()
 	line := max(info.StrangerLine, th)
+	out = append(out, s.unlikeStored(existingID, faces, line)...)
 	for i, a := range faces {
 		for _, b := range faces[i+1:] {
 			if d := info.Metric.Between(a.face.Descriptor, b.face.Descriptor); d > line {
 				out = append(out, Conflict{Kind: ConflictMixed, Photo: a.photo.Name, Other: b.photo.Name, Distance: d, Limit: line})
+			}
+		}
+	}
+	return out
+}
+
+// unlikeStored compares photos added to an enrolled person with the photos
+// already enrolled: a new photo of someone else would make the person's
+// templates match two people (the "mixed" conflict, across uploads).
+func (s *Service) unlikeStored(personID int64, faces []checkedFace, line float64) []Conflict {
+	if personID == 0 {
+		return nil
+	}
+	stored, _, err := s.DB.Templates(s.Embedder.ModelVersion())
+	if err != nil {
+		return nil
+	}
+	names := map[int64]string{}
+	if ts, err := s.DB.PersonTemplates(personID); err == nil {
+		for _, t := range ts {
+			names[t.ID] = t.SourceName
+		}
+	}
+	metric := s.Embedder.Info().Metric
+	var out []Conflict
+	for _, cf := range faces {
+		for _, t := range stored {
+			if t.PersonID != personID {
+				continue
+			}
+			if d := metric.Between(cf.face.Descriptor, t.Descriptor); d > line {
+				other := fmt.Sprintf("enrolled photo %s (template %d)", names[t.ID], t.ID)
+				out = append(out, Conflict{Kind: ConflictMixed, Photo: cf.photo.Name, Other: other, Distance: d, Limit: line})
+				break
 			}
 		}
 	}

@@ -292,3 +292,33 @@ func TestMarginRefusesAmbiguousMatch(t *testing.T) {
 		t.Fatalf("nearest and runner-up must still be reported: %+v", got[0])
 	}
 }
+
+// A photo added later to an enrolled person is checked against the photos
+// already enrolled: Obama's face added to Joe Biden is refused as "mixed";
+// another photo of Obama added to Obama is stored.
+func TestAddedPhotoCheckedAgainstStored(t *testing.T) {
+	s := newService(t, vision.DefaultRule)
+	if _, err := s.Enroll("E002", "Joe Biden", []Photo{photo(t, "biden.jpg")}); err != nil {
+		t.Fatal(err)
+	}
+	var ce *ConflictError
+	_, err := s.Enroll("E002", "Joe Biden", []Photo{photo(t, "obama.jpg")})
+	if !errors.As(err, &ce) || len(ce.Conflicts) != 1 || ce.Conflicts[0].Kind != ConflictMixed ||
+		!strings.Contains(ce.Conflicts[0].Other, "enrolled photo biden.jpg") {
+		t.Fatalf("Obama added to Biden: %v", err)
+	}
+	biden, err := s.DB.PersonByEmployeeID("E002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.DB.CountTemplates(biden.ID); n != 1 {
+		t.Fatalf("Biden has %d templates after a refused addition, want 1", n)
+	}
+	if _, err := s.Enroll("E001", "Barack Obama", []Photo{photo(t, "obama.jpg")}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Enroll("E001", "Barack Obama", []Photo{photo(t, "obama2.jpg")})
+	if err != nil || res.Templates != 1 {
+		t.Fatalf("a second photo of Obama: %+v %v", res, err)
+	}
+}

@@ -39,6 +39,7 @@ type Appliance struct {
 	decisions atomic.Int64
 	pinPad    *gate.PINPad
 	keypads   []gate.Keypad
+	webKeypad *web.WebKeypad // the tablet keypad (keypad_web.go), one of keypads
 	// runCtx ends when Run does: decisions waiting for a PIN stop waiting,
 	// and Run waits for them (pinWG) before it returns.
 	runCtx context.Context
@@ -74,6 +75,7 @@ func New(ctx context.Context, cfg Config) (a *Appliance, err error) {
 	if a.keypads, err = openKeypads(cfg); err != nil {
 		return nil, err
 	}
+	a.addWebKeypad()
 	if a.recog, err = a.openRecognition(cfg.defaultSettings()); err != nil {
 		return nil, err
 	}
@@ -102,7 +104,7 @@ func (a *Appliance) openStorage() (err error) {
 func (a *Appliance) openWeb() (err error) {
 	a.web, err = web.New(web.Deps{DB: a.db, Recorder: a.recorder, Faces: a.recog.svc, ModelVersion: a.recog.modelVersion(), Hub: a.hub,
 		Location: a.cfg.loc, Log: a.log, Now: a.cfg.Now, PolicyChanged: a.policy.Reload,
-		Settings: a.settings, Health: a.health, Door: a.ctrl,
+		Settings: a.settings, Health: a.health, Door: a.ctrl, Keypad: a.webKeypad,
 		Model: a.model}, a.cfg.Web)
 	if err != nil {
 		return err
@@ -253,7 +255,7 @@ func (a *Appliance) health() web.Health {
 	sum := a.recog.pipe.Stats().Summary()
 	ss := a.recog.src.Status()
 	return web.Health{Frames: sum.Frames, FPS: sum.FPS, Decisions: a.decisions.Load(), Templates: a.recog.svc.Gallery().Len(),
-		LastFrame: ss.LastFrame, Source: ss.Name, SourceState: string(ss.State), SourceError: ss.LastError}
+		LastFrame: ss.LastFrame, Source: ss.Name, SourceState: string(ss.State), SourceError: ss.LastError, Relay: relayState(a.relay)}
 }
 
 // onGateEvent records the door's own events; decisions are recorded with

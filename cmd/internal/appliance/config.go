@@ -50,7 +50,7 @@ type Config struct {
 	// storage.CheckpointInterval); tests send on it.
 	CheckpointTick <-chan time.Time
 	// Keypad, when set, is one more PIN pad (tests inject one; the web
-	// keypad page will be another).
+	// keypad is always added, keypad_web.go).
 	Keypad gate.Keypad
 	// ReloadEvery is how often enrolments and policy edits made by another
 	// process are picked up (DefaultReloadEvery when zero).

@@ -10,7 +10,10 @@
 // the web app, the keypads, webhook delivery and, with a broker
 // configured, the MQTT publisher (gate/mqtt), and runs the pipeline in the
 // caller's goroutine. At a face+pin door a matched face waits, in its
-// own goroutine, for the PIN typed around it (gate.PINPad).
+// own goroutine, for the PIN typed around it (gate.PINPad), from a USB
+// keypad or the web keypad (web.WebKeypad, always present, inert until an
+// admin pairs a tablet to the door: keypad_web.go). The home page gets
+// the relay's last command (relay_state.go).
 //
 // The settings owner refuses a changed match rule outside the active model's
 // calibrated range (vision.CalibrationFor); the model owner describes the

@@ -62,6 +62,7 @@ func (a *Appliance) needsPIN() bool {
 func (a *Appliance) decideWithPIN(d vision.Decision, req gate.Request, name string) {
 	p := req.Person
 	ev := storage.Event{AtMicro: a.cfg.Now().UnixMicro(), Kind: storage.KindPIN, Door: a.cfg.Door, PersonID: p.ID, PersonName: p.Name}
+	a.webKeypad.FaceMatched(d.At) // a paired tablet asks for the PIN
 	e, typed := a.pinPad.Await(a.runCtx, d.At)
 	switch {
 	case !typed:
