@@ -1,0 +1,221 @@
+package storage
+
+import (
+	"cmp"
+	"crypto/ed25519"
+	"fmt"
+	"slices"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// ChainHead is a chain position and its hash.
+type ChainHead struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// SitePush is one batch an appliance sends: events in chain order from
+// the central's head on, the checkpoints it signed since the last push,
+// and its own head as it reads it now (with no events, a heartbeat).
+type SitePush struct {
+	Events      []Event      `json:"events"`
+	Checkpoints []Checkpoint `json:"checkpoints"`
+	Head        ChainHead    `json:"head"`
+}
+
+// SiteReceipt answers a push once it is committed: where the appliance's
+// chain ends here (the appliance goes on from there), and what was found.
+type SiteReceipt struct {
+	HeadSeq    int64    `json:"head_seq"`
+	Stored     int      `json:"stored"`
+	Duplicates int      `json:"duplicates"`
+	HeadsSeq   int64    `json:"heads_seq"` // the last signed head stored
+	Alarms     []string `json:"alarms,omitempty"`
+}
+
+// receiving is one push being stored, inside its transaction.
+type receiving struct {
+	tx  *gorm.DB
+	a   SiteAppliance
+	pub ed25519.PublicKey
+	rec SiteReceipt
+}
+
+func (r *receiving) alarm(code string, seq int64, format string, args ...any) error {
+	fresh, err := raise(r.tx, r.a.ID, code, seq, format, args...)
+	if fresh {
+		r.rec.Alarms = append(r.rec.Alarms, fmt.Sprintf("%s at %d: ", code, seq)+fmt.Sprintf(format, args...))
+	}
+	return err
+}
+
+// ReceivePush stores an appliance's batch as it is, in one transaction,
+// and checks it on arrival: links, content and chain hashes, checkpoint
+// signatures under the key it joined with, and its reported head against
+// what it sent before. Anything wrong is an alarm; nothing stored is ever
+// overwritten. Events already stored with the same hash are duplicates
+// (a push retried after a lost answer) and are skipped.
+func (db *DB) ReceivePush(applianceID int64, p SitePush) (SiteReceipt, error) {
+	var r receiving
+	err := db.g.Transaction(func(tx *gorm.DB) error {
+		r = receiving{tx: tx}
+		q := tx.Where("id = ?", applianceID)
+		if db.dialect == "postgres" {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.Limit(1).Find(&r.a).Error; err != nil || r.a.ID == 0 {
+			return cmp.Or(err, ErrUnknownAppliance)
+		}
+		var err error
+		if r.pub, err = ParsePublicKey(r.a.PublicKey); err != nil {
+			return err
+		}
+		old := r.a.HeadSeq
+		if err := r.events(p.Events); err != nil {
+			return err
+		}
+		if err := r.checkpoints(p.Checkpoints, old); err != nil {
+			return err
+		}
+		if err := r.head(p.Head); err != nil {
+			return err
+		}
+		r.rec.HeadSeq = r.a.HeadSeq
+		return tx.Model(&SiteAppliance{}).Where("id = ?", r.a.ID).Updates(map[string]any{"head_seq": r.a.HeadSeq,
+			"head_hash": r.a.HeadHash, "reported_seq": p.Head.Seq, "last_seen_micro": nowMicro()}).Error
+	})
+	if err != nil {
+		return r.rec, fmt.Errorf("storage: receive from appliance %d: %w", applianceID, err)
+	}
+	return r.rec, nil
+}
+
+func (r *receiving) storedHash(seq int64) (string, error) {
+	var hs []string
+	err := r.tx.Model(&siteEventRow{}).Where("appliance_id = ? AND seq = ?", r.a.ID, seq).Pluck("hash", &hs).Error
+	if len(hs) == 0 {
+		return "", err
+	}
+	return hs[0], err
+}
+
+func (r *receiving) events(evs []Event) error {
+	slices.SortFunc(evs, func(a, b Event) int { return cmp.Compare(a.Seq, b.Seq) })
+	for _, e := range evs {
+		if e.Seq <= r.a.HeadSeq {
+			h, err := r.storedHash(e.Seq)
+			if err != nil {
+				return err
+			}
+			if h == e.Hash {
+				r.rec.Duplicates++
+			} else if err := r.alarm("fork", e.Seq, "event %d sent again with another hash (%s… here, %s… now): the appliance's log was rewritten after sync",
+				e.Seq, short12(h), short12(e.Hash)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := r.check(e); err != nil {
+			return err
+		}
+		if err := r.tx.Create(ptr(toSiteRow(r.a.ID, e))).Error; err != nil {
+			return err
+		}
+		r.a.HeadSeq, r.a.HeadHash = e.Seq, e.Hash
+		r.rec.Stored++
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// check raises the alarms one new event deserves; it is stored either way.
+func (r *receiving) check(e Event) error {
+	var err error
+	switch {
+	case e.Seq > r.a.HeadSeq+1:
+		err = r.alarm("gap", r.a.HeadSeq+1, "events %d–%d never arrived: deleted on the appliance before they were synced", r.a.HeadSeq+1, e.Seq-1)
+	case e.PrevHash != r.a.HeadHash:
+		err = r.alarm("fork", e.Seq, "event %d does not link to event %d as received: the appliance's log was rewritten after sync", e.Seq, r.a.HeadSeq)
+	}
+	if err != nil {
+		return err
+	}
+	if !e.Redacted && ComputeContentHash(e) != e.ContentHash {
+		if err := r.alarm("edit", e.Seq, "event %d: content does not match its content hash (edited)", e.Seq); err != nil {
+			return err
+		}
+	}
+	if ChainHash(e.Seq, e.PrevHash, e.ContentHash) != e.Hash {
+		return r.alarm("edit", e.Seq, "event %d: chain hash does not match its content (edited)", e.Seq)
+	}
+	return nil
+}
+
+// checkpoints keeps every signed head; one that does not verify, or
+// contradicts a stored event or head, is an alarm.
+func (r *receiving) checkpoints(cps []Checkpoint, oldHead int64) error {
+	start := nowMicro()
+	for _, cp := range cps {
+		if !VerifyCheckpoint(cp, r.pub) {
+			if err := r.alarm("signature", cp.Seq, "checkpoint at %d does not verify with the key the appliance joined with", cp.Seq); err != nil {
+				return err
+			}
+			continue
+		}
+		var have SiteHead
+		if err := r.tx.Where("appliance_id = ? AND seq = ?", r.a.ID, cp.Seq).Limit(1).Find(&have).Error; err != nil {
+			return err
+		}
+		if have.ID != 0 {
+			if have.Hash != cp.Hash {
+				if err := r.alarm("head_rewritten", cp.Seq, "a second signed head at %d with another hash: the log was rewritten and signed again", cp.Seq); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		h := SiteHead{ApplianceID: r.a.ID, Seq: cp.Seq, Hash: cp.Hash, AtMicro: cp.AtMicro, Signature: cp.Signature, ReceivedMicro: nowMicro()}
+		if err := r.tx.Create(&h).Error; err != nil {
+			return err
+		}
+		r.rec.HeadsSeq = max(r.rec.HeadsSeq, cp.Seq)
+	}
+	// Heads now covered by stored events must sign exactly those events.
+	var heads []SiteHead
+	if err := r.tx.Where("appliance_id = ? AND seq <= ?", r.a.ID, r.a.HeadSeq).Where("seq > ? OR received_micro >= ?", oldHead, start).Find(&heads).Error; err != nil {
+		return err
+	}
+	for _, h := range heads {
+		if stored, err := r.storedHash(h.Seq); err != nil {
+			return err
+		} else if stored != h.Hash {
+			if err := r.alarm("head_mismatch", h.Seq, "signed head at %d differs from the event stored here", h.Seq); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// head compares the appliance's own view of its head with what it sent:
+// a shorter log lost events after sync; another hash was rewritten.
+func (r *receiving) head(h ChainHead) error {
+	if h.Seq < r.a.HeadSeq {
+		if err := r.alarm("truncated", h.Seq+1, "the appliance's log ends at %d, but events up to %d were received from it: events deleted after sync",
+			h.Seq, r.a.HeadSeq); err != nil {
+			return err
+		}
+	}
+	if h.Seq == 0 || h.Seq > r.a.HeadSeq {
+		return nil
+	}
+	stored, err := r.storedHash(h.Seq)
+	if err != nil || stored == h.Hash {
+		return err
+	}
+	return r.alarm("rewritten", h.Seq, "the appliance's event %d now hashes to %s…, not %s… as received: its log was edited after sync",
+		h.Seq, short12(h.Hash), short12(stored))
+}

@@ -1,0 +1,221 @@
+package storage
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func descriptor(seed float32) []float32 {
+	d := make([]float32, 128)
+	for i := range d {
+		d[i] = seed + float32(i)/1000
+	}
+	return d
+}
+
+// A door that applies the central's changes since its revision ends with
+// the central's people, templates (re-sealed with its own key), groups,
+// suspensions, erasures and policy.
+func TestSiteChangesReachADoor(t *testing.T) {
+	forEachDB(t, func(t *testing.T, central *testDB) {
+		dir := t.TempDir()
+		door := openTestDB(t, filepath.Join(dir, "door.db"), dir)
+		// A person the door enrolled on its own is not the site's: a full
+		// pull removes them.
+		if _, err := door.Enroll("LOCAL-1", "Local Only", []NewTemplate{{Descriptor: descriptor(9), ModelVersion: "m1"}}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := central.Enroll("E-1", "Ada", []NewTemplate{{Descriptor: descriptor(1), ModelVersion: "m1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pull := func(since int64) SiteChanges {
+			t.Helper()
+			ch, err := central.SiteChangesSince(since)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := door.ApplySiteChanges(ch); err != nil {
+				t.Fatal(err)
+			}
+			return ch
+		}
+		ch := pull(0)
+		if !ch.Full || len(ch.People) != 1 || ch.Policy == nil || ch.Rev == 0 {
+			t.Fatalf("first pull %+v: want everything", ch)
+		}
+		ts, _, err := door.Templates("m1")
+		if err != nil || len(ts) != 1 || ts[0].PersonID != p.ID || !slices.Equal(ts[0].Descriptor, descriptor(1)) {
+			t.Fatalf("door templates %+v (%v): want Ada's", ts, err)
+		}
+		if _, err := door.PersonByEmployeeID("LOCAL-1"); err == nil {
+			t.Fatal("a person unknown to the central survived a full pull")
+		}
+		rev := ch.Rev
+		// Nothing changed: nothing to apply.
+		if ch, err := central.SiteChangesSince(rev); err != nil || !ch.Empty() || ch.Rev != rev {
+			t.Fatalf("no change: %+v %v", ch, err)
+		}
+		since := time.Now().UTC().Truncate(time.Second)
+		if err := central.SetSuspended(p.ID, &since); err != nil {
+			t.Fatal(err)
+		}
+		ch = pull(rev)
+		if ch.Full || len(ch.People) != 1 || ch.Policy != nil || ch.Rev <= rev {
+			t.Fatalf("after a suspension %+v: want Ada alone", ch)
+		}
+		got, _ := door.PersonByID(p.ID)
+		if got.SuspendedSince == nil || !got.SuspendedSince.Equal(since) {
+			t.Fatalf("door's Ada %+v: want suspended since %v", got, since)
+		}
+		rev = ch.Rev
+		if err := central.recorder().SavePolicy(PolicyRecords{Areas: []Area{{Name: "hq"}}, Doors: []Door{{ID: "front", Name: "Front",
+			Area: "hq", Direction: "in", OpenMillis: 4000, Level: "face"}}, Groups: []Group{{Name: "staff"}},
+			PersonGroups: []PersonGroup{{PersonID: p.ID, GroupName: "staff"}}}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		ch = pull(rev)
+		if ch.Policy == nil || len(ch.Policy.Doors) != 1 || len(ch.People) != 1 || !slices.Equal(ch.People[0].Groups, []string{"staff"}) {
+			t.Fatalf("after a policy edit %+v", ch)
+		}
+		recs, _ := door.LoadPolicy()
+		if len(recs.Doors) != 1 || len(recs.PersonGroups) != 1 {
+			t.Fatalf("door policy %+v", recs)
+		}
+		rev = ch.Rev
+		if err := central.recorder().ErasePerson(p.ID, "test", false); err != nil {
+			t.Fatal(err)
+		}
+		ch = pull(rev)
+		if !slices.Equal(ch.Deleted, []int64{p.ID}) {
+			t.Fatalf("after an erasure %+v: want Ada deleted", ch)
+		}
+		if n, _ := door.CountPeople(); n != 0 {
+			t.Fatalf("door still has %d people after the erasure", n)
+		}
+		if c, _, _ := door.Cursor(CentralRevCursor); c != ch.Rev {
+			t.Fatalf("door's revision cursor %d, want %d", c, ch.Rev)
+		}
+	})
+}
+
+// pushAll sends the door's chain after the central's head, as a door does.
+func pushAll(t *testing.T, central, door *testDB, app int64, head int64) SiteReceipt {
+	t.Helper()
+	evs, err := door.Events(EventFilter{AfterSeq: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cps []Checkpoint
+	door.g.Order("seq").Find(&cps)
+	last, _ := door.EventCount()
+	var h Event
+	if last > 0 {
+		h, _ = door.EventBySeq(last)
+	}
+	rec, err := central.ReceivePush(app, SitePush{Events: evs, Checkpoints: cps, Head: ChainHead{h.Seq, h.Hash}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func alarmCodes(t *testing.T, db *testDB, app int64) []string {
+	t.Helper()
+	as, err := db.SiteAlarms(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, a := range as {
+		out = append(out, a.Code)
+	}
+	return out
+}
+
+// The central stores a door's chain once, verifies it, and raises an
+// alarm when the door's log is edited or truncated after sync.
+func TestSiteReceiveAndWitness(t *testing.T) {
+	forEachDB(t, func(t *testing.T, central *testDB) {
+		dir := t.TempDir()
+		door := openTestDB(t, filepath.Join(dir, "door.db"), dir)
+		tok, err := central.NewOneTimeLink(JoinPurpose, "front", time.Now().Add(time.Hour), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := PublicKeyString(door.Keys.Public)
+		app, err := central.JoinAppliance(tok, key, time.Now())
+		if err != nil || app.Door != "front" {
+			t.Fatalf("join: %+v %v", app, err)
+		}
+		if again, err := central.JoinAppliance("used-or-not", key, time.Now()); err != nil || again.ID != app.ID {
+			t.Fatalf("a joined key joining again: %+v %v", again, err)
+		}
+		if _, err := central.JoinAppliance(tok, PublicKeyString(central.Keys.Public), time.Now()); err == nil {
+			t.Fatal("a join token worked twice")
+		}
+		for i := range 5 {
+			if _, err := door.Append(Event{Kind: KindGranted, Door: "front", PersonID: int64(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := door.SignCheckpoint(door.Keys); err != nil {
+			t.Fatal(err)
+		}
+		rec := pushAll(t, central, door, app.ID, 0)
+		if rec.HeadSeq != 5 || rec.Stored != 5 || len(rec.Alarms) != 0 || rec.HeadsSeq != 5 {
+			t.Fatalf("first push %+v", rec)
+		}
+		// A retried push stores nothing twice.
+		if rec := pushAll(t, central, door, app.ID, 0); rec.Stored != 0 || rec.Duplicates != 5 || len(rec.Alarms) != 0 {
+			t.Fatalf("retried push %+v", rec)
+		}
+		if rep, err := central.VerifyAppliance(app.ID, door.snaps); err != nil || !rep.OK() || rep.Events != 5 || rep.LastCheckpoint != 5 {
+			t.Fatalf("verify on the central: %+v %v", rep, err)
+		}
+		// Event 3 edited and the chain re-hashed on the door.
+		rehash(t, door, 3, "reason", "edited")
+		rec = pushAll(t, central, door, app.ID, 5)
+		if !slices.Contains(alarmCodes(t, central, app.ID), "rewritten") {
+			t.Fatalf("an edit after sync was not reported: %+v", rec)
+		}
+		// The last event deleted on the door.
+		door.g.Exec("DELETE FROM events WHERE seq = 5")
+		pushAll(t, central, door, app.ID, 5)
+		if !slices.Contains(alarmCodes(t, central, app.ID), "truncated") {
+			t.Fatal("a deleted last event was not reported")
+		}
+		// The central's copy is untouched and still verifies.
+		if rep, err := central.VerifyAppliance(app.ID, door.snaps); err != nil || !rep.OK() {
+			t.Fatalf("central copy after the door was tampered with: %+v %v", rep, err)
+		}
+	})
+}
+
+// rehash edits one event's column and re-hashes the chain from there, as
+// an attacker with the database file (but not the signing key) would.
+func rehash(t *testing.T, db *testDB, from int64, col, val string) {
+	t.Helper()
+	if err := db.g.Exec("UPDATE events SET "+col+" = ? WHERE seq = ?", val, from).Error; err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := db.Events(EventFilter{AfterSeq: from - 1})
+	prev := GenesisHash
+	if from > 1 {
+		e, _ := db.EventBySeq(from - 1)
+		prev = e.Hash
+	}
+	for _, e := range evs {
+		e.PrevHash = prev
+		e.ContentHash = ComputeContentHash(e)
+		e.Hash = ChainHash(e.Seq, e.PrevHash, e.ContentHash)
+		db.g.Exec("UPDATE events SET prev_hash = ?, content_hash = ?, hash = ? WHERE seq = ?", e.PrevHash, e.ContentHash, e.Hash, e.Seq)
+		prev = e.Hash
+	}
+	if got, _ := db.EventBySeq(from); !strings.Contains(got.Reason, val) {
+		t.Fatalf("tamper did not take: %+v", got)
+	}
+}
