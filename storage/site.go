@@ -159,3 +159,25 @@ func (db *DB) VerifyAppliance(applianceID int64, snaps SnapshotStore) (VerifyRep
 	c.finish()
 	return rep, nil
 }
+
+// ChainAfter returns up to limit events after seq in chain order (what a
+// door pushes next).
+func (db *DB) ChainAfter(seq int64, limit int) ([]Event, error) {
+	var out []Event
+	err := db.g.Where("seq > ?", seq).Order("seq").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// CheckpointsAfter returns the signed checkpoints after seq, in order.
+func (db *DB) CheckpointsAfter(seq int64) ([]Checkpoint, error) {
+	var out []Checkpoint
+	err := db.g.Where("seq > ?", seq).Order("seq").Find(&out).Error
+	return out, err
+}
+
+// Head is the chain's last position and hash (zero when empty).
+func (db *DB) Head() (ChainHead, error) {
+	var e Event
+	err := db.g.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&e).Error
+	return ChainHead{e.Seq, e.Hash}, err
+}

@@ -31,7 +31,7 @@ type SiteReceipt struct {
 	HeadSeq    int64    `json:"head_seq"`
 	Stored     int      `json:"stored"`
 	Duplicates int      `json:"duplicates"`
-	HeadsSeq   int64    `json:"heads_seq"` // the last signed head stored
+	HeadsSeq   int64    `json:"heads_seq"` // the highest signed head stored
 	Alarms     []string `json:"alarms,omitempty"`
 }
 
@@ -181,7 +181,9 @@ func (r *receiving) checkpoints(cps []Checkpoint, oldHead int64) error {
 		if err := r.tx.Create(&h).Error; err != nil {
 			return err
 		}
-		r.rec.HeadsSeq = max(r.rec.HeadsSeq, cp.Seq)
+	}
+	if err := r.tx.Model(&SiteHead{}).Where("appliance_id = ?", r.a.ID).Select("COALESCE(MAX(seq), 0)").Scan(&r.rec.HeadsSeq).Error; err != nil {
+		return err
 	}
 	// Heads now covered by stored events must sign exactly those events.
 	var heads []SiteHead

@@ -37,6 +37,9 @@ Usage:
   facegate enroll … --confirm REASON                    enrol despite a reported conflict (audited)
   facegate pin set|clear --employee-id ID               a person's PIN for face+pin doors (from stdin or FACEGATE_PIN)
   facegate webhook add|list|test|log|disable|enable|remove   signed webhooks from the evidence log
+  facegate central --db postgres://… --listen :8443 --sync-listen :8444   run a site's central
+  facegate central join-token --door D                  one-time token for a door: serve --central URL --join TOKEN
+  facegate central verify                               every door's chain as the central holds it, and its alarms
 
 Every flag has an environment twin: --models-dir is FACEGATE_MODELS_DIR.
 Run 'facegate COMMAND -h' for a command's flags.
@@ -66,6 +69,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"verify":   cmdVerify,
 	"export":   cmdExport,
 	"erase":    cmdErase,
+	"central":  cmdCentral,
 	"admin": func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdAdmin(ctx, args, os.Stdin, stdout, stderr)
 	},

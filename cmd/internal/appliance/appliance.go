@@ -43,6 +43,8 @@ type Appliance struct {
 	// and Run waits for them (pinWG) before it returns.
 	runCtx context.Context
 	pinWG  sync.WaitGroup
+	// central is the door's sync with its site's central (nil: none).
+	central *centralSync
 }
 
 // New builds the appliance in start-up order; nothing runs until Run. On
@@ -96,7 +98,10 @@ func (a *Appliance) openStorage() (err error) {
 	a.log.Info("evidence log", "public_key", storage.PublicKeyString(a.db.Keys.Public))
 	a.policy = newAccessPolicy(a.db, &a.cfg)
 	a.policy.Reload()
-	return nil
+	if a.cfg.Central != "" {
+		a.central, err = a.newCentralSync()
+	}
+	return err
 }
 
 func (a *Appliance) openWeb() (err error) {
@@ -132,7 +137,7 @@ func (a *Appliance) Run(ctx context.Context) (err error) {
 		}
 	}()
 	for _, loop := range []func(context.Context){a.runDoor, a.retain, a.keepSigned, a.reload, a.watchCamera, a.serveWeb,
-		a.readKeypads, a.deliverWebhooks, a.publishMQTT} {
+		a.readKeypads, a.deliverWebhooks, a.publishMQTT, a.syncCentral} {
 		wg.Go(func() { loop(inner) })
 	}
 	a.log.Info("facegate serving", "source", a.recog.src.Status().Name, "door", a.cfg.Door,
@@ -252,6 +257,9 @@ func (a *Appliance) watchCamera(ctx context.Context) {
 func (a *Appliance) health() web.Health {
 	sum := a.recog.pipe.Stats().Summary()
 	ss := a.recog.src.Status()
+	if a.central != nil { // until web.Health has a field of its own
+		ss.Name += " · " + a.central.Status()
+	}
 	return web.Health{Frames: sum.Frames, FPS: sum.FPS, Decisions: a.decisions.Load(), Templates: a.recog.svc.Gallery().Len(),
 		LastFrame: ss.LastFrame, Source: ss.Name, SourceState: string(ss.State), SourceError: ss.LastError}
 }

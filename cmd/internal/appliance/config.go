@@ -41,6 +41,11 @@ type Config struct {
 	// MQTT is the broker to publish to (Broker empty: none); its Door is
 	// taken from Door.
 	MQTT mqtt.Options
+	// Central is the site's central sync URL (empty: a door on its own);
+	// Join the one-time token it is joined with; CentralStale how long
+	// without an answer before the door says it is offline (central.go).
+	Central, Join string
+	CentralStale  time.Duration
 
 	Log *slog.Logger
 	// Now is the clock of the door controller, retention and the web app

@@ -1,0 +1,174 @@
+package central
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/facegate/facegate/storage"
+)
+
+// maxBody bounds a request: a push of 500 events is well under 2 MB, a
+// snapshot under 1 MB.
+const maxBody = 32 << 20
+
+// maxWait bounds a long poll (a door asks for 20 s).
+const maxWait = 60 * time.Second
+
+func (c *Central) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/join", c.signed(c.join))
+	mux.HandleFunc("GET /v1/hello", c.signed(c.joined(c.hello)))
+	mux.HandleFunc("GET /v1/changes", c.signed(c.joined(c.changes)))
+	mux.HandleFunc("PUT /v1/snapshots/{hash}", c.signed(c.joined(c.snapshot)))
+	mux.HandleFunc("POST /v1/events", c.signed(c.joined(c.events)))
+	return mux
+}
+
+// request is a verified request: its body and signing key, and the
+// appliance once known.
+type request struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	body []byte
+	key  string
+	app  storage.SiteAppliance
+}
+
+func (q *request) fail(status int, msg string) { http.Error(q.w, msg, status) }
+
+func (q *request) json(v any) {
+	q.w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(q.w).Encode(v)
+}
+
+// signed reads the body and checks its signature.
+func (c *Central) signed(h func(*request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			http.Error(w, "body too large or unreadable: "+err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		key, err := c.verify.Verify(r, body, time.Now())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		h(&request{w: w, r: r, body: body, key: key})
+	}
+}
+
+// joined finds the appliance that signed.
+func (c *Central) joined(h func(*request)) func(*request) {
+	return func(q *request) {
+		a, err := c.db.ApplianceByKey(q.key)
+		if errors.Is(err, storage.ErrUnknownAppliance) {
+			q.fail(http.StatusUnauthorized, "not joined: "+err.Error())
+			return
+		} else if err != nil {
+			q.fail(http.StatusServiceUnavailable, err.Error())
+			return
+		}
+		q.app = a
+		h(q)
+	}
+}
+
+func (c *Central) join(q *request) {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if json.Unmarshal(q.body, &in) != nil || in.Token == "" {
+		q.fail(http.StatusBadRequest, `want {"token":"…"} with the token from facegate central join-token`)
+		return
+	}
+	a, err := c.db.JoinAppliance(in.Token, q.key, time.Now())
+	if errors.Is(err, storage.ErrLinkInvalid) {
+		q.fail(http.StatusForbidden, err.Error())
+		return
+	} else if err != nil {
+		q.fail(http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	c.cfg.Log.Info("door joined", "appliance", a.ID, "door", a.Door, "key", a.PublicKey)
+	q.json(a)
+}
+
+func (c *Central) hello(q *request) {
+	c.db.TouchAppliance(q.app.ID, -1, time.Now())
+	q.json(q.app)
+}
+
+// changes answers at once if anything changed after since, else waits for
+// the revision to move (or wait to pass).
+func (c *Central) changes(q *request) {
+	since, err := strconv.ParseInt(q.r.URL.Query().Get("since"), 10, 64)
+	ms, err2 := strconv.ParseInt(q.r.URL.Query().Get("wait"), 10, 64)
+	if err != nil || err2 != nil || since < 0 || ms < 0 {
+		q.fail(http.StatusBadRequest, "want ?since=REVISION&wait=MILLISECONDS")
+		return
+	}
+	c.db.TouchAppliance(q.app.ID, since, time.Now())
+	if rev, err := c.db.SiteRevision(); err == nil && since > rev {
+		since = 0 // a door ahead of this database (restored from a backup): everything again
+	}
+	deadline := time.After(min(time.Duration(ms)*time.Millisecond, maxWait))
+	for {
+		rev, moved := c.revs.after()
+		if rev != since || since == 0 {
+			ch, err := c.db.SiteChangesSince(since)
+			if err != nil {
+				q.fail(http.StatusServiceUnavailable, err.Error())
+				return
+			}
+			if !ch.Empty() || ch.Rev != since {
+				q.json(ch)
+				return
+			}
+		}
+		select {
+		case <-moved:
+		case <-deadline:
+			q.json(storage.SiteChanges{Rev: since})
+			return
+		case <-q.r.Context().Done():
+			return
+		}
+	}
+}
+
+func (c *Central) snapshot(q *request) {
+	sum := sha256.Sum256(q.body)
+	if hex.EncodeToString(sum[:]) != q.r.PathValue("hash") {
+		q.fail(http.StatusBadRequest, "the body does not hash to the snapshot's name")
+		return
+	}
+	if _, err := c.snaps.Put(q.body); err != nil {
+		q.fail(http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *Central) events(q *request) {
+	var p storage.SitePush
+	if err := json.Unmarshal(q.body, &p); err != nil {
+		q.fail(http.StatusBadRequest, "want a storage.SitePush as JSON: "+err.Error())
+		return
+	}
+	rec, err := c.db.ReceivePush(q.app.ID, p)
+	if err != nil {
+		q.fail(http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	for _, a := range rec.Alarms {
+		c.cfg.Log.Error("site alarm", "appliance", q.app.ID, "door", q.app.Door, "alarm", a)
+	}
+	q.json(rec)
+}
