@@ -3,8 +3,11 @@ package storage
 import (
 	"cmp"
 	"crypto/ed25519"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -220,4 +223,47 @@ func (r *receiving) head(h ChainHead) error {
 	}
 	return r.alarm("rewritten", h.Seq, "the appliance's event %d now hashes to %s…, not %s… as received: its log was edited after sync",
 		h.Seq, short12(h.Hash), short12(stored))
+}
+
+// wireEvent is an event as JSON carries it: distance and margin as text,
+// since an unknown face's margin is +Inf, which JSON numbers cannot hold.
+type wireEvent struct {
+	Event
+	Distance string
+	Margin   string
+}
+
+type wirePush struct {
+	Events      []wireEvent  `json:"events"`
+	Checkpoints []Checkpoint `json:"checkpoints"`
+	Head        ChainHead    `json:"head"`
+}
+
+// MarshalJSON writes the events' floats as text (see wireEvent).
+func (p SitePush) MarshalJSON() ([]byte, error) {
+	w := wirePush{Checkpoints: p.Checkpoints, Head: p.Head, Events: make([]wireEvent, len(p.Events))}
+	for i, e := range p.Events {
+		w.Events[i] = wireEvent{e, fl(e.Distance), fl(e.Margin)}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (p *SitePush) UnmarshalJSON(b []byte) error {
+	var w wirePush
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*p = SitePush{Checkpoints: w.Checkpoints, Head: w.Head, Events: make([]Event, len(w.Events))}
+	for i, we := range w.Events {
+		e := we.Event
+		var err1, err2 error
+		e.Distance, err1 = strconv.ParseFloat(we.Distance, 64)
+		e.Margin, err2 = strconv.ParseFloat(we.Margin, 64)
+		if err := errors.Join(err1, err2); err != nil {
+			return fmt.Errorf("event %d: %w", e.Seq, err)
+		}
+		p.Events[i] = e
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"encoding/json"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -217,5 +219,25 @@ func rehash(t *testing.T, db *testDB, from int64, col, val string) {
 	}
 	if got, _ := db.EventBySeq(from); !strings.Contains(got.Reason, val) {
 		t.Fatalf("tamper did not take: %+v", got)
+	}
+}
+
+// An unknown face's margin is +Inf: a push still travels as JSON and
+// arrives bit for bit.
+func TestSitePushJSONCarriesInfinity(t *testing.T) {
+	in := SitePush{Events: []Event{{Seq: 1, Kind: KindDenied, Distance: 0.61, Margin: math.Inf(1)}}, Head: ChainHead{1, "h"}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out SitePush
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Events) != 1 || !math.IsInf(out.Events[0].Margin, 1) || out.Events[0].Distance != 0.61 || out.Head != in.Head {
+		t.Fatalf("round trip %+v", out)
+	}
+	if ComputeContentHash(out.Events[0]) != ComputeContentHash(in.Events[0]) {
+		t.Fatal("content hash changed on the way")
 	}
 }
