@@ -65,7 +65,8 @@ func (db *DB) SiteRevision() (int64, error) {
 }
 
 // SiteChangesSince collects what changed after revision since (all of it
-// when since is 0), as of one revision, read in one transaction.
+// when since is negative: a door that never pulled), as of one revision,
+// read in one transaction.
 func (db *DB) SiteChangesSince(since int64) (SiteChanges, error) {
 	var ch SiteChanges
 	err := db.g.Transaction(func(tx *gorm.DB) error {
@@ -73,7 +74,7 @@ func (db *DB) SiteChangesSince(since int64) (SiteChanges, error) {
 			return err
 		}
 		var rows []SiteChange
-		ch.Full = since <= 0
+		ch.Full = since < 0
 		if !ch.Full {
 			if err := tx.Where("rev > ? AND rev <= ?", since, ch.Rev).Find(&rows).Error; err != nil {
 				return err

@@ -45,7 +45,7 @@ func TestSiteChangesReachADoor(t *testing.T) {
 			}
 			return ch
 		}
-		ch := pull(0)
+		ch := pull(-1)
 		if !ch.Full || len(ch.People) != 1 || ch.Policy == nil || ch.Rev == 0 {
 			t.Fatalf("first pull %+v: want everything", ch)
 		}

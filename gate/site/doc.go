@@ -15,7 +15,7 @@
 //
 //	POST /v1/join              {"token":…}            → the appliance record
 //	GET  /v1/hello                                    → the appliance record
-//	GET  /v1/changes?since=R&wait=MS                  → storage.SiteChanges (long poll)
+//	GET  /v1/changes?since=R&wait=MS                  → storage.SiteChanges (long poll; since=-1: everything)
 //	PUT  /v1/snapshots/HASH    JPEG bytes             → 204
 //	POST /v1/events            storage.SitePush       → storage.SiteReceipt
 package site

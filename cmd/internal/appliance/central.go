@@ -160,7 +160,10 @@ func (s *centralSync) annotate(e *storage.Event) {
 // pull applies the central's changes as they come (long poll).
 func (s *centralSync) pull(ctx context.Context) {
 	for ctx.Err() == nil {
-		rev, _, err := s.a.db.Cursor(storage.CentralRevCursor)
+		rev, found, err := s.a.db.Cursor(storage.CentralRevCursor)
+		if !found {
+			rev = -1 // never pulled: everything
+		}
 		var ch storage.SiteChanges
 		if err == nil {
 			ch, err = s.client.Changes(ctx, rev, pullWait)

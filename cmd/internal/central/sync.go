@@ -110,18 +110,18 @@ func (c *Central) hello(q *request) {
 func (c *Central) changes(q *request) {
 	since, err := strconv.ParseInt(q.r.URL.Query().Get("since"), 10, 64)
 	ms, err2 := strconv.ParseInt(q.r.URL.Query().Get("wait"), 10, 64)
-	if err != nil || err2 != nil || since < 0 || ms < 0 {
-		q.fail(http.StatusBadRequest, "want ?since=REVISION&wait=MILLISECONDS")
+	if err != nil || err2 != nil || since < -1 || ms < 0 {
+		q.fail(http.StatusBadRequest, "want ?since=REVISION&wait=MILLISECONDS (since=-1: everything)")
 		return
 	}
 	c.db.TouchAppliance(q.app.ID, since, time.Now())
 	if rev, err := c.db.SiteRevision(); err == nil && since > rev {
-		since = 0 // a door ahead of this database (restored from a backup): everything again
+		since = -1 // a door ahead of this database (restored from a backup): everything again
 	}
 	deadline := time.After(min(time.Duration(ms)*time.Millisecond, maxWait))
 	for {
 		rev, moved := c.revs.after()
-		if rev != since || since == 0 {
+		if rev != since || since < 0 {
 			ch, err := c.db.SiteChangesSince(since)
 			if err != nil {
 				q.fail(http.StatusServiceUnavailable, err.Error())

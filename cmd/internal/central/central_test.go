@@ -1,0 +1,81 @@
+package central
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/facegate/facegate/gate/site"
+	"github.com/facegate/facegate/storage"
+)
+
+// newTestCentral is a one-box central (SQLite) behind a loopback server.
+func newTestCentral(t *testing.T) (*Central, string) {
+	dir := t.TempDir()
+	c, err := Open(Config{DataDir: dir, DB: filepath.Join(dir, "central.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go c.revs.run(ctx)
+	srv := httptest.NewServer(c.routes())
+	t.Cleanup(srv.Close)
+	return c, srv.URL
+}
+
+// A door joins once with its token, is known by its key from then on,
+// and a change on the central ends its long poll at once.
+func TestJoinAndLongPoll(t *testing.T) {
+	c, url := newTestCentral(t)
+	_, key, _ := ed25519.GenerateKey(nil)
+	cl, err := site.NewClient(url, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := cl.Hello(ctx); !errors.Is(err, site.ErrNotJoined) {
+		t.Fatalf("hello before joining: %v, want ErrNotJoined", err)
+	}
+	var se *site.StatusError
+	if _, err := cl.Join(ctx, "not-a-token"); !errors.As(err, &se) || se.Status != 403 {
+		t.Fatalf("join with a wrong token: %v, want 403", err)
+	}
+	tok, _ := c.db.NewOneTimeLink(storage.JoinPurpose, "front", time.Now().Add(time.Hour), "test")
+	a, err := cl.Join(ctx, tok)
+	if err != nil || a.Door != "front" {
+		t.Fatalf("join: %+v %v", a, err)
+	}
+	if a2, err := cl.Hello(ctx); err != nil || a2.ID != a.ID {
+		t.Fatalf("hello after joining: %+v %v", a2, err)
+	}
+	ch, err := cl.Changes(ctx, -1, time.Second)
+	if err != nil || !ch.Full {
+		t.Fatalf("first pull: %+v %v", ch, err)
+	}
+	// Nothing changes: the poll waits its time and says so.
+	start := time.Now()
+	if ch2, err := cl.Changes(ctx, ch.Rev, 500*time.Millisecond); err != nil || !ch2.Empty() || time.Since(start) < 400*time.Millisecond {
+		t.Fatalf("idle poll: %+v %v after %v", ch2, err, time.Since(start))
+	}
+	time.AfterFunc(300*time.Millisecond, func() {
+		c.db.Enroll("E-1", "Ada", []storage.NewTemplate{{Descriptor: make([]float32, 128), ModelVersion: "m"}})
+	})
+	ch3, err := cl.Changes(ctx, ch.Rev, 20*time.Second)
+	if err != nil || len(ch3.People) != 1 || ch3.People[0].Person.EmployeeID != "E-1" || len(ch3.People[0].Templates) != 1 {
+		t.Fatalf("poll across an enrolment: %+v %v", ch3, err)
+	}
+	// A push is acknowledged with the central's head.
+	r, err := cl.Push(ctx, storage.SitePush{})
+	if err != nil || r.HeadSeq != 0 {
+		t.Fatalf("heartbeat push: %+v %v", r, err)
+	}
+	if err := cl.PutSnapshot(ctx, "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", []byte("y")); err == nil {
+		t.Fatal("a snapshot under another hash was accepted")
+	}
+}
