@@ -181,3 +181,24 @@ func (db *DB) Head() (ChainHead, error) {
 	err := db.g.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&e).Error
 	return ChainHead{e.Seq, e.Hash}, err
 }
+
+// SitePassage is a person's newest granted passage into or out of an
+// area at any door of the site, as the central knows it.
+type SitePassage struct {
+	Known     bool   `json:"known"` // false: no passage through that area on record
+	Direction string `json:"direction,omitempty"`
+	AtMicro   int64  `json:"at_us,omitempty"`
+	Door      string `json:"door,omitempty"`
+}
+
+// LastSitePassage is what anti-passback asks the central: whether the
+// person's last passage through area, at whichever door, was in or out.
+func (db *DB) LastSitePassage(personID int64, area string) (SitePassage, error) {
+	var rows []siteEventRow
+	err := db.g.Select("direction", "at_micro", "door").Where("person_id = ? AND area = ? AND granted = ? AND direction IN ?",
+		personID, area, true, []string{"in", "out"}).Order("at_micro DESC").Limit(1).Find(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return SitePassage{}, err
+	}
+	return SitePassage{true, rows[0].Direction, rows[0].AtMicro, rows[0].Door}, nil
+}

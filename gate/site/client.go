@@ -120,3 +120,11 @@ func (c *Client) Push(ctx context.Context, p storage.SitePush) (storage.SiteRece
 	}
 	return r, c.do(ctx, http.MethodPost, "/v1/events", body, 60*time.Second, &r)
 }
+
+// Presence asks for a person's last passage through an area at any door
+// of the site (anti-passback), waiting at most timeout.
+func (c *Client) Presence(ctx context.Context, person int64, area string, timeout time.Duration) (storage.SitePassage, error) {
+	var p storage.SitePassage
+	path := fmt.Sprintf("/v1/presence?person=%d&area=%s", person, url.QueryEscape(area))
+	return p, c.do(ctx, http.MethodGet, path, nil, timeout, &p)
+}

@@ -18,4 +18,5 @@
 //	GET  /v1/changes?since=R&wait=MS                  → storage.SiteChanges (long poll; since=-1: everything)
 //	PUT  /v1/snapshots/HASH    JPEG bytes             → 204
 //	POST /v1/events            storage.SitePush       → storage.SiteReceipt
+//	GET  /v1/presence?person=ID&area=A                → storage.SitePassage (anti-passback)
 package site

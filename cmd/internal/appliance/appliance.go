@@ -43,8 +43,10 @@ type Appliance struct {
 	// and Run waits for them (pinWG) before it returns.
 	runCtx context.Context
 	pinWG  sync.WaitGroup
-	// central is the door's sync with its site's central (nil: none).
-	central *centralSync
+	// central is the door's sync with its site's central (nil: none);
+	// presence the door's anti-passback record, which it brings up to date.
+	central  *centralSync
+	presence *gate.Presence
 }
 
 // New builds the appliance in start-up order; nothing runs until Run. On
@@ -53,7 +55,8 @@ func New(ctx context.Context, cfg Config) (a *Appliance, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a = &Appliance{cfg: cfg, log: cfg.Log, hub: web.NewHub(), pinPad: gate.NewPINPad(cfg.Now, nil), runCtx: ctx}
+	a = &Appliance{cfg: cfg, log: cfg.Log, hub: web.NewHub(), pinPad: gate.NewPINPad(cfg.Now, nil), runCtx: ctx,
+		presence: gate.NewPresence()}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -70,7 +73,7 @@ func New(ctx context.Context, cfg Config) (a *Appliance, err error) {
 	if err := a.openStorage(); err != nil {
 		return nil, err
 	}
-	if a.ctrl, err = gate.NewController(a.policy.Policy, cfg.Door, a.relay, nil, a.onGateEvent, cfg.Now); err != nil {
+	if a.ctrl, err = gate.NewController(a.policy.Policy, cfg.Door, a.relay, a.presence, a.onGateEvent, cfg.Now); err != nil {
 		return nil, err
 	}
 	if a.keypads, err = openKeypads(cfg); err != nil {
@@ -289,6 +292,7 @@ func (a *Appliance) onDecision(d vision.Decision) {
 	a.log.Info("face decided", "track", d.Track, "verdict", d.Verdict, "person", name,
 		"distance", fmt.Sprintf("%.3f", d.Distance), "margin", fmt.Sprintf("%.3f", d.Margin),
 		"votes", d.Frames, "liveness", d.Liveness, "latency", d.Latency.Round(time.Millisecond), "why", d.Why)
+	a.sitePresence(p) // anti-passback across the area's doors
 	req := gate.Request{Person: p, Time: d.At, Live: d.Liveness == vision.LivenessLive}
 	if p != nil && a.needsPIN() {
 		a.pinWG.Go(func() { a.decideWithPIN(d, req, name) }) // the pipeline never waits for a PIN

@@ -168,3 +168,6 @@ func (r *revisions) after() (int64, <-chan struct{}) {
 	defer r.mu.Unlock()
 	return r.rev, r.wake
 }
+
+// Handler is the sync API without a listener (tests mount it on their own).
+func (c *Central) Handler() http.Handler { return c.routes() }

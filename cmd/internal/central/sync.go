@@ -27,6 +27,7 @@ func (c *Central) routes() http.Handler {
 	mux.HandleFunc("GET /v1/changes", c.signed(c.joined(c.changes)))
 	mux.HandleFunc("PUT /v1/snapshots/{hash}", c.signed(c.joined(c.snapshot)))
 	mux.HandleFunc("POST /v1/events", c.signed(c.joined(c.events)))
+	mux.HandleFunc("GET /v1/presence", c.signed(c.joined(c.presence)))
 	return mux
 }
 
@@ -171,4 +172,21 @@ func (c *Central) events(q *request) {
 		c.cfg.Log.Error("site alarm", "appliance", q.app.ID, "door", q.app.Door, "alarm", a)
 	}
 	q.json(rec)
+}
+
+// presence answers anti-passback: a person's last passage through an area
+// at any door of the site.
+func (c *Central) presence(q *request) {
+	person, err := strconv.ParseInt(q.r.URL.Query().Get("person"), 10, 64)
+	area := q.r.URL.Query().Get("area")
+	if err != nil || area == "" {
+		q.fail(http.StatusBadRequest, "want ?person=ID&area=NAME")
+		return
+	}
+	p, err := c.db.LastSitePassage(person, area)
+	if err != nil {
+		q.fail(http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	q.json(p)
 }
