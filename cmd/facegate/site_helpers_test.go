@@ -42,7 +42,7 @@ func TestSiteChild(t *testing.T) {
 
 // child is a facegate process the test starts, kills and starts again.
 type child struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	args []string
 	log  string
@@ -51,7 +51,7 @@ type child struct {
 	runs int
 }
 
-func newChild(t *testing.T, dir, name string, args ...string) *child {
+func newChild(t testing.TB, dir, name string, args ...string) *child {
 	c := &child{t: t, name: name, args: args, log: filepath.Join(dir, name+".log")}
 	t.Cleanup(c.kill)
 	return c
@@ -174,7 +174,7 @@ func (p *proxy) setCut(cut bool) {
 	}
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -45,7 +45,7 @@ type site struct {
 }
 
 // pgSchema makes a fresh schema on the test server and returns its DSN.
-func pgSchema(t *testing.T, base string) string {
+func pgSchema(t testing.TB, base string) string {
 	b := make([]byte, 6)
 	crand.Read(b)
 	schema := "site_" + hex.EncodeToString(b)

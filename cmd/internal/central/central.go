@@ -32,12 +32,13 @@ type Config struct {
 
 // Central is a running central.
 type Central struct {
-	cfg    Config
-	db     *storage.DB
-	snaps  storage.SnapshotStore
-	verify site.Verifier
-	revs   *revisions
-	web    *web.Server
+	cfg     Config
+	db      *storage.DB
+	snaps   storage.SnapshotStore
+	verify  site.Verifier
+	revs    *revisions
+	answers changeCache
+	web     *web.Server
 }
 
 // Open opens the database and builds the console.

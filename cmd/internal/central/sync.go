@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/facegate/facegate/storage"
@@ -123,13 +124,14 @@ func (c *Central) changes(q *request) {
 	for {
 		rev, moved := c.revs.after()
 		if rev != since || since < 0 {
-			ch, err := c.db.SiteChangesSince(since)
+			body, news, err := c.answers.get(c.db, since, rev)
 			if err != nil {
 				q.fail(http.StatusServiceUnavailable, err.Error())
 				return
 			}
-			if !ch.Empty() || ch.Rev != since {
-				q.json(ch)
+			if news {
+				q.w.Header().Set("Content-Type", "application/json")
+				q.w.Write(body)
 				return
 			}
 		}
@@ -189,4 +191,39 @@ func (c *Central) presence(q *request) {
 		return
 	}
 	q.json(p)
+}
+
+// changeCache answers the doors waiting at one revision with one query:
+// when a change wakes every long poll, the doors that were at the same
+// revision get the same bytes (50 doors: one query instead of 50). Full
+// pulls are not kept (megabytes each, and rare).
+type changeCache struct {
+	mu     sync.Mutex
+	epoch  int64            // the watcher's revision the answers are for
+	bodies map[int64][]byte // since → answer
+	news   map[int64]bool
+}
+
+func (cc *changeCache) get(db *storage.DB, since, epoch int64) ([]byte, bool, error) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.epoch != epoch || cc.bodies == nil {
+		cc.epoch, cc.bodies, cc.news = epoch, map[int64][]byte{}, map[int64]bool{}
+	}
+	if b, ok := cc.bodies[since]; ok {
+		return b, cc.news[since], nil
+	}
+	ch, err := db.SiteChangesSince(since)
+	if err != nil {
+		return nil, false, err
+	}
+	b, err := json.Marshal(ch)
+	if err != nil {
+		return nil, false, err
+	}
+	news := !ch.Empty() || ch.Rev != since
+	if since >= 0 {
+		cc.bodies[since], cc.news[since] = b, news
+	}
+	return b, news, nil
 }
