@@ -91,12 +91,6 @@ func (c *child) kill() {
 	c.cmd = nil
 }
 
-func (c *child) running() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.cmd != nil
-}
-
 func (c *child) logText() string {
 	b, _ := os.ReadFile(c.log)
 	return string(b)
