@@ -241,3 +241,17 @@ func TestSitePushJSONCarriesInfinity(t *testing.T) {
 		t.Fatal("content hash changed on the way")
 	}
 }
+
+// An empty gallery's margin is NaN (Inf − Inf), which SQLite cannot keep:
+// it is stored as +Inf, so the event verifies here and on the central.
+func TestNaNMarginVerifies(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		e, err := db.Append(Event{Kind: KindDenied, Distance: math.Inf(1), Margin: math.NaN()})
+		if err != nil || !math.IsInf(e.Margin, 1) {
+			t.Fatalf("%+v %v", e, err)
+		}
+		if rep, err := db.Verify(db.Keys.Public, db.snaps); err != nil || !rep.OK() {
+			t.Fatalf("verify: %+v %v", rep, err)
+		}
+	})
+}

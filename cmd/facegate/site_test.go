@@ -157,6 +157,7 @@ func TestSite(t *testing.T) {
 	lmm := s.enrolOnCentral()
 	s.suspendOnCentral(lmm)
 	s.offlineDoorSaysSo()
+	s.eraseOnCentral(lmm)
 	kills, cuts := s.chaos(75 * time.Second)
 	s.drain()
 	total := s.compareChains()
@@ -229,20 +230,35 @@ func (s *site) offlineDoorSaysSo() {
 	}
 }
 
+// eraseOnCentral erases him on the central: every door erases him too
+// (templates gone, his entries redacted, an erasure event in its own
+// chain, which later justifies the redactions in its copy on the central).
+func (s *site) eraseOnCentral(p storage.Person) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"erase", "--employee-id", "E-LMM", "--db", s.dsn, "--data-dir",
+		filepath.Join(s.dir, "central")}, &out, &out); err != nil {
+		s.t.Fatalf("erase on the central: %v\n%s", err, out.String())
+	}
+	s.everyDoor("erased", 10*time.Second, func(d *siteDoor) bool {
+		_, gone := d.db.PersonByID(p.ID)
+		return gone != nil && d.hasEvent(storage.EventFilter{Kind: storage.KindErasure, PersonID: p.ID}, func(storage.Event) bool { return true })
+	})
+}
+
 // chaos kills the central and the doors (kill -9) and cuts their network
 // at random moments for the time given.
 func (s *site) chaos(dur time.Duration) (kills, cuts int) {
 	rng := rand.New(rand.NewPCG(13, uint64(time.Now().UnixNano())))
 	pause := func(lo, hi float64) { time.Sleep(time.Duration((lo + rng.Float64()*(hi-lo)) * float64(time.Second))) }
 	for end := time.Now().Add(dur); time.Now().Before(end); {
-		pause(0.3, 2.5)
-		switch rng.IntN(5) {
+		pause(0.3, 2)
+		switch rng.IntN(6) {
 		case 0:
 			s.central.kill()
 			pause(0.2, 2)
 			s.central.start()
 			kills++
-		case 1, 2:
+		case 1, 2, 3:
 			d := s.doors[rng.IntN(len(s.doors))]
 			d.proc.kill()
 			pause(0.1, 2)
