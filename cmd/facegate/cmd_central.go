@@ -17,6 +17,7 @@ import (
 func centralServeFlags(fs *flag.FlagSet, ac *appliance.Config) {
 	fs.StringVar(&ac.Central, "central", "", "the site's central (its --sync-listen address, https://HOST:PORT): pull people and policy, push events (default: none)")
 	fs.StringVar(&ac.Join, "join", "", "one-time token from `facegate central join-token --door D`, used once to join the central")
+	fs.StringVar(&ac.CentralCA, "central-ca", "", "PEM certificate the central's TLS certificate must chain to (its self-signed one; default: the system's roots)")
 	fs.DurationVar(&ac.CentralStale, "central-stale", appliance.DefaultCentralStale, "without an answer from the central for longer, the door says it is offline (status and every event)")
 }
 

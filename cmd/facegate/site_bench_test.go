@@ -132,7 +132,7 @@ func joinSimDoors(b *testing.B, db *storage.DB, addr string, n int) []*simDoor {
 	var out []*simDoor
 	for i := range n {
 		_, key, _ := ed25519.GenerateKey(nil)
-		cl, err := gsite.NewClient("http://"+addr, key)
+		cl, err := gsite.NewClient("http://"+addr, key, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,8 +26,11 @@ type Client struct {
 }
 
 // NewClient checks the central's URL: https, or http to a loopback address
-// (a test, or a TLS-terminating proxy on the same host).
-func NewClient(central string, key ed25519.PrivateKey) (*Client, error) {
+// (a test, or a TLS-terminating proxy on the same host). caPEM, when not
+// empty, is the certificate (or CA) the central's TLS certificate must
+// chain to instead of the system's roots (a central with its own
+// self-signed certificate).
+func NewClient(central string, key ed25519.PrivateKey, caPEM []byte) (*Client, error) {
 	u, err := url.Parse(central)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("central %q: want https://HOST[:PORT] (the central's --sync-listen address)", central)
@@ -33,7 +38,15 @@ func NewClient(central string, key ed25519.PrivateKey) (*Client, error) {
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("central %q: plain http only to a loopback address; use https", central)
 	}
-	return &Client{base: strings.TrimRight(central, "/"), key: key, http: &http.Client{Timeout: 0}}, nil
+	hc := &http.Client{}
+	if len(caPEM) > 0 {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(caPEM) {
+			return nil, errors.New("central CA: no PEM certificate in it")
+		}
+		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	}
+	return &Client{base: strings.TrimRight(central, "/"), key: key, http: hc}, nil
 }
 
 func isLoopback(host string) bool {

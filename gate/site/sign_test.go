@@ -2,9 +2,12 @@ package site
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
+	"encoding/pem"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -71,8 +74,39 @@ func TestNewClientRefusesPlainHTTPOffLoopback(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(nil)
 	for url, ok := range map[string]bool{"https://central.lan:8444": true, "http://127.0.0.1:8444": true,
 		"http://central.lan:8444": false, "central.lan:8444": false, "ftp://x": false} {
-		if _, err := NewClient(url, key); (err == nil) != ok {
+		if _, err := NewClient(url, key, nil); (err == nil) != ok {
 			t.Errorf("%s: %v, want ok=%v", url, err, ok)
 		}
+	}
+}
+
+// A central with its own certificate is reached with that certificate as
+// the CA (--central-ca), and refused without it; the signature still goes
+// through TLS.
+func TestClientTrustsTheCentralsCertificate(t *testing.T) {
+	var v Verifier
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := v.Verify(r, nil, time.Now()); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte(`{"id":1,"door":"front"}`))
+	}))
+	defer srv.Close()
+	_, key, _ := ed25519.GenerateKey(nil)
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	cl, err := NewClient(srv.URL, key, ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := cl.Hello(context.Background()); err != nil || a.Door != "front" {
+		t.Fatalf("with the central's certificate: %+v %v", a, err)
+	}
+	cl, _ = NewClient(srv.URL, key, nil)
+	if _, err := cl.Hello(context.Background()); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without it: %v, want a certificate error", err)
+	}
+	if _, err := NewClient(srv.URL, key, []byte("not pem")); err == nil {
+		t.Fatal("a CA file without a certificate was accepted")
 	}
 }

@@ -47,7 +47,14 @@ type centralSync struct {
 }
 
 func (a *Appliance) newCentralSync() (*centralSync, error) {
-	cl, err := site.NewClient(a.cfg.Central, a.db.Keys.Signing)
+	var ca []byte
+	if a.cfg.CentralCA != "" {
+		var err error
+		if ca, err = os.ReadFile(a.cfg.CentralCA); err != nil {
+			return nil, &ConfigError{"central-ca", err.Error()}
+		}
+	}
+	cl, err := site.NewClient(a.cfg.Central, a.db.Keys.Signing, ca)
 	if err != nil {
 		return nil, &ConfigError{"central", err.Error()}
 	}

@@ -27,7 +27,7 @@ func joinDoor(t *testing.T, c *central.Central, url, door string) fakeDoor {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	cl, err := site.NewClient(url, db.Keys.Signing)
+	cl, err := site.NewClient(url, db.Keys.Signing, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

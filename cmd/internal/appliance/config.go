@@ -44,8 +44,10 @@ type Config struct {
 	// Central is the site's central sync URL (empty: a door on its own);
 	// Join the one-time token it is joined with; CentralStale how long
 	// without an answer before the door says it is offline (central.go).
-	Central, Join string
-	CentralStale  time.Duration
+	// CentralCA, when set, is the PEM certificate the central's TLS
+	// certificate must chain to (its self-signed one).
+	Central, Join, CentralCA string
+	CentralStale             time.Duration
 
 	Log *slog.Logger
 	// Now is the clock of the door controller, retention and the web app

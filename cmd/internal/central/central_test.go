@@ -34,7 +34,7 @@ func newTestCentral(t *testing.T) (*Central, string) {
 func TestJoinAndLongPoll(t *testing.T) {
 	c, url := newTestCentral(t)
 	_, key, _ := ed25519.GenerateKey(nil)
-	cl, err := site.NewClient(url, key)
+	cl, err := site.NewClient(url, key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
