@@ -29,6 +29,8 @@ func cmdCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return cmdCentralJoinToken(args[1:], stdout)
 		case "verify":
 			return cmdCentralVerify(args[1:], stdout)
+		case "status":
+			return cmdCentralStatus(args[1:], stdout)
 		}
 	}
 	cfg, fs := newFlags("central")
@@ -128,5 +130,38 @@ func cmdCentralVerify(args []string, stdout io.Writer) error {
 		return errors.New("central verify: problems or alarms found (listed above)")
 	}
 	fmt.Fprintf(stdout, "OK: %d doors, every chain intact, no alarms\n", len(apps))
+	return nil
+}
+
+// cmdCentralStatus lists the doors: last contact, how far their chain is
+// here against what they report (the backlog), revision, alarms.
+func cmdCentralStatus(args []string, stdout io.Writer) error {
+	cfg, fs := newFlags("central status")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	db, err := openCentralDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	apps, err := db.Appliances()
+	if err != nil {
+		return err
+	}
+	rev, err := db.SiteRevision()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "site revision %d, %d doors\n", rev, len(apps))
+	for _, a := range apps {
+		alarms, err := db.SiteAlarms(a.ID)
+		if err != nil {
+			return err
+		}
+		seen := time.Since(time.UnixMicro(a.LastSeenMicro)).Round(time.Second)
+		fmt.Fprintf(stdout, "%-20s last contact %s ago, %d events here, backlog %d, at revision %d, %d alarms\n",
+			a.Door, seen, a.HeadSeq, max(0, a.ReportedSeq-a.HeadSeq), a.PulledRev, len(alarms))
+	}
 	return nil
 }

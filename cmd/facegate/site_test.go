@@ -367,6 +367,11 @@ func (s *site) tamper() {
 		}
 	}
 	var out bytes.Buffer
+	if err := run(context.Background(), []string{"central", "status", "--db", s.dsn, "--data-dir", filepath.Join(s.dir, "central")},
+		&out, &out); err != nil || !strings.Contains(out.String(), "3 doors") || !strings.Contains(out.String(), "door-c") {
+		t.Fatalf("central status: %v\n%s", err, out.String())
+	}
+	out.Reset()
 	err := run(context.Background(), []string{"central", "verify", "--db", s.dsn, "--data-dir", filepath.Join(s.dir, "central")}, &out, &out)
 	if err == nil || !strings.Contains(out.String(), "ALARM rewritten") || !strings.Contains(out.String(), "ALARM truncated") {
 		t.Fatalf("central verify after tampering: %v\n%s", err, out.String())

@@ -31,12 +31,8 @@ type Client struct {
 // chain to instead of the system's roots (a central with its own
 // self-signed certificate).
 func NewClient(central string, key ed25519.PrivateKey, caPEM []byte) (*Client, error) {
-	u, err := url.Parse(central)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("central %q: want https://HOST[:PORT] (the central's --sync-listen address)", central)
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("central %q: plain http only to a loopback address; use https", central)
+	if err := CheckURL(central); err != nil {
+		return nil, err
 	}
 	hc := &http.Client{}
 	if len(caPEM) > 0 {
@@ -47,6 +43,18 @@ func NewClient(central string, key ed25519.PrivateKey, caPEM []byte) (*Client, e
 		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	}
 	return &Client{base: strings.TrimRight(central, "/"), key: key, http: hc}, nil
+}
+
+// CheckURL says what is wrong with a central's URL, if anything.
+func CheckURL(central string) error {
+	u, err := url.Parse(central)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("central %q: want https://HOST[:PORT] (the central's --sync-listen address)", central)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("central %q: plain http only to a loopback address; use https", central)
+	}
+	return nil
 }
 
 func isLoopback(host string) bool {

@@ -38,6 +38,20 @@ const (
 	contactCursor = "central-contact" // Unix µs of the last answer from the central
 )
 
+// validateCentral checks the --central… settings.
+func (c *Config) validateCentral() error {
+	if c.Central == "" {
+		if c.Join != "" || c.CentralCA != "" {
+			return &ConfigError{"join", "--join and --central-ca need --central URL"}
+		}
+		return nil
+	}
+	if err := site.CheckURL(c.Central); err != nil {
+		return &ConfigError{"central", err.Error()}
+	}
+	return nil
+}
+
 // centralSync is the door's side of the site.
 type centralSync struct {
 	a       *Appliance

@@ -120,6 +120,9 @@ func (c *Config) Validate() error {
 	if c.Detector != DetectorLBP && c.Detector != DetectorNet {
 		return &ConfigError{"detector", fmt.Sprintf("%q: use %s or %s", c.Detector, DetectorLBP, DetectorNet)}
 	}
+	if err := c.validateCentral(); err != nil {
+		return err
+	}
 	if c.Source == "" {
 		return &ConfigError{"source", "no camera found; pass --source (device, URL, file or folder) or --demo-dir"}
 	}
