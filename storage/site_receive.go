@@ -36,6 +36,10 @@ type SiteReceipt struct {
 	Duplicates int      `json:"duplicates"`
 	HeadsSeq   int64    `json:"heads_seq"` // the highest signed head stored
 	Alarms     []string `json:"alarms,omitempty"`
+	// Purge are the snapshots the door's retention or erasure events in
+	// this push let go: the central deletes them from its store after the
+	// commit, as the door did from its own.
+	Purge []string `json:"-"`
 }
 
 // receiving is one push being stored, inside its transaction.
@@ -128,8 +132,67 @@ func (r *receiving) events(evs []Event) error {
 		}
 		r.a.HeadSeq, r.a.HeadHash = e.Seq, e.Hash
 		r.rec.Stored++
+		if err := r.mirror(e); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// mirror applies a door's retention or erasure event to the central's
+// copy of that door's chain, as the door applied it to its own: the same
+// event justifies the redactions and missing snapshots in both.
+func (r *receiving) mirror(e Event) error {
+	if e.Redacted || (e.Kind != KindRetention && e.Kind != KindErasure) {
+		return nil
+	}
+	mine := r.tx.Model(&siteEventRow{}).Where("appliance_id = ? AND redacted = ? AND kind NOT IN ?", r.a.ID, false,
+		[]string{KindRetention, KindErasure})
+	if e.Kind == KindErasure {
+		var d struct {
+			PersonID  int64 `json:"person_id"`
+			Snapshots bool  `json:"snapshots"`
+		}
+		if json.Unmarshal([]byte(e.Detail), &d) != nil || d.PersonID == 0 {
+			return nil
+		}
+		if d.Snapshots {
+			if err := r.purge("person_id = ? AND seq < ?", d.PersonID, e.Seq); err != nil {
+				return err
+			}
+		}
+		return mine.Where("person_id = ? AND seq < ?", d.PersonID, e.Seq).Updates(redaction()).Error
+	}
+	var d retentionDetail
+	if json.Unmarshal([]byte(e.Detail), &d) != nil {
+		return nil
+	}
+	if err := r.purge("seq <= ? AND granted = ?", d.GrantSnapshotsUpTo, true); err != nil {
+		return err
+	}
+	if err := r.purge("seq <= ? AND granted = ?", d.DenySnapshotsUpTo, false); err != nil {
+		return err
+	}
+	if d.EventsUpTo == 0 {
+		return nil
+	}
+	return mine.Where("seq <= ?", d.EventsUpTo).Updates(redaction()).Error
+}
+
+// purge adds the snapshots of this door's events matching where to the
+// receipt's Purge list.
+func (r *receiving) purge(where string, args ...any) error {
+	var rows []siteEventRow
+	err := r.tx.Select("snapshot_hash", "face_hash").Where("appliance_id = ?", r.a.ID).Where(where, args...).
+		Where("(snapshot_hash <> '' OR face_hash <> '')").Find(&rows).Error
+	for _, row := range rows {
+		for _, h := range []string{row.SnapshotHash, row.FaceHash} {
+			if h != "" {
+				r.rec.Purge = append(r.rec.Purge, h)
+			}
+		}
+	}
+	return err
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -255,3 +255,44 @@ func TestNaNMarginVerifies(t *testing.T) {
 		}
 	})
 }
+
+// A door's retention and erasure reach the central's copy with its chain:
+// the same redactions and purged snapshots, justified by the same events,
+// so the copy still verifies.
+func TestSiteMirrorsRetentionAndErasure(t *testing.T) {
+	forEachDB(t, func(t *testing.T, central *testDB) {
+		dir := t.TempDir()
+		door := openTestDB(t, filepath.Join(dir, "door.db"), dir)
+		tok, _ := central.NewOneTimeLink(JoinPurpose, "front", time.Now().Add(time.Hour), "test")
+		app, _ := central.JoinAppliance(tok, PublicKeyString(door.Keys.Public), time.Now())
+		old := time.Now().Add(-48 * time.Hour)
+		rec := door.recorder()
+		for i, granted := range []bool{true, false, true} {
+			if _, err := rec.Record(Event{Kind: KindGranted, Granted: granted, PersonID: int64(i + 1), PersonName: "P", AtMicro: old.UnixMicro()},
+				[]byte{byte(i), 1}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pushAll(t, central, door, app.ID, 0)
+		central.snaps = door.snaps // one store for the test: what the central holds
+		if _, err := rec.ApplyRetention(RetentionPolicy{GrantSnapshotDays: 1, EventDays: 1}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := rec.ErasePerson(2, "admin at the door", true); err != nil {
+			t.Fatal(err)
+		}
+		r := pushAll(t, central, door, app.ID, 3)
+		if len(r.Alarms) != 0 || len(r.Purge) != 3 {
+			t.Fatalf("receipt %+v: want the two granted snapshots and the erased person's purged", r)
+		}
+		evs, _ := central.SiteEvents(app.ID, 0, 10)
+		for _, e := range evs[:3] {
+			if !e.Redacted || e.PersonName != "" {
+				t.Errorf("central copy of event %d not redacted: %+v", e.Seq, e)
+			}
+		}
+		if rep, err := central.VerifyAppliance(app.ID, door.snaps); err != nil || !rep.OK() || rep.Redacted != 3 {
+			t.Fatalf("central copy after retention and erasure: %+v %v", rep, err)
+		}
+	})
+}

@@ -173,6 +173,9 @@ func (c *Central) events(q *request) {
 	for _, a := range rec.Alarms {
 		c.cfg.Log.Error("site alarm", "appliance", q.app.ID, "door", q.app.Door, "alarm", a)
 	}
+	for _, h := range rec.Purge { // after the commit: the door's retention, applied here too
+		c.snaps.Delete(h)
+	}
 	q.json(rec)
 }
 
