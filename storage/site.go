@@ -17,12 +17,15 @@ const JoinPurpose = "join"
 // ErrUnknownAppliance: no appliance joined with this key.
 var ErrUnknownAppliance = errors.New("no appliance joined with this key: join it with a token from `facegate central join-token`")
 
+// ErrRevoked: the appliance's key was revoked on the central.
+var ErrRevoked = errors.New("this appliance's key was revoked on the central (`facegate central revoke`): a new key and a new join token are needed")
+
 // JoinAppliance uses a join token and registers the appliance's public key
 // for the token's door. A key that joined already gets its record back
 // (a door killed before it saw the answer joins again with no new token).
 func (db *DB) JoinAppliance(token, publicKey string, now time.Time) (SiteAppliance, error) {
-	if a, err := db.ApplianceByKey(publicKey); err == nil {
-		return a, nil
+	if a, err := db.ApplianceByKey(publicKey); err == nil || errors.Is(err, ErrRevoked) {
+		return a, err
 	}
 	if _, err := ParsePublicKey(publicKey); err != nil {
 		return SiteAppliance{}, err
@@ -47,7 +50,17 @@ func (db *DB) ApplianceByKey(publicKey string) (SiteAppliance, error) {
 	if a.ID == 0 {
 		return a, ErrUnknownAppliance
 	}
+	if a.RevokedMicro != 0 {
+		return a, ErrRevoked
+	}
 	return a, nil
+}
+
+// RevokeAppliances revokes the keys of the door's appliances: they are
+// refused from now on; what they sent stays.
+func (db *DB) RevokeAppliances(door string, now time.Time) (int64, error) {
+	res := db.g.Model(&SiteAppliance{}).Where("door = ? AND revoked_micro = 0", door).Update("revoked_micro", now.UnixMicro())
+	return res.RowsAffected, res.Error
 }
 
 // Appliances lists the joined appliances.

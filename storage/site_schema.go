@@ -25,6 +25,7 @@ type SiteAppliance struct {
 	HeadHash      string `gorm:"size:64;not null" json:"head_hash"`
 	ReportedSeq   int64  `gorm:"not null" json:"reported_seq"` // the head the appliance last reported
 	PulledRev     int64  `gorm:"not null" json:"pulled_rev"`
+	RevokedMicro  int64  `gorm:"not null;default:0" json:"revoked_us,omitempty"` // 0: in service
 }
 
 // SiteHead is a signed checkpoint an appliance sent: the central keeps

@@ -31,6 +31,8 @@ func cmdCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return cmdCentralVerify(args[1:], stdout)
 		case "status":
 			return cmdCentralStatus(args[1:], stdout)
+		case "revoke":
+			return cmdCentralRevoke(args[1:], stdout)
 		}
 	}
 	cfg, fs := newFlags("central")
@@ -163,5 +165,32 @@ func cmdCentralStatus(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%-20s last contact %s ago, %d events here, backlog %d, at revision %d, %d alarms\n",
 			a.Door, seen, a.HeadSeq, max(0, a.ReportedSeq-a.HeadSeq), a.PulledRev, len(alarms))
 	}
+	return nil
+}
+
+// cmdCentralRevoke refuses a door's key from now on (a stolen or replaced
+// appliance); what it sent stays, and a new one joins with a new token.
+func cmdCentralRevoke(args []string, stdout io.Writer) error {
+	cfg, fs := newFlags("central revoke")
+	door := fs.String("door", "", "the door whose appliance is revoked")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *door == "" {
+		return usageError{"central revoke: --door NAME is required"}
+	}
+	db, err := openCentralDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.RevokeAppliances(*door, time.Now())
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("central revoke: no appliance in service at door %q (see facegate central status)", *door)
+	}
+	fmt.Fprintf(stdout, "revoked %d appliance key(s) of door %s\n", n, *door)
 	return nil
 }

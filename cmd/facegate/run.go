@@ -41,6 +41,7 @@ Usage:
   facegate central join-token --door D                  one-time token for a door: serve --central URL --join TOKEN
   facegate central verify                               every door's chain as the central holds it, and its alarms
   facegate central status                               each door: last contact, events, backlog, revision, alarms
+  facegate central revoke --door D                      refuse a door's appliance key from now on
 
 Every flag has an environment twin: --models-dir is FACEGATE_MODELS_DIR.
 Run 'facegate COMMAND -h' for a command's flags.

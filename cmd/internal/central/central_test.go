@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,7 +76,18 @@ func TestJoinAndLongPoll(t *testing.T) {
 	if err != nil || r.HeadSeq != 0 {
 		t.Fatalf("heartbeat push: %+v %v", r, err)
 	}
-	if err := cl.PutSnapshot(ctx, "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", []byte("y")); err == nil {
+	if err := cl.PutSnapshot(ctx, "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", []byte("y")); !errors.As(err, &se) || se.Status != 400 {
 		t.Fatal("a snapshot under another hash was accepted")
+	}
+	// Revoked: refused, even with a new token.
+	if n, err := c.db.RevokeAppliances("front", time.Now()); err != nil || n != 1 {
+		t.Fatalf("revoke: %d %v", n, err)
+	}
+	if _, err := cl.Hello(ctx); !errors.As(err, &se) || se.Status != 403 || !strings.Contains(se.Message, "revoked") {
+		t.Fatalf("hello after revocation: %v, want 403 revoked", err)
+	}
+	tok2, _ := c.db.NewOneTimeLink(storage.JoinPurpose, "front", time.Now().Add(time.Hour), "test")
+	if _, err := cl.Join(ctx, tok2); !errors.As(err, &se) || se.Status != 403 {
+		t.Fatalf("a revoked key joining again: %v, want 403", err)
 	}
 }

@@ -73,6 +73,9 @@ func (c *Central) joined(h func(*request)) func(*request) {
 		if errors.Is(err, storage.ErrUnknownAppliance) {
 			q.fail(http.StatusUnauthorized, "not joined: "+err.Error())
 			return
+		} else if errors.Is(err, storage.ErrRevoked) {
+			q.fail(http.StatusForbidden, err.Error())
+			return
 		} else if err != nil {
 			q.fail(http.StatusServiceUnavailable, err.Error())
 			return
@@ -91,7 +94,7 @@ func (c *Central) join(q *request) {
 		return
 	}
 	a, err := c.db.JoinAppliance(in.Token, q.key, time.Now())
-	if errors.Is(err, storage.ErrLinkInvalid) {
+	if errors.Is(err, storage.ErrLinkInvalid) || errors.Is(err, storage.ErrRevoked) {
 		q.fail(http.StatusForbidden, err.Error())
 		return
 	} else if err != nil {
