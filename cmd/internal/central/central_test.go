@@ -3,9 +3,17 @@ package central
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"math/big"
+	"net"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,4 +98,71 @@ func TestJoinAndLongPoll(t *testing.T) {
 	if _, err := cl.Join(ctx, tok2); !errors.As(err, &se) || se.Status != 403 {
 		t.Fatalf("a revoked key joining again: %v, want 403", err)
 	}
+}
+
+// selfSigned writes a certificate and key for 127.0.0.1 and returns
+// their paths and the certificate's PEM.
+func selfSigned(t *testing.T) (certFile, keyFile string, certPEM []byte) {
+	t.Helper()
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "central"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, _ := x509.MarshalPKCS8PrivateKey(priv)
+	dir := t.TempDir()
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, certPEM, 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk}), 0o600)
+	return certFile, keyFile, certPEM
+}
+
+// The sync API over TLS with the central's own certificate; plain HTTP is
+// refused off loopback.
+func TestSyncOverTLS(t *testing.T) {
+	cert, key, certPEM := selfSigned(t)
+	dir := t.TempDir()
+	addr := "127.0.0.1:" + freePort(t)
+	c, err := Open(Config{DataDir: dir, DB: filepath.Join(dir, "central.db"), SyncListen: addr, SyncCert: cert, SyncKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	_, dkey, _ := ed25519.GenerateKey(nil)
+	cl, err := site.NewClient("https://"+addr, dkey, certPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, err = cl.Hello(ctx); !errors.Is(err, site.ErrNotJoined) && time.Now().Before(deadline); _, err = cl.Hello(ctx) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !errors.Is(err, site.ErrNotJoined) {
+		t.Fatalf("hello over TLS: %v, want the central's answer (not joined)", err)
+	}
+	open, err := Open(Config{DataDir: dir, DB: filepath.Join(dir, "central.db"), SyncListen: "0.0.0.0:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
+	if err := open.Run(ctx); err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+		t.Fatalf("plain HTTP on all addresses: %v, want refused", err)
+	}
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
