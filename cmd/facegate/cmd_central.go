@@ -37,7 +37,7 @@ func cmdCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	cfg, fs := newFlags("central")
 	var cc central.Config
-	fs.StringVar(&cc.Web.Addr, "listen", ":8443", "address of the console (the web app over the site's database)")
+	fs.StringVar(&cc.Web.Addr, "listen", ":8443", "address of the console (the web app over the site's database; empty: no console)")
 	fs.BoolVar(&cc.Web.PlainHTTP, "web-plain-http", false, "serve the console over plain HTTP (loopback only)")
 	fs.StringVar(&cc.SyncListen, "sync-listen", ":8444", "address of the doors' sync API")
 	fs.StringVar(&cc.SyncCert, "sync-tls-cert", "", "TLS certificate (PEM) of the sync API; without it, plain HTTP on a loopback address only")
