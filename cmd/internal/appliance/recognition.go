@@ -130,6 +130,11 @@ func (a *Appliance) switchModel(svc *identity.Service) error {
 	if svc.SkippedTemplates() == 0 {
 		return nil
 	}
+	if a.cfg.Central != "" { // the central's templates: re-derived there, never at a door (no photos here)
+		a.log.Error("templates from the central were made by another embedder and are not used: run the central's --embedder",
+			"embedder", a.cfg.Embedder, "skipped", svc.SkippedTemplates())
+		return nil
+	}
 	n, err := svc.SwitchModel("facegate: --embedder " + a.cfg.Embedder)
 	if err != nil {
 		return fmt.Errorf("%w\n(keep the previous embedder with --embedder dlib, or re-enrol the people named above)", err)
