@@ -57,16 +57,17 @@ func New(ctx context.Context, cfg Config) (a *Appliance, err error) {
 	}
 	a = &Appliance{cfg: cfg, log: cfg.Log, hub: web.NewHub(), pinPad: gate.NewPINPad(cfg.Now, nil), runCtx: ctx,
 		presence: gate.NewPresence()}
+	built := a // the error paths return nil: close what was built
 	defer func() {
 		if err != nil {
-			a.Close()
+			built.Close()
 		}
 	}()
 	a.sensor, _ = gate.ParseSensor(cfg.DoorSensor) // checked by Validate
 	// The relay is locked before anything else starts (fail secure).
 	a.relay, err = gate.OpenRelay(cfg.Relay,
-		func(err error) { a.log.Error("relay", "err", err) },
-		func(unlocked bool) { a.log.Info("relay (simulated)", "unlocked", unlocked) })
+		func(err error) { built.log.Error("relay", "err", err) },
+		func(unlocked bool) { built.log.Info("relay (simulated)", "unlocked", unlocked) })
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,10 @@ import (
 	"github.com/facegate/facegate/cmd/internal/central"
 	"github.com/facegate/facegate/gate"
 	"github.com/facegate/facegate/gate/site"
+	"github.com/facegate/facegate/models/modeltest"
 	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/vision"
+	"github.com/facegate/facegate/web"
 )
 
 // fakeDoor is another door of the site: its own database and key, joined.
@@ -118,5 +121,36 @@ func TestSiteAntiPassback(t *testing.T) {
 	a.presence.Record(ada, gate.Door{Area: "hq", Direction: gate.DirIn}, time.Now())
 	if got := decide(); got != gate.ReasonAntiPassback {
 		t.Fatalf("offline, entered here: %s, want anti_passback from the door's own record", got)
+	}
+}
+
+// A door of a site holding the central's templates of another embedder
+// starts (and says so) rather than failing to re-derive them without the
+// enrolment photos, which stay on the central.
+func TestSiteDoorStartsWithAnotherEmbeddersTemplates(t *testing.T) {
+	data := t.TempDir()
+	cfg := Config{DataDir: data, ModelsDir: modeltest.ModelsDir(t), Rule: vision.DefaultRule, Embedder: "dlib",
+		Source: filepath.Join(modeltest.Testdata(t), "video", "short_hamilton_clip.mp4"), OpenTime: time.Second, SiteTZ: "UTC",
+		Web: web.Options{Addr: "127.0.0.1:0", PlainHTTP: true}, Central: "http://127.0.0.1:1"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := storage.Open(cfg.DB, storage.Options{KeyDir: cfg.KeyDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.ApplySiteChanges(storage.SiteChanges{Rev: 1, Full: true, People: []storage.SitePerson{{Person: storage.Person{ID: 1,
+		EmployeeID: "E-1", Name: "Ada"}, Templates: []storage.SiteTemplate{{ID: 1, ModelVersion: "faceplugin-other", Descriptor: make([]float32, 512)}}}}})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("a door of a site refused to start: %v", err)
+	}
+	defer a.Close()
+	if a.recog.svc.Gallery().Len() != 0 || a.central == nil {
+		t.Fatalf("gallery %d templates, central %v: want the other model's template left out", a.recog.svc.Gallery().Len(), a.central)
 	}
 }

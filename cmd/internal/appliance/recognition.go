@@ -27,9 +27,10 @@ type recognition struct {
 // recognition side is here.
 func (a *Appliance) openRecognition(st storage.Settings) (r *recognition, err error) {
 	r = &recognition{}
+	built := r // the error paths return nil: close what was built
 	defer func() {
 		if err != nil {
-			r.Close()
+			built.Close()
 		}
 	}()
 	rule := vision.Rule{Threshold: st.Threshold, MinMargin: st.Margin}
