@@ -296,3 +296,24 @@ func TestSiteMirrorsRetentionAndErasure(t *testing.T) {
 		}
 	})
 }
+
+// Templates travel exactly, as base64 of their stored encoding.
+func TestSiteTemplateJSON(t *testing.T) {
+	in := SiteChanges{Rev: 3, People: []SitePerson{{Person: Person{ID: 1, EmployeeID: "E-1", Name: "Ada"},
+		Templates: []SiteTemplate{{ID: 9, ModelVersion: "m", Descriptor: descriptor(0.5)}}}}}
+	b, err := json.Marshal(in)
+	if err != nil || !strings.Contains(string(b), `"descriptor_b64"`) {
+		t.Fatalf("%s %v", b, err)
+	}
+	var out SiteChanges
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.People[0].Templates[0]
+	if got.ID != 9 || got.ModelVersion != "m" || !slices.Equal(got.Descriptor, descriptor(0.5)) {
+		t.Fatalf("round trip %+v", got)
+	}
+	if err := json.Unmarshal([]byte(`{"id":1,"descriptor_b64":"AAAA"}`), &got); err == nil {
+		t.Fatal("a truncated descriptor was accepted")
+	}
+}

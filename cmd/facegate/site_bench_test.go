@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -147,6 +148,8 @@ func joinSimDoors(b *testing.B, db *storage.DB, addr string, n int) []*simDoor {
 	return out
 }
 
+// fullPull measures a door's first pull of everyone, its size, and the
+// time a door's SQLite takes to apply it (templates re-sealed).
 func fullPull(b *testing.B, d *simDoor) {
 	start := time.Now()
 	ch, err := d.cl.Changes(context.Background(), -1, time.Second)
@@ -154,6 +157,19 @@ func fullPull(b *testing.B, d *simDoor) {
 		b.Fatalf("full pull: %d people, %v", len(ch.People), err)
 	}
 	b.ReportMetric(time.Since(start).Seconds(), "s-first-full-pull")
+	body, _ := json.Marshal(ch)
+	b.ReportMetric(float64(len(body))/1e6, "MB-first-full-pull")
+	dir := b.TempDir()
+	door, err := storage.Open(filepath.Join(dir, "door.db"), storage.Options{KeyDir: filepath.Join(dir, "keys")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer door.Close()
+	start = time.Now()
+	if err := door.ApplySiteChanges(ch); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "s-door-applies-full-pull")
 }
 
 // pushAll has every door push perDoor events at once; returns the wall time.
