@@ -57,7 +57,10 @@ type centralSync struct {
 	a       *Appliance
 	client  *site.Client
 	contact atomic.Int64 // Unix µs of the last answer
-	stale   time.Duration
+	// lastWarn is when a failed exchange was last logged (0: none since
+	// the last answer).
+	lastWarn atomic.Int64
+	stale    time.Duration
 }
 
 func (a *Appliance) newCentralSync() (*centralSync, error) {
@@ -114,7 +117,7 @@ func (s *centralSync) hello(ctx context.Context) bool {
 			s.a.log.Info("central joined", "central", s.a.cfg.Central, "appliance", app.ID, "door", app.Door)
 			return true
 		}
-		s.a.log.Error("central not reached; deciding from the local copy", "central", s.a.cfg.Central, "err", err)
+		s.unreached("central not joined or not reached; deciding from the local copy", err)
 		if !sleep(ctx, retryEvery) {
 			return false
 		}
@@ -130,7 +133,27 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// unreached logs a failed exchange with the central: the first of a
+// streak, then one a minute (a door offline for a day logs 1,440 lines,
+// not 170,000).
+func (s *centralSync) unreached(msg string, err error) {
+	now := time.Now().UnixMicro()
+	if last := s.lastWarn.Load(); now-last >= int64(time.Minute/time.Microsecond) && s.lastWarn.CompareAndSwap(last, now) {
+		s.a.log.Warn(msg, "err", err, "last_answer_ago", s.ago())
+	}
+}
+
+func (s *centralSync) ago() string {
+	if _, ago := s.Stale(); ago > 0 {
+		return ago.Round(time.Second).String()
+	}
+	return "never"
+}
+
 func (s *centralSync) touched() {
+	if s.lastWarn.Swap(0) != 0 {
+		s.a.log.Info("central reached again", "central", s.a.cfg.Central)
+	}
 	now := time.Now().UnixMicro()
 	prev := s.contact.Swap(now)
 	if now-prev > int64(10*time.Second/time.Microsecond) { // persisted at most every 10 s
@@ -191,7 +214,7 @@ func (s *centralSync) pull(ctx context.Context) {
 		}
 		if err != nil {
 			if ctx.Err() == nil {
-				s.a.log.Warn("central changes not pulled", "err", err)
+				s.unreached("central changes not pulled", err)
 				sleep(ctx, retryEvery)
 			}
 			continue
@@ -237,7 +260,7 @@ func (s *centralSync) push(ctx context.Context) {
 		n, err := s.pushOnce(ctx, &head, &heads)
 		if err != nil {
 			if ctx.Err() == nil {
-				s.a.log.Warn("events not pushed to the central (kept here, sent later)", "err", err)
+				s.unreached("events not pushed to the central (kept here, sent later)", err)
 			}
 			head = -1 // ask again: the central's head is the truth
 			sleep(ctx, retryEvery)
