@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/facegate/facegate/cmd/internal/appliance"
@@ -53,6 +54,12 @@ func cmdCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	cc.DataDir, cc.DB, cc.KeyDir, cc.Log = cfg.DataDir, cfg.DB, cfg.KeyDir, cfg.logger(stderr)
 	cc.Web.TLSDir = cfg.DataDir + "/tls"
+	// With models the console enrols from photos; without, `enroll --db` does.
+	if _, err := os.Stat(cfg.ModelsDir); err == nil {
+		cc.ModelsDir, cc.Embedder = cfg.ModelsDir, cfg.Embedder
+	} else {
+		cc.Log.Warn("no models: the console cannot enrol from photos (give --models-dir, or use facegate enroll --db)", "models_dir", cfg.ModelsDir)
+	}
 	c, err := central.Open(cc)
 	if err != nil {
 		return err

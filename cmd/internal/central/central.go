@@ -11,8 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/facegate/facegate/gate/identity"
 	"github.com/facegate/facegate/gate/site"
 	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/vision"
 	"github.com/facegate/facegate/web"
 )
 
@@ -27,7 +29,10 @@ type Config struct {
 	// them it is plain HTTP, allowed on a loopback address only (behind a
 	// TLS-terminating proxy, or in tests).
 	SyncCert, SyncKey string
-	Log               *slog.Logger
+	// ModelsDir and Embedder let the console enrol from photos (empty
+	// ModelsDir: it cannot; people are enrolled with `facegate enroll --db`).
+	ModelsDir, Embedder string
+	Log                 *slog.Logger
 }
 
 // Central is a running central.
@@ -39,6 +44,7 @@ type Central struct {
 	revs    *revisions
 	answers changeCache
 	web     *web.Server
+	emb     vision.Embedder // nil: the console cannot enrol from photos
 }
 
 // Open opens the database and builds the console.
@@ -56,20 +62,50 @@ func Open(cfg Config) (*Central, error) {
 	c := &Central{cfg: cfg, db: db, snaps: storage.SnapshotStore{Dir: filepath.Join(cfg.DataDir, "snapshots")}}
 	c.revs = newRevisions(db, cfg.Log)
 	rec := &storage.Recorder{DB: db, Snapshots: c.snaps, Keys: db.Keys}
-	if cfg.Web.Addr != "" {
-		if c.web, err = web.New(web.Deps{DB: db, Recorder: rec, Log: cfg.Log}, cfg.Web); err != nil {
-			db.Close()
+	if cfg.Web.Addr == "" {
+		return c, nil
+	}
+	deps := web.Deps{DB: db, Recorder: rec, Log: cfg.Log}
+	if cfg.ModelsDir != "" {
+		if err := c.openFaces(&deps); err != nil {
+			c.Close()
 			return nil, err
 		}
 	}
+	if c.web, err = web.New(deps, cfg.Web); err != nil {
+		c.Close()
+		return nil, err
+	}
 	return c, nil
+}
+
+// openFaces loads the embedder so the console enrols from photos, as a
+// door's web app does; the templates reach every door with the next pull.
+func (c *Central) openFaces(deps *web.Deps) error {
+	emb, err := vision.OpenEmbedder(c.cfg.ModelsDir, c.cfg.Embedder)
+	if err != nil {
+		return err
+	}
+	c.emb = emb
+	svc, err := identity.New(c.db, emb, vision.DefaultRuleFor(c.cfg.Embedder))
+	if err != nil {
+		return err
+	}
+	svc.Photos = c.snaps
+	deps.Faces, deps.ModelVersion = svc, emb.ModelVersion()
+	return nil
 }
 
 // DB is the central's database.
 func (c *Central) DB() *storage.DB { return c.db }
 
-// Close closes the database.
-func (c *Central) Close() error { return c.db.Close() }
+// Close closes the embedder and the database.
+func (c *Central) Close() error {
+	if c.emb != nil {
+		c.emb.Close()
+	}
+	return c.db.Close()
+}
 
 // Run serves the console and the sync API until ctx ends.
 func (c *Central) Run(ctx context.Context) error {

@@ -1,6 +1,7 @@
 package central
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -8,8 +9,11 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"io"
 	"math/big"
+	"mime/multipart"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -19,7 +23,10 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/gate/site"
+	"github.com/facegate/facegate/models/modeltest"
 	"github.com/facegate/facegate/storage"
+	"github.com/facegate/facegate/vision"
+	"github.com/facegate/facegate/web"
 )
 
 // newTestCentral is a one-box central (SQLite) behind a loopback server.
@@ -165,4 +172,56 @@ func freePort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// Enrol once, in the console: the central's web app enrols from a photo
+// through its JSON API, and the person is in the next pull of every door.
+func TestConsoleEnrolsForEveryDoor(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	c, err := Open(Config{DataDir: dir, DB: filepath.Join(dir, "central.db"), SyncListen: "127.0.0.1:" + freePort(t),
+		Web: web.Options{Addr: "127.0.0.1:" + port, PlainHTTP: true}, ModelsDir: modeltest.ModelsDir(t), Embedder: vision.DefaultEmbedderName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := c.db.CreateUser("site-admin", "correct horse battery staple 42", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.db.NewAPIToken("site-admin", "test", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("employee_id", "E-LMM")
+	mw.WriteField("name", "Lin-Manuel Miranda")
+	fw, _ := mw.CreateFormFile("photos", "lmm.png")
+	fw.Write(modeltest.ReadFace(t, "lin-manuel-miranda.png"))
+	mw.Close()
+	var resp *http.Response
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:"+port+"/api/v1/people", bytes.NewReader(body.Bytes()))
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if resp, err = http.DefaultClient.Do(req); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("enrol through the console: %d %s", resp.StatusCode, msg)
+	}
+	ch, err := c.db.SiteChangesSince(-1)
+	if err != nil || len(ch.People) != 1 || ch.People[0].Person.EmployeeID != "E-LMM" || len(ch.People[0].Templates) == 0 {
+		t.Fatalf("the doors' next pull: %+v %v", ch, err)
+	}
 }
