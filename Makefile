@@ -55,6 +55,8 @@ lint:
 bench: models
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./vision/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./storage/
+	# A site: one central on PostgreSQL, 10,000 people, 50 simulated doors.
+	FACEGATE_TEST_POSTGRES="$$(scripts/postgres.sh)" $(GO) test -run '^$$' -bench BenchmarkSite -benchtime 1x -timeout 30m ./cmd/facegate/
 	$(BIN) bench --models-dir $(MODELS_DIR) --source $(DEMO_DIR)/video/short_hamilton_clip.mp4 \
 	  --enroll "Lin-Manuel Miranda=$(DEMO_DIR)/faces/lin-manuel-miranda.png" --enroll "Barack Obama=$(DEMO_DIR)/faces/obama.jpg"
 	# The naive full-frame loop is go-face's: compare it on dlib.

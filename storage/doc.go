@@ -15,6 +15,13 @@
 // and exported bundles are created readable by their owner only. Webhook
 // subscriptions (sealed secrets, cursors, leases) and their delivery log,
 // and PINs for face+pin doors (hashed, with a stored lockout) live here too.
+// For a site (migration 14): the revision log that triggers keep on every
+// table a central hands out (SiteChangesSince on the central,
+// ApplySiteChanges on a door), the doors that joined (one-time join
+// tokens), each door's chain as received with every signed head it sent
+// (ReceivePush checks links, hashes, signatures and the door's reported
+// head, raising SiteAlarms, never overwriting), VerifyAppliance, and
+// LastSitePassage for anti-passback across doors.
 // Subpackage atomicfile writes files that survive power loss whole or not at all.
 //
 // Callers never see the query builder: the gorm handle is unexported.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -195,11 +196,24 @@ func (db *DB) appendOnce(e Event) (Event, error) {
 			e.PrevHash = last.Hash
 		}
 		e.Redacted = false
+		storable(&e)
 		e.ContentHash = ComputeContentHash(e)
 		e.Hash = ChainHash(e.Seq, e.PrevHash, e.ContentHash)
 		return tx.Create(&e).Error
 	})
 	return e, err
+}
+
+// storable makes e's floats what the database gives back: SQLite stores a
+// NaN as NULL (read back as 0), so an event hashed with one would fail
+// its own verification. A NaN comes from an empty gallery (margin = Inf −
+// Inf: no runner-up, as with one person enrolled), so it is stored as +Inf.
+func storable(e *Event) {
+	for _, f := range []*float64{&e.Distance, &e.Margin} {
+		if math.IsNaN(*f) {
+			*f = math.Inf(1)
+		}
+	}
 }
 
 // Checkpoint is a signed statement of the chain head.

@@ -261,6 +261,7 @@ var migrations = []migration{
 	}, nil},
 	{12, "configuration documents (alert rules)", migrateDocuments, nil},
 	{13, "one-time links (PIN links, keypad pairing)", migrateLinks, nil},
+	{14, "site: appliances, their chains and signed heads, alarms, revision log", migrateSite, nil},
 }
 
 // SchemaVersion is the version the current code migrates to.

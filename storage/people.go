@@ -428,6 +428,7 @@ func (db *DB) appendInTx(tx *gorm.DB, e Event) (Event, error) {
 	if last.Seq > 0 {
 		e.PrevHash = last.Hash
 	}
+	storable(&e)
 	e.ContentHash = ComputeContentHash(e)
 	e.Hash = ChainHash(e.Seq, e.PrevHash, e.ContentHash)
 	return e, tx.Create(&e).Error

@@ -23,6 +23,9 @@ type Recorder struct {
 	DB        *DB
 	Snapshots SnapshotStore
 	Keys      *Keys
+	// Annotate, when set, may amend every event before it is chained (a
+	// door cut off from its central says so in each event's Detail).
+	Annotate func(*Event)
 }
 
 // Record stores the snapshots, then the event. A snapshot that cannot be
@@ -40,6 +43,9 @@ func (r *Recorder) Record(e Event, snapshot, face []byte) (Event, error) {
 			return ""
 		}
 		return h
+	}
+	if r.Annotate != nil {
+		r.Annotate(&e)
 	}
 	e.SnapshotHash = put(snapshot, "frame")
 	e.FaceHash = put(face, "face crop")
@@ -197,6 +203,10 @@ func (r *Recorder) ErasePerson(personID int64, by string, withSnapshots bool) er
 		}
 	}
 	if err := r.DB.g.Model(&Event{}).Where("person_id = ? AND kind <> ?", personID, KindErasure).Updates(redaction()).Error; err != nil {
+		return err
+	}
+	// On a central, the copies of the doors' events too.
+	if err := r.DB.g.Model(&siteEventRow{}).Where("person_id = ? AND kind <> ?", personID, KindErasure).Updates(redaction()).Error; err != nil {
 		return err
 	}
 	if err := r.DB.ClearPIN(personID); err != nil {

@@ -206,19 +206,7 @@ func (db *DB) Verify(pub ed25519.PublicKey, snaps SnapshotStore) (VerifyReport, 
 		}
 		for _, e := range evs {
 			c.event(e, true)
-			for _, h := range []string{e.SnapshotHash, e.FaceHash} {
-				if h == "" {
-					continue
-				}
-				rep.Snapshots++
-				if _, err := snaps.Get(h); err != nil {
-					if errors.Is(err, os.ErrNotExist) {
-						c.missing = append(c.missing, e)
-					} else {
-						rep.add(e.Seq, "event %d: %v", e.Seq, err)
-					}
-				}
-			}
+			c.snapshots(e, snaps)
 			last = e.Seq
 		}
 		if len(evs) < verifyBatch {
@@ -229,4 +217,21 @@ func (db *DB) Verify(pub ed25519.PublicKey, snaps SnapshotStore) (VerifyReport, 
 	c.checkpoints(cps, pub, last)
 	c.finish()
 	return rep, nil
+}
+
+// snapshots checks that e's snapshot files are there and intact.
+func (c *chainChecker) snapshots(e Event, snaps SnapshotStore) {
+	for _, h := range []string{e.SnapshotHash, e.FaceHash} {
+		if h == "" {
+			continue
+		}
+		c.rep.Snapshots++
+		if _, err := snaps.Get(h); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				c.missing = append(c.missing, e)
+			} else {
+				c.rep.add(e.Seq, "event %d: %v", e.Seq, err)
+			}
+		}
+	}
 }

@@ -48,6 +48,7 @@ func serveFlags(fs *flag.FlagSet) func(stderr io.Writer) (appliance.Config, erro
 	fs.IntVar(&ac.Retention.DenySnapshotDays, "retain-deny-snapshots-days", 30, "days to keep snapshots of denials and unknown faces (0 = forever)")
 	fs.IntVar(&ac.Retention.EventDays, "retain-events-days", 365, "days to keep entry details; older ones are redacted, their hashes kept (0 = forever)")
 	mq := mqttFlags(fs)
+	centralServeFlags(fs, &ac)
 	return func(stderr io.Writer) (appliance.Config, error) {
 		if err := cfg.Validate(); err != nil {
 			return ac, err

@@ -38,6 +38,11 @@ Usage:
   facegate pin set|clear --employee-id ID               a person's PIN for face+pin doors (from stdin or FACEGATE_PIN)
   facegate webhook add|list|test|log|disable|enable|remove   signed webhooks from the evidence log
   facegate alert show|set FILE|test                     alert rules, e-mail and the daily digest (see README, Alerts)
+  facegate central --db postgres://… --listen :8443 --sync-listen :8444   run a site's central
+  facegate central join-token --door D                  one-time token for a door: serve --central URL --join TOKEN
+  facegate central verify                               every door's chain as the central holds it, and its alarms
+  facegate central status                               each door: last contact, events, backlog, revision, alarms
+  facegate central revoke --door D                      refuse a door's appliance key from now on
 
 Every flag has an environment twin: --models-dir is FACEGATE_MODELS_DIR.
 Run 'facegate COMMAND -h' for a command's flags.
@@ -67,6 +72,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"verify":   cmdVerify,
 	"export":   cmdExport,
 	"erase":    cmdErase,
+	"central":  cmdCentral,
 	"admin": func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdAdmin(ctx, args, os.Stdin, stdout, stderr)
 	},

@@ -44,6 +44,10 @@ type Appliance struct {
 	// and Run waits for them (pinWG) before it returns.
 	runCtx context.Context
 	pinWG  sync.WaitGroup
+	// central is the door's sync with its site's central (nil: none);
+	// presence the door's anti-passback record, which it brings up to date.
+	central  *centralSync
+	presence *gate.Presence
 }
 
 // New builds the appliance in start-up order; nothing runs until Run. On
@@ -52,24 +56,26 @@ func New(ctx context.Context, cfg Config) (a *Appliance, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a = &Appliance{cfg: cfg, log: cfg.Log, hub: web.NewHub(), pinPad: gate.NewPINPad(cfg.Now, nil), runCtx: ctx}
+	a = &Appliance{cfg: cfg, log: cfg.Log, hub: web.NewHub(), pinPad: gate.NewPINPad(cfg.Now, nil), runCtx: ctx,
+		presence: gate.NewPresence()}
+	built := a // the error paths return nil: close what was built
 	defer func() {
 		if err != nil {
-			a.Close()
+			built.Close()
 		}
 	}()
 	a.sensor, _ = gate.ParseSensor(cfg.DoorSensor) // checked by Validate
 	// The relay is locked before anything else starts (fail secure).
 	a.relay, err = gate.OpenRelay(cfg.Relay,
-		func(err error) { a.log.Error("relay", "err", err) },
-		func(unlocked bool) { a.log.Info("relay (simulated)", "unlocked", unlocked) })
+		func(err error) { built.log.Error("relay", "err", err) },
+		func(unlocked bool) { built.log.Info("relay (simulated)", "unlocked", unlocked) })
 	if err != nil {
 		return nil, err
 	}
 	if err := a.openStorage(); err != nil {
 		return nil, err
 	}
-	if a.ctrl, err = gate.NewController(a.policy.Policy, cfg.Door, a.relay, nil, a.onGateEvent, cfg.Now); err != nil {
+	if a.ctrl, err = gate.NewController(a.policy.Policy, cfg.Door, a.relay, a.presence, a.onGateEvent, cfg.Now); err != nil {
 		return nil, err
 	}
 	if a.keypads, err = openKeypads(cfg); err != nil {
@@ -98,7 +104,10 @@ func (a *Appliance) openStorage() (err error) {
 	a.log.Info("evidence log", "public_key", storage.PublicKeyString(a.db.Keys.Public))
 	a.policy = newAccessPolicy(a.db, &a.cfg)
 	a.policy.Reload()
-	return nil
+	if a.cfg.Central != "" {
+		a.central, err = a.newCentralSync()
+	}
+	return err
 }
 
 func (a *Appliance) openWeb() (err error) {
@@ -134,7 +143,7 @@ func (a *Appliance) Run(ctx context.Context) (err error) {
 		}
 	}()
 	for _, loop := range []func(context.Context){a.runDoor, a.retain, a.keepSigned, a.reload, a.watchCamera, a.serveWeb,
-		a.readKeypads, a.deliverWebhooks, a.publishMQTT, a.runAlerts} {
+		a.readKeypads, a.deliverWebhooks, a.publishMQTT, a.runAlerts, a.syncCentral} {
 		wg.Go(func() { loop(inner) })
 	}
 	a.log.Info("facegate serving", "source", a.recog.src.Status().Name, "door", a.cfg.Door,
@@ -254,6 +263,9 @@ func (a *Appliance) watchCamera(ctx context.Context) {
 func (a *Appliance) health() web.Health {
 	sum := a.recog.pipe.Stats().Summary()
 	ss := a.recog.src.Status()
+	if a.central != nil { // until web.Health has a field of its own
+		ss.Name += " · " + a.central.Status()
+	}
 	return web.Health{Frames: sum.Frames, FPS: sum.FPS, Decisions: a.decisions.Load(), Templates: a.recog.svc.Gallery().Len(),
 		LastFrame: ss.LastFrame, Source: ss.Name, SourceState: string(ss.State), SourceError: ss.LastError, Relay: relayState(a.relay)}
 }
@@ -283,6 +295,7 @@ func (a *Appliance) onDecision(d vision.Decision) {
 	a.log.Info("face decided", "track", d.Track, "verdict", d.Verdict, "person", name,
 		"distance", fmt.Sprintf("%.3f", d.Distance), "margin", fmt.Sprintf("%.3f", d.Margin),
 		"votes", d.Frames, "liveness", d.Liveness, "latency", d.Latency.Round(time.Millisecond), "why", d.Why)
+	a.sitePresence(p) // anti-passback across the area's doors
 	req := gate.Request{Person: p, Time: d.At, Live: d.Liveness == vision.LivenessLive}
 	if p != nil && a.needsPIN() {
 		a.pinWG.Go(func() { a.decideWithPIN(d, req, name) }) // the pipeline never waits for a PIN

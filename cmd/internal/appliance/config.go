@@ -41,6 +41,13 @@ type Config struct {
 	// MQTT is the broker to publish to (Broker empty: none); its Door is
 	// taken from Door.
 	MQTT mqtt.Options
+	// Central is the site's central sync URL (empty: a door on its own);
+	// Join the one-time token it is joined with; CentralStale how long
+	// without an answer before the door says it is offline (central.go).
+	// CentralCA, when set, is the PEM certificate the central's TLS
+	// certificate must chain to (its self-signed one).
+	Central, Join, CentralCA string
+	CentralStale             time.Duration
 
 	Log *slog.Logger
 	// Now is the clock of the door controller, retention and the web app
@@ -112,6 +119,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Detector != DetectorLBP && c.Detector != DetectorNet {
 		return &ConfigError{"detector", fmt.Sprintf("%q: use %s or %s", c.Detector, DetectorLBP, DetectorNet)}
+	}
+	if err := c.validateCentral(); err != nil {
+		return err
 	}
 	if c.Source == "" {
 		return &ConfigError{"source", "no camera found; pass --source (device, URL, file or folder) or --demo-dir"}

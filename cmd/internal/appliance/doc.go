@@ -20,6 +20,14 @@
 // model for the settings page and calibrates a threshold on the kept
 // enrolment photos (CalibrateEnrolled, also `facegate eval --calibrate`).
 //
+// With a central (Config.Central, central.go) the door still decides and
+// records locally, always; beside that it joins once with a token, pulls
+// the site's people and policy by revision (long poll; gallery and policy
+// reloaded at once), pushes its chain and snapshots from the central's
+// head, marks every event recorded while the central is stale, and asks
+// the central for anti-passback across the area's doors while it answers
+// (central_presence.go).
+//
 // It never holds C memory itself (package vision does) and never decides
 // access (package gate does).
 package appliance

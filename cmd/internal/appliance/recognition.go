@@ -27,9 +27,10 @@ type recognition struct {
 // recognition side is here.
 func (a *Appliance) openRecognition(st storage.Settings) (r *recognition, err error) {
 	r = &recognition{}
+	built := r // the error paths return nil: close what was built
 	defer func() {
 		if err != nil {
-			r.Close()
+			built.Close()
 		}
 	}()
 	rule := vision.Rule{Threshold: st.Threshold, MinMargin: st.Margin}
@@ -128,6 +129,11 @@ func openDetector(c Config) (vision.FaceDetector, error) {
 // people. If that cannot be done, it says how to go on.
 func (a *Appliance) switchModel(svc *identity.Service) error {
 	if svc.SkippedTemplates() == 0 {
+		return nil
+	}
+	if a.cfg.Central != "" { // the central's templates: re-derived there, never at a door (no photos here)
+		a.log.Error("templates from the central were made by another embedder and are not used: run the central's --embedder",
+			"embedder", a.cfg.Embedder, "skipped", svc.SkippedTemplates())
 		return nil
 	}
 	n, err := svc.SwitchModel("facegate: --embedder " + a.cfg.Embedder)

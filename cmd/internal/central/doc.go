@@ -1,0 +1,9 @@
+// Package central runs a site's central (`facegate central`): the site's
+// truth (people, sealed templates, photos, groups, rules, holidays, doors,
+// users) in one database, the web app over it as the site's console, and
+// the sync API its doors use (see package gate/site): doors pull people
+// and policy by revision (long poll: a change reaches every online door
+// within a second) and push their evidence chains, which the central
+// stores as received and checks on arrival, raising an alarm for a gap,
+// an edit, a fork or a log rewritten after sync.
+package central

@@ -1,0 +1,319 @@
+package storage
+
+import (
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func descriptor(seed float32) []float32 {
+	d := make([]float32, 128)
+	for i := range d {
+		d[i] = seed + float32(i)/1000
+	}
+	return d
+}
+
+// A door that applies the central's changes since its revision ends with
+// the central's people, templates (re-sealed with its own key), groups,
+// suspensions, erasures and policy.
+func TestSiteChangesReachADoor(t *testing.T) {
+	forEachDB(t, func(t *testing.T, central *testDB) {
+		dir := t.TempDir()
+		door := openTestDB(t, filepath.Join(dir, "door.db"), dir)
+		// A person the door enrolled on its own is not the site's: a full
+		// pull removes them.
+		if _, err := door.Enroll("LOCAL-1", "Local Only", []NewTemplate{{Descriptor: descriptor(9), ModelVersion: "m1"}}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := central.Enroll("E-1", "Ada", []NewTemplate{{Descriptor: descriptor(1), ModelVersion: "m1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pull := func(since int64) SiteChanges {
+			t.Helper()
+			ch, err := central.SiteChangesSince(since)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := door.ApplySiteChanges(ch); err != nil {
+				t.Fatal(err)
+			}
+			return ch
+		}
+		ch := pull(-1)
+		if !ch.Full || len(ch.People) != 1 || ch.Policy == nil || ch.Rev == 0 {
+			t.Fatalf("first pull %+v: want everything", ch)
+		}
+		ts, _, err := door.Templates("m1")
+		if err != nil || len(ts) != 1 || ts[0].PersonID != p.ID || !slices.Equal(ts[0].Descriptor, descriptor(1)) {
+			t.Fatalf("door templates %+v (%v): want Ada's", ts, err)
+		}
+		if _, err := door.PersonByEmployeeID("LOCAL-1"); err == nil {
+			t.Fatal("a person unknown to the central survived a full pull")
+		}
+		rev := ch.Rev
+		// Nothing changed: nothing to apply.
+		if ch, err := central.SiteChangesSince(rev); err != nil || !ch.Empty() || ch.Rev != rev {
+			t.Fatalf("no change: %+v %v", ch, err)
+		}
+		since := time.Now().UTC().Truncate(time.Second)
+		if err := central.SetSuspended(p.ID, &since); err != nil {
+			t.Fatal(err)
+		}
+		ch = pull(rev)
+		if ch.Full || len(ch.People) != 1 || ch.Policy != nil || ch.Rev <= rev {
+			t.Fatalf("after a suspension %+v: want Ada alone", ch)
+		}
+		got, _ := door.PersonByID(p.ID)
+		if got.SuspendedSince == nil || !got.SuspendedSince.Equal(since) {
+			t.Fatalf("door's Ada %+v: want suspended since %v", got, since)
+		}
+		rev = ch.Rev
+		if err := central.recorder().SavePolicy(PolicyRecords{Areas: []Area{{Name: "hq"}}, Doors: []Door{{ID: "front", Name: "Front",
+			Area: "hq", Direction: "in", OpenMillis: 4000, Level: "face"}}, Groups: []Group{{Name: "staff"}},
+			PersonGroups: []PersonGroup{{PersonID: p.ID, GroupName: "staff"}}}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		ch = pull(rev)
+		if ch.Policy == nil || len(ch.Policy.Doors) != 1 || len(ch.People) != 1 || !slices.Equal(ch.People[0].Groups, []string{"staff"}) {
+			t.Fatalf("after a policy edit %+v", ch)
+		}
+		recs, _ := door.LoadPolicy()
+		if len(recs.Doors) != 1 || len(recs.PersonGroups) != 1 {
+			t.Fatalf("door policy %+v", recs)
+		}
+		rev = ch.Rev
+		if err := central.recorder().ErasePerson(p.ID, "test", false); err != nil {
+			t.Fatal(err)
+		}
+		ch = pull(rev)
+		if !slices.Equal(ch.Deleted, []int64{p.ID}) {
+			t.Fatalf("after an erasure %+v: want Ada deleted", ch)
+		}
+		if n, _ := door.CountPeople(); n != 0 {
+			t.Fatalf("door still has %d people after the erasure", n)
+		}
+		if c, _, _ := door.Cursor(CentralRevCursor); c != ch.Rev {
+			t.Fatalf("door's revision cursor %d, want %d", c, ch.Rev)
+		}
+	})
+}
+
+// pushAll sends the door's chain after the central's head, as a door does.
+func pushAll(t *testing.T, central, door *testDB, app int64, head int64) SiteReceipt {
+	t.Helper()
+	evs, err := door.Events(EventFilter{AfterSeq: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cps []Checkpoint
+	door.g.Order("seq").Find(&cps)
+	last, _ := door.EventCount()
+	var h Event
+	if last > 0 {
+		h, _ = door.EventBySeq(last)
+	}
+	rec, err := central.ReceivePush(app, SitePush{Events: evs, Checkpoints: cps, Head: ChainHead{h.Seq, h.Hash}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func alarmCodes(t *testing.T, db *testDB, app int64) []string {
+	t.Helper()
+	as, err := db.SiteAlarms(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, a := range as {
+		out = append(out, a.Code)
+	}
+	return out
+}
+
+// The central stores a door's chain once, verifies it, and raises an
+// alarm when the door's log is edited or truncated after sync.
+func TestSiteReceiveAndWitness(t *testing.T) {
+	forEachDB(t, func(t *testing.T, central *testDB) {
+		dir := t.TempDir()
+		door := openTestDB(t, filepath.Join(dir, "door.db"), dir)
+		tok, err := central.NewOneTimeLink(JoinPurpose, "front", time.Now().Add(time.Hour), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := PublicKeyString(door.Keys.Public)
+		app, err := central.JoinAppliance(tok, key, time.Now())
+		if err != nil || app.Door != "front" {
+			t.Fatalf("join: %+v %v", app, err)
+		}
+		if again, err := central.JoinAppliance("used-or-not", key, time.Now()); err != nil || again.ID != app.ID {
+			t.Fatalf("a joined key joining again: %+v %v", again, err)
+		}
+		if _, err := central.JoinAppliance(tok, PublicKeyString(central.Keys.Public), time.Now()); err == nil {
+			t.Fatal("a join token worked twice")
+		}
+		for i := range 5 {
+			if _, err := door.Append(Event{Kind: KindGranted, Door: "front", PersonID: int64(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := door.SignCheckpoint(door.Keys); err != nil {
+			t.Fatal(err)
+		}
+		rec := pushAll(t, central, door, app.ID, 0)
+		if rec.HeadSeq != 5 || rec.Stored != 5 || len(rec.Alarms) != 0 || rec.HeadsSeq != 5 {
+			t.Fatalf("first push %+v", rec)
+		}
+		// A retried push stores nothing twice.
+		if rec := pushAll(t, central, door, app.ID, 0); rec.Stored != 0 || rec.Duplicates != 5 || len(rec.Alarms) != 0 {
+			t.Fatalf("retried push %+v", rec)
+		}
+		if rep, err := central.VerifyAppliance(app.ID, door.snaps); err != nil || !rep.OK() || rep.Events != 5 || rep.LastCheckpoint != 5 {
+			t.Fatalf("verify on the central: %+v %v", rep, err)
+		}
+		// Event 3 edited and the chain re-hashed on the door.
+		rehash(t, door, 3, "reason", "edited")
+		rec = pushAll(t, central, door, app.ID, 5)
+		if !slices.Contains(alarmCodes(t, central, app.ID), "rewritten") {
+			t.Fatalf("an edit after sync was not reported: %+v", rec)
+		}
+		// The last event deleted on the door.
+		door.g.Exec("DELETE FROM events WHERE seq = 5")
+		pushAll(t, central, door, app.ID, 5)
+		if !slices.Contains(alarmCodes(t, central, app.ID), "truncated") {
+			t.Fatal("a deleted last event was not reported")
+		}
+		// The central's copy is untouched and still verifies.
+		if rep, err := central.VerifyAppliance(app.ID, door.snaps); err != nil || !rep.OK() {
+			t.Fatalf("central copy after the door was tampered with: %+v %v", rep, err)
+		}
+	})
+}
+
+// rehash edits one event's column and re-hashes the chain from there, as
+// an attacker with the database file (but not the signing key) would.
+func rehash(t *testing.T, db *testDB, from int64, col, val string) {
+	t.Helper()
+	if err := db.g.Exec("UPDATE events SET "+col+" = ? WHERE seq = ?", val, from).Error; err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := db.Events(EventFilter{AfterSeq: from - 1})
+	prev := GenesisHash
+	if from > 1 {
+		e, _ := db.EventBySeq(from - 1)
+		prev = e.Hash
+	}
+	for _, e := range evs {
+		e.PrevHash = prev
+		e.ContentHash = ComputeContentHash(e)
+		e.Hash = ChainHash(e.Seq, e.PrevHash, e.ContentHash)
+		db.g.Exec("UPDATE events SET prev_hash = ?, content_hash = ?, hash = ? WHERE seq = ?", e.PrevHash, e.ContentHash, e.Hash, e.Seq)
+		prev = e.Hash
+	}
+	if got, _ := db.EventBySeq(from); !strings.Contains(got.Reason, val) {
+		t.Fatalf("tamper did not take: %+v", got)
+	}
+}
+
+// An unknown face's margin is +Inf: a push still travels as JSON and
+// arrives bit for bit.
+func TestSitePushJSONCarriesInfinity(t *testing.T) {
+	in := SitePush{Events: []Event{{Seq: 1, Kind: KindDenied, Distance: 0.61, Margin: math.Inf(1)}}, Head: ChainHead{1, "h"}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out SitePush
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Events) != 1 || !math.IsInf(out.Events[0].Margin, 1) || out.Events[0].Distance != 0.61 || out.Head != in.Head {
+		t.Fatalf("round trip %+v", out)
+	}
+	if ComputeContentHash(out.Events[0]) != ComputeContentHash(in.Events[0]) {
+		t.Fatal("content hash changed on the way")
+	}
+}
+
+// An empty gallery's margin is NaN (Inf − Inf), which SQLite cannot keep:
+// it is stored as +Inf, so the event verifies here and on the central.
+func TestNaNMarginVerifies(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *testDB) {
+		e, err := db.Append(Event{Kind: KindDenied, Distance: math.Inf(1), Margin: math.NaN()})
+		if err != nil || !math.IsInf(e.Margin, 1) {
+			t.Fatalf("%+v %v", e, err)
+		}
+		if rep, err := db.Verify(db.Keys.Public, db.snaps); err != nil || !rep.OK() {
+			t.Fatalf("verify: %+v %v", rep, err)
+		}
+	})
+}
+
+// A door's retention and erasure reach the central's copy with its chain:
+// the same redactions and purged snapshots, justified by the same events,
+// so the copy still verifies.
+func TestSiteMirrorsRetentionAndErasure(t *testing.T) {
+	forEachDB(t, func(t *testing.T, central *testDB) {
+		dir := t.TempDir()
+		door := openTestDB(t, filepath.Join(dir, "door.db"), dir)
+		tok, _ := central.NewOneTimeLink(JoinPurpose, "front", time.Now().Add(time.Hour), "test")
+		app, _ := central.JoinAppliance(tok, PublicKeyString(door.Keys.Public), time.Now())
+		old := time.Now().Add(-48 * time.Hour)
+		rec := door.recorder()
+		for i, granted := range []bool{true, false, true} {
+			if _, err := rec.Record(Event{Kind: KindGranted, Granted: granted, PersonID: int64(i + 1), PersonName: "P", AtMicro: old.UnixMicro()},
+				[]byte{byte(i), 1}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pushAll(t, central, door, app.ID, 0)
+		central.snaps = door.snaps // one store for the test: what the central holds
+		if _, err := rec.ApplyRetention(RetentionPolicy{GrantSnapshotDays: 1, EventDays: 1}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := rec.ErasePerson(2, "admin at the door", true); err != nil {
+			t.Fatal(err)
+		}
+		r := pushAll(t, central, door, app.ID, 3)
+		if len(r.Alarms) != 0 || len(r.Purge) != 3 {
+			t.Fatalf("receipt %+v: want the two granted snapshots and the erased person's purged", r)
+		}
+		evs, _ := central.SiteEvents(app.ID, 0, 10)
+		for _, e := range evs[:3] {
+			if !e.Redacted || e.PersonName != "" {
+				t.Errorf("central copy of event %d not redacted: %+v", e.Seq, e)
+			}
+		}
+		if rep, err := central.VerifyAppliance(app.ID, door.snaps); err != nil || !rep.OK() || rep.Redacted != 3 {
+			t.Fatalf("central copy after retention and erasure: %+v %v", rep, err)
+		}
+	})
+}
+
+// Templates travel exactly, as base64 of their stored encoding.
+func TestSiteTemplateJSON(t *testing.T) {
+	in := SiteChanges{Rev: 3, People: []SitePerson{{Person: Person{ID: 1, EmployeeID: "E-1", Name: "Ada"},
+		Templates: []SiteTemplate{{ID: 9, ModelVersion: "m", Descriptor: descriptor(0.5)}}}}}
+	b, err := json.Marshal(in)
+	if err != nil || !strings.Contains(string(b), `"descriptor_b64"`) {
+		t.Fatalf("%s %v", b, err)
+	}
+	var out SiteChanges
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.People[0].Templates[0]
+	if got.ID != 9 || got.ModelVersion != "m" || !slices.Equal(got.Descriptor, descriptor(0.5)) {
+		t.Fatalf("round trip %+v", got)
+	}
+	if err := json.Unmarshal([]byte(`{"id":1,"descriptor_b64":"AAAA"}`), &got); err == nil {
+		t.Fatal("a truncated descriptor was accepted")
+	}
+}
