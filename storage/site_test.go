@@ -285,7 +285,7 @@ func TestSiteMirrorsRetentionAndErasure(t *testing.T) {
 		if len(r.Alarms) != 0 || len(r.Purge) != 3 {
 			t.Fatalf("receipt %+v: want the two granted snapshots and the erased person's purged", r)
 		}
-		evs, _ := central.SiteEvents(app.ID, 0, 10)
+		evs, _ := central.SiteChain(app.ID, 0, 10)
 		for _, e := range evs[:3] {
 			if !e.Redacted || e.PersonName != "" {
 				t.Errorf("central copy of event %d not redacted: %+v", e.Seq, e)
