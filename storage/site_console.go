@@ -2,7 +2,9 @@ package storage
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -214,4 +216,51 @@ func (db *DB) AcknowledgeSiteAlarm(id int64, by string, now time.Time) error {
 		return fmt.Errorf("alarm %d (open): %w", id, ErrNotFound)
 	}
 	return nil
+}
+
+// ExportSite writes an evidence bundle of one door's events as the
+// central holds them: the events f selects (f.Door names the door; it is
+// required, since a bundle is one chain under one key), the chain from
+// the first of them to the newest head that door signed, its signed
+// heads, and the snapshots from snaps (the central's copy). It verifies
+// with VerifyBundle and the door's key, as one exported at the door.
+// Events after the door's newest signed head (at most a minute of them)
+// are left out: nothing signed covers them yet.
+func (db *DB) ExportSite(f EventFilter, snaps SnapshotStore, w io.Writer) (int, error) {
+	if f.Door == "" {
+		return 0, errors.New("export: choose a door (a bundle holds one door's chain)")
+	}
+	var apps []SiteAppliance
+	if err := db.g.Where("door = ?", f.Door).Order("id DESC").Find(&apps).Error; err != nil {
+		return 0, err
+	}
+	for _, a := range apps {
+		var last SiteHead
+		// A head the door signed past what it has pushed yet covers nothing here.
+		if err := db.g.Where("appliance_id = ? AND seq <= ?", a.ID, a.HeadSeq).Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+			return 0, err
+		}
+		ef := f
+		ef.Door, ef.Limit, ef.Newest, ef.BeforeSeq = "", 0, false, 0
+		var rows []siteEventRow
+		if err := ef.apply(db.g.Where("appliance_id = ? AND seq <= ?", a.ID, last.Seq)).Order("seq").Find(&rows).Error; err != nil {
+			return 0, err
+		}
+		if len(rows) == 0 {
+			continue // an appliance replaced at this door: the older one may hold them
+		}
+		sel := make([]Event, len(rows))
+		for i, r := range rows {
+			sel[i] = r.event()
+		}
+		cps, err := db.SiteHeads(a.ID)
+		if err != nil {
+			return 0, err
+		}
+		first := firstSeq(sel)
+		cps = slices.DeleteFunc(cps, func(c Checkpoint) bool { return c.Seq < first || c.Seq > last.Seq })
+		return writeBundle(w, bundleSource{f: f, sel: sel, head: last.Seq, pub: a.PublicKey, cps: cps, snaps: snaps,
+			chain: db.g.Model(&siteEventRow{}).Where("appliance_id = ?", a.ID)})
+	}
+	return 0, fmt.Errorf("export: no events of door %q match, or none is covered by a head it signed yet", f.Door)
 }

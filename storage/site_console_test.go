@@ -2,8 +2,11 @@ package storage
 
 import (
 	"errors"
+	"io"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -171,6 +174,48 @@ func TestSiteAppliancesAndAlarms(t *testing.T) {
 		}
 		if names, _ := central.SiteDoorNames(); !slices.Equal(names, []string{"back", "front"}) {
 			t.Fatalf("door names %v", names)
+		}
+	})
+}
+
+// A door's evidence exported from the central's copy verifies with the
+// door's key alone, as one exported at the door; events no signed head
+// covers yet are left out.
+func TestExportSiteVerifies(t *testing.T) {
+	forEachDB(t, func(t *testing.T, central *testDB) {
+		door, app := joinDoor(t, central, "front")
+		_, _ = joinDoor(t, central, "back")
+		rec := door.recorder()
+		for i := range 4 {
+			if _, err := rec.Record(Event{Kind: KindGranted, Granted: true, Door: "front", PersonID: int64(i%2 + 1), PersonName: "P"},
+				[]byte{byte(i), 7}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := door.SignCheckpoint(door.Keys); err != nil {
+			t.Fatal(err)
+		}
+		door.Append(Event{Kind: KindDenied, Door: "front", PersonID: 1}) // 5: not signed yet
+		pushAll(t, central, door, app.ID, 0)
+		zipPath := filepath.Join(t.TempDir(), "b.zip")
+		f, _ := os.Create(zipPath)
+		n, err := central.ExportSite(EventFilter{Door: "front", PersonID: 1}, door.snaps, f)
+		f.Close()
+		if err != nil || n != 2 {
+			t.Fatalf("export person 1 at front: %d events, %v (want 2: the unsigned fifth left out)", n, err)
+		}
+		rep, err := VerifyBundle(zipPath, door.Keys.Public)
+		if err != nil || !rep.OK() || rep.Snapshots != 2 {
+			t.Fatalf("bundle from the central: %+v %v", rep, err)
+		}
+		if rep, _ := VerifyBundle(zipPath, central.Keys.Public); rep.OK() {
+			t.Fatal("the bundle verified under another key")
+		}
+		if _, err := central.ExportSite(EventFilter{Door: "back"}, door.snaps, io.Discard); err == nil {
+			t.Fatal("a door with nothing signed exported")
+		}
+		if _, err := central.ExportSite(EventFilter{}, door.snaps, io.Discard); err == nil || !strings.Contains(err.Error(), "door") {
+			t.Fatalf("no door: %v", err)
 		}
 	})
 }
