@@ -32,7 +32,10 @@ type Config struct {
 	// ModelsDir and Embedder let the console enrol from photos (empty
 	// ModelsDir: it cannot; people are enrolled with `facegate enroll --db`).
 	ModelsDir, Embedder string
-	Log                 *slog.Logger
+	// DoorStale: a door not heard from for longer is offline in the
+	// console (0: DefaultDoorStale).
+	DoorStale time.Duration
+	Log       *slog.Logger
 }
 
 // Central is a running central.
@@ -51,6 +54,9 @@ type Central struct {
 func Open(cfg Config) (*Central, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DoorStale <= 0 {
+		cfg.DoorStale = DefaultDoorStale
 	}
 	if cfg.KeyDir == "" {
 		cfg.KeyDir = filepath.Join(cfg.DataDir, "keys")
