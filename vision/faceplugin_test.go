@@ -273,9 +273,22 @@ func benchLandmarks(b *testing.B, fp *Faceplugin) {
 	reportCPU(b, cpu)
 }
 
-// BenchmarkFacepluginDetect is fr_detect on one 640×360 frame of the clip.
-func BenchmarkFacepluginDetect(b *testing.B) {
-	fp := testFaceplugin(b)
+// BenchmarkFacepluginDetect is fr_detect on one 640×360 frame (obama.jpg
+// resized), with its preprocessing and NMS.
+func BenchmarkFacepluginDetect(b *testing.B) { benchDetect(b, testFaceplugin(b)) }
+
+// BenchmarkFacepluginDetectStockDepthwise is the same with OpenCV's own
+// depthwise layers.
+func BenchmarkFacepluginDetectStockDepthwise(b *testing.B) {
+	fp, err := newFaceplugin(modeltest.ModelsDir(b), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fp.Close()
+	benchDetect(b, fp)
+}
+
+func benchDetect(b *testing.B, fp *Faceplugin) {
 	img := gocv.IMRead(filepath.Join(modeltest.Testdata(b), "faces", "obama.jpg"), gocv.IMReadColor)
 	defer img.Close()
 	frame := gocv.NewMat()
@@ -283,8 +296,59 @@ func BenchmarkFacepluginDetect(b *testing.B) {
 	gocv.Resize(img, &frame, image.Pt(640, 360), 0, 0, gocv.InterpolationArea)
 	fp.mu.Lock()
 	defer fp.mu.Unlock()
+	cpu := cpuTime()
 	for b.Loop() {
-		fp.detect(frame, fpScoreMin)
+		if len(fp.detect(frame, fpScoreMin)) != 1 {
+			b.Fatal("want one face")
+		}
+	}
+	reportCPU(b, cpu)
+}
+
+// detectBlob is gocv.BlobFromImage bit for bit on what fr_detect is given:
+// a whole clip frame, a region of it (not continuous in memory), a photo
+// larger and one smaller than the net's input, and one of its exact size.
+func TestDetectBlobIsBlobFromImage(t *testing.T) {
+	vc, err := gocv.VideoCaptureFile(clipPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close()
+	frame := gocv.NewMat()
+	defer frame.Close()
+	for range 100 { // a frame with a face in it
+		vc.Read(&frame)
+	}
+	region := frame.Region(image.Rect(101, 33, 357, 301))
+	defer region.Close()
+	exact := gocv.NewMat()
+	defer exact.Close()
+	gocv.Resize(frame, &exact, image.Pt(fpDetectW, fpDetectH), 0, 0, gocv.InterpolationArea)
+	mats := map[string]gocv.Mat{"frame": frame, "region": region, "320×240": exact}
+	for _, name := range []string{"obama.jpg", "obama_small.jpg"} {
+		m := gocv.IMRead(modeltest.Face(t, name), gocv.IMReadColor)
+		defer m.Close()
+		mats[name] = m
+	}
+	for name, m := range mats {
+		ours := detectBlob(m)
+		ref := gocv.BlobFromImage(m, 1.0/128, image.Pt(fpDetectW, fpDetectH), gocv.NewScalar(127, 127, 127, 0), false, false)
+		a, err1 := ours.DataPtrFloat32()
+		b, err2 := ref.DataPtrFloat32()
+		if err1 != nil || err2 != nil || len(a) != len(b) || len(a) != 3*fpDetectW*fpDetectH || !slices.Equal(ours.Size(), ref.Size()) {
+			t.Fatalf("%s (%dx%d): blob sizes %v and %v (%v, %v)", name, m.Cols(), m.Rows(), ours.Size(), ref.Size(), err1, err2)
+		}
+		diff := 0
+		for i := range a {
+			if a[i] != b[i] {
+				diff++
+			}
+		}
+		if diff != 0 {
+			t.Errorf("%s (%dx%d): %d of %d values differ from BlobFromImage's", name, m.Cols(), m.Rows(), diff, len(a))
+		}
+		ours.Close()
+		ref.Close()
 	}
 }
 
