@@ -1,6 +1,8 @@
 package vision
 
 import (
+	"context"
+	"fmt"
 	"image"
 	"math"
 	"os"
@@ -349,6 +351,89 @@ func TestDetectBlobIsBlobFromImage(t *testing.T) {
 		}
 		ours.Close()
 		ref.Close()
+	}
+}
+
+// decodePrior and fpPriorBoxes give the boxes fr_detect's own last layers
+// give, on every prior of every photo of the calibration sets and every
+// clip frame; the faces kept at both thresholds are the same boxes.
+func TestDecodePriorIsTheNets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs fr_detect over the photo sets and the clip")
+	}
+	fp := testFaceplugin(t)
+	var worst float64
+	var images, faces, moved int
+	check := func(name string, m gocv.Mat) {
+		images++
+		blob := detectBlob(m)
+		defer blob.Close()
+		fp.det.SetInput(blob, "")
+		outs := fp.det.ForwardLayers(append(slices.Clone(fpDetectOutputs), "boxes"))
+		defer func() {
+			for _, o := range outs {
+				o.Close()
+			}
+		}()
+		loc, _ := outs[0].DataPtrFloat32()
+		scores, _ := outs[1].DataPtrFloat32()
+		boxes, _ := outs[2].DataPtrFloat32()
+		var ours, nets []scoredBox
+		w, h := float64(m.Cols()), float64(m.Rows())
+		px := func(b []float32) image.Rectangle {
+			return image.Rect(int(float64(b[0])*w), int(float64(b[1])*h), int(float64(b[2])*w), int(float64(b[3])*h))
+		}
+		for i := range fpPriors {
+			d := decodePrior(loc[4*i:4*i+4], i)
+			for j := range 4 {
+				worst = max(worst, math.Abs(float64(d[j]-boxes[4*i+j])))
+			}
+			if s := scores[2*i+1]; s >= fpScoreMin {
+				ours, nets = append(ours, scoredBox{px(d[:]), s}), append(nets, scoredBox{px(boxes[4*i : 4*i+4]), s})
+			}
+		}
+		for _, th := range []float32{fpScoreMin, fpPhotoScoreMin} {
+			keep := func(c []scoredBox) []scoredBox {
+				return nms(slices.DeleteFunc(slices.Clone(c), func(b scoredBox) bool { return b.score < th }), fpNMS)
+			}
+			a, b := keep(ours), keep(nets)
+			faces += len(b)
+			if !slices.Equal(a, b) {
+				moved++
+				t.Logf("%s at %.2f: kept %v from our decoding, %v from the net's", name, th, a, b)
+			}
+		}
+	}
+	for _, p := range detectionPhotos(t) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := decodeImage(p, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(filepath.Base(p), dec.mat)
+		dec.mat.Close()
+	}
+	src, err := OpenSource(clipPath(t), SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	frame := gocv.NewMat()
+	defer frame.Close()
+	for {
+		seq, _, err := src.Read(context.Background(), &frame)
+		if err != nil {
+			break
+		}
+		check(fmt.Sprintf("clip frame %d", seq), frame)
+	}
+	t.Logf("%d images: largest box-coordinate difference %.1e (fraction of the image) over all priors; "+
+		"%d faces kept from the net's boxes, %d images kept other boxes", images, worst, faces, moved)
+	if images < 130+275 || faces < images || moved != 0 || worst > 1e-5 {
+		t.Errorf("want ≥ 405 images, a face in most, the same kept boxes and ≤ 1e-5")
 	}
 }
 
