@@ -222,8 +222,8 @@ func (f *Faceplugin) detectScored(m gocv.Mat, minScore float32) []scoredBox {
 
 // fpDetectOutputs are the layers fr_detect's boxes and scores come from:
 // the raw box regressions and the softmax. The net's own box decoding
-// after them (20 Slice/Power/Exp/Concat layers over all 4420 priors, 0.4 ms
-// a frame on one core) is skipped: OpenCV runs a net only up to the last
+// after them (21 Slice/Power/Exp/Concat layers over all 4420 priors, 0.45
+// ms a frame on one core, and on two cores a thread hand-off each) is skipped: OpenCV runs a net only up to the last
 // layer asked for, and decodePrior decodes just the priors that score.
 // The names are OpenCV 4.6's for the pinned fr_detect.onnx; newFaceplugin
 // checks they exist.
