@@ -99,7 +99,7 @@ func newFaceplugin(modelsDir string, narrowDW bool) (*Faceplugin, error) {
 }
 
 // checkDetectOutputs makes sure the layers fpDetectOutputs names are the
-// net's 110th and 111th, as OpenCV 4.6 names them in the pinned model.
+// net's layers 110 and 111, as OpenCV 4.6 names them in the pinned model.
 // (gocv's GetLayerNames returns freed strings; GetLayer by id is safe once
 // the version is known.)
 func checkDetectOutputs(det gocv.Net) error {
@@ -223,7 +223,7 @@ func (f *Faceplugin) detectScored(m gocv.Mat, minScore float32) []scoredBox {
 // fpDetectOutputs are the layers fr_detect's boxes and scores come from:
 // the raw box regressions and the softmax. The net's own box decoding
 // after them (21 Slice/Power/Exp/Concat layers over all 4420 priors, 0.45
-// ms a frame on one core, and on two cores a thread hand-off each) is skipped: OpenCV runs a net only up to the last
+// ms a frame on one core) is skipped: OpenCV runs a net only up to the last
 // layer asked for, and decodePrior decodes just the priors that score.
 // The names are OpenCV 4.6's for the pinned fr_detect.onnx; newFaceplugin
 // checks they exist.
