@@ -126,8 +126,11 @@ func testAlertEvents(t *testing.T, h *harness, c *http.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	held := alert.Alert{Rule: "held", Kind: alert.KindHeldOpen, TriggerSeq: trig.Seq, Door: "lab-in", AtMicro: at, Cause: "door open for 45s (limit 30s)"}
+	d, _ = json.Marshal(held)
+	h.rec.Record(storage.Event{AtMicro: at, Kind: storage.KindAlert, Door: "lab-in", Code: held.Kind, Rule: held.Rule, Detail: string(d)}, nil, nil)
 	_, page := getPage(t, c, h.ts.URL+"/alerts", "ja")
-	for _, want := range []string{a.Render("ja", h.s.deps.Location), `href="/entries/` + itoa(trig.Seq) + `"`, `id="alert-` + itoa(ev.Seq) + `"`, "連続した拒否"} {
+	for _, want := range []string{a.Render("ja", h.s.deps.Location), "扉が 45s 開いたままです（上限 30s）", `href="/entries/` + itoa(trig.Seq) + `"`, `id="alert-` + itoa(ev.Seq) + `"`, "連続した拒否"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("recent alerts lack %q", want)
 		}

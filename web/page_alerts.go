@@ -74,6 +74,7 @@ func (s *Server) alertsWith(c echo.Context, code int, f alertForm, extra map[str
 		rows[i] = alertEventRow{Event: e, Sentence: e.Reason}
 		var a alert.Alert
 		if json.Unmarshal([]byte(e.Detail), &a) == nil && a.Kind != "" {
+			a.Cause = localize(lang, a.Cause) // the door's own sentence (held open, tailgating)
 			rows[i].Trigger, rows[i].Sentence = a.TriggerSeq, a.Render(lang, s.deps.Location)
 		}
 	}
