@@ -52,6 +52,13 @@ func TestAlertsPage(t *testing.T) {
 	c := h.login("ada")
 	srv := alerttest.Start(t)
 	t.Setenv(alert.PasswordEnv, srv.PW)
+	// A document another version wrote, which this one cannot read.
+	if err := h.rec.SaveDocument(alert.DocumentKey, `{"rules": [{"name": "x", "kind": "loitering"}]}`, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	if _, page := getPage(t, c, h.ts.URL+"/alerts", "ja"); !strings.Contains(page, "保存されているアラート設定を読み込めません（ルール「x」: 種類「loitering」") {
+		t.Errorf("an unreadable stored document is not explained:\n%s", page)
+	}
 
 	code, body := postForm(t, h, c, "/alerts", "en", alertsForm(srv))
 	if code != http.StatusOK || !strings.Contains(body, "2 rules in force") {

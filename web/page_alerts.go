@@ -27,6 +27,9 @@ type alertForm struct {
 	Host, Port, TLS, From, Username, PasswordFile, CAFile string
 	DigestAt, DigestTo, DigestDoor                        string
 	Rules                                                 []alertRuleRow
+	// Unreadable is why the stored document does not parse (written by
+	// another version): the form starts empty and a save replaces it.
+	Unreadable error
 }
 
 // alertEventRow is one alert of the log, rendered in the reader's language.
@@ -57,8 +60,8 @@ func (s *Server) storedAlertForm() (alertForm, *alert.Config, error) {
 		return alertForm{Language: "en", TLS: "starttls"}, nil, err
 	}
 	cfg, err := alert.Parse([]byte(body))
-	if err != nil { // stored by an older version: shown as empty; saving replaces it
-		return alertForm{Language: "en", TLS: "starttls"}, nil, nil
+	if err != nil {
+		return alertForm{Language: "en", TLS: "starttls", Unreadable: err}, nil, nil
 	}
 	return formOfAlerts(cfg), cfg, nil
 }
@@ -85,6 +88,9 @@ func (s *Server) alertsWith(c echo.Context, code int, f alertForm, extra map[str
 	f.Rules = append(f.Rules, alertRuleRow{}) // a blank row adds a rule
 	data := map[string]any{"F": f, "Kinds": alert.Kinds, "Langs": alert.Languages, "Doors": recs.Doors, "Events": rows,
 		"Password": passwordState(lang, f), "PasswordEnv": alert.PasswordEnv}
+	if f.Unreadable != nil {
+		data["Error"] = fmtMsg(lang, "alerts.unreadable", localize(lang, f.Unreadable.Error()))
+	}
 	for k, v := range extra {
 		data[k] = v
 	}
