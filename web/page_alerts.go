@@ -151,29 +151,29 @@ func (s *Server) alertsTest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var result string
-	ok := false
-	switch m := (alert.Message{}); {
-	case cfg == nil:
-		result = translate(lang, "alerts.test.nodoc")
-	case cfg.SMTP == nil:
-		result = translate(lang, "alerts.test.nosmtp")
-	default:
-		m = cfg.TestMessage(time.Now())
-		if len(m.To) == 0 {
-			result = translate(lang, "alerts.test.noone")
-			break
-		}
-		ctx, cancel := context.WithTimeout(c.Request().Context(), alertTestTimeout)
-		defer cancel()
-		if err := cfg.SMTP.Send(ctx, m); err != nil {
-			result = fmtMsg(lang, "alerts.test.failed", err.Error())
-		} else {
-			ok, result = true, fmtMsg(lang, "alerts.test.ok", strings.Join(m.To, ", "), cfg.SMTP.Server)
-		}
-	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), alertTestTimeout)
+	defer cancel()
+	result, ok := sendTestMail(ctx, lang, cfg)
 	s.audit(u.Username, "alert_test_mail", map[string]any{"sent": ok})
 	return s.alertsWith(c, http.StatusOK, f, map[string]any{"Test": result, "TestOK": ok})
+}
+
+// sendTestMail sends cfg's test mail and says in lang what came of it.
+func sendTestMail(ctx context.Context, lang string, cfg *alert.Config) (string, bool) {
+	if cfg == nil {
+		return translate(lang, "alerts.test.nodoc"), false
+	}
+	if cfg.SMTP == nil {
+		return translate(lang, "alerts.test.nosmtp"), false
+	}
+	m := cfg.TestMessage(time.Now())
+	if len(m.To) == 0 {
+		return translate(lang, "alerts.test.noone"), false
+	}
+	if err := cfg.SMTP.Send(ctx, m); err != nil {
+		return fmtMsg(lang, "alerts.test.failed", err.Error()), false
+	}
+	return fmtMsg(lang, "alerts.test.ok", strings.Join(m.To, ", "), cfg.SMTP.Server), true
 }
 
 // formOfAlerts is a stored configuration as the form shows it.
