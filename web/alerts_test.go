@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -153,7 +155,7 @@ func TestBrowserAlerts(t *testing.T) {
 	bctx, base, shot := browserOn(t, h)
 	q := chromedp.ByQuery
 	last := `#alert-rules tr.alert-rule:last-child `
-	var saved, ja string
+	var saved, ja, events string
 	err := chromedp.Run(bctx,
 		chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username", q),
 		chromedp.SendKeys("#username", "ada", q), chromedp.SendKeys("#password", testPassword, q),
@@ -170,11 +172,13 @@ func TestBrowserAlerts(t *testing.T) {
 	if cfg := storedAlerts(t, h); !strings.Contains(saved, "1 rules in force") || len(cfg.Rules) != 1 || cfg.Rules[0].Count != 3 {
 		t.Fatalf("after the English save: %q, %+v", saved, cfg.Rules)
 	}
+	trigger := runAlertsOnDenials(t, h)
 	err = chromedp.Run(bctx,
 		chromedp.Navigate(base+"/lang/ja?next=/alerts"), chromedp.WaitVisible("#alerts-form", q),
 		chromedp.SendKeys(last+`input[name=rule_name]`, "見知らぬ顔", q),
 		chromedp.SetValue(last+`select[name=rule_kind]`, alert.KindUnknownFace, q),
-		chromedp.Click("#save-alerts", q), chromedp.WaitVisible("#saved", q), chromedp.Text("#saved", &ja, q), shot("61-ja-alerts-saved"),
+		chromedp.Click("#save-alerts", q), chromedp.WaitVisible("#saved", q), chromedp.Text("#saved", &ja, q),
+		chromedp.Text("#alert-events", &events, q), shot("61-ja-alerts-saved"),
 	)
 	if err != nil {
 		t.Fatalf("alerts page (ja): %v", err)
@@ -183,4 +187,49 @@ func TestBrowserAlerts(t *testing.T) {
 	if !strings.Contains(ja, "2 件のルールが有効です") || len(cfg.Rules) != 2 || cfg.Rules[1].Name != "見知らぬ顔" || cfg.Rules[1].Kind != alert.KindUnknownFace {
 		t.Errorf("after the Japanese save: %q, %+v", ja, cfg.Rules)
 	}
+	if !strings.Contains(events, "PIN or face guessing") || !strings.Contains(events, "連続した拒否") || !strings.Contains(events, "#"+itoa(trigger)) {
+		t.Errorf("the alert raised by the stored rule is not listed in Japanese with its trigger #%d:\n%s", trigger, events)
+	}
+}
+
+// runAlertsOnDenials runs gate/alert's service on the stored document, as
+// serve does, records three denials at its door and waits for the alert
+// the stored rule raises; it returns the triggering entry's seq.
+func runAlertsOnDenials(t *testing.T, h *harness) int64 {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc := alert.New(alert.Options{Recorder: h.rec, Door: "front", Poll: 20 * time.Millisecond})
+	done := make(chan struct{})
+	go func() { svc.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	// The engine starts at the head of the log (history raises nothing):
+	// wait until it has saved that cursor.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, found, _ := h.db.Cursor("alerts:front"); found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the alert engine did not start in 10 s")
+		}
+	}
+	var last storage.Event
+	for range 3 {
+		ev, err := h.rec.Record(storage.Event{AtMicro: time.Now().UnixMicro(), Kind: storage.KindDenied, Door: "front",
+			Code: "unknown_face", Reason: "face not recognised"}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = ev
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if evs, _ := h.db.Events(storage.EventFilter{Kind: storage.KindAlert}); len(evs) > 0 {
+			if evs[0].Rule != "PIN or face guessing" {
+				t.Fatalf("alert from rule %q", evs[0].Rule)
+			}
+			return last.Seq
+		}
+	}
+	t.Fatal("the stored denials rule raised no alert in 10 s")
+	return 0
 }
