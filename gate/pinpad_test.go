@@ -64,3 +64,35 @@ func TestPINPadWaitsAndUsesUp(t *testing.T) {
 		t.Fatalf("the PIN was used twice: %+v", e)
 	}
 }
+
+// Every PIN typed is accounted for: one a face took is not reported
+// unused; one no face took is, once no match can take it any more; one
+// pushed out by a ninth is reported at once.
+func TestPINPadUnused(t *testing.T) {
+	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	now := t0
+	never := func(time.Duration) <-chan time.Time { return nil }
+	p := NewPINPad(func() time.Time { return now }, never)
+	p.Enter(PINEntry{Digits: "1111", At: t0})
+	p.Enter(PINEntry{Digits: "2222", At: t0.Add(time.Second)})
+	if e, ok := p.Await(context.Background(), t0.Add(time.Second)); !ok || e.Digits != "2222" {
+		t.Fatalf("Await = %q %v", e.Digits, ok)
+	}
+	now = t0.Add(PINBefore + time.Second)
+	if u := p.Unused(); len(u) != 0 {
+		t.Fatalf("reported %v while a match could still take it", u)
+	}
+	now = t0.Add(unusedAfter + time.Second)
+	if u := p.Unused(); len(u) != 1 || u[0].Digits != "1111" {
+		t.Fatalf("Unused = %v, want the 1111 no face took", u)
+	}
+	for i := range 9 {
+		p.Enter(PINEntry{Digits: string(rune('0' + i)), At: now})
+	}
+	if u := p.Unused(); len(u) != 1 || u[0].Digits != "0" {
+		t.Fatalf("Unused after 9 PINs = %v, want the first pushed out", u)
+	}
+	if u := p.Unused(); len(u) != 0 {
+		t.Fatalf("reported twice: %v", u)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -36,6 +37,10 @@ type BenchReport struct {
 	SourceFPS float64
 	Delivered int64 // frames the source delivered (paced: incl. skipped)
 	Summary   Summary
+	// CPU is the process's user+sys time over the pipeline run, all
+	// threads (OpenCV's pool, Go's GC): what other processes on a shared
+	// machine barely inflate, unlike the wall-clock fps.
+	CPU       time.Duration
 	Calls     map[string]int // timed calls per stage
 	Decisions []Decision
 	Names     map[int64]string // person ID → enrolled name
@@ -61,7 +66,9 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	r := &BenchReport{Info: cfg.Embedder.Info(), Rule: cfg.Rule, Paced: cfg.Paced, Names: names, Calls: map[string]int{}}
 	p := &Pipeline{Source: src, Detector: cfg.Detector, Embedder: cfg.Embedder, Gallery: gallery, Config: pc,
 		OnDecision: func(d Decision) { r.Decisions = append(r.Decisions, d) }}
+	cpu0 := processCPU()
 	err = p.Run(ctx)
+	r.CPU = processCPU() - cpu0
 	r.Delivered, r.SourceFPS = src.Status().Frames, src.FPS()
 	src.Close()
 	if err != nil {
@@ -75,6 +82,15 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 		err = r.runNaive(ctx, cfg, gallery)
 	}
 	return r, err
+}
+
+// processCPU is the process's user+sys CPU time so far (0 if unknown).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchGallery enrols one template per photo of enroll.
@@ -128,6 +144,10 @@ func (r *BenchReport) runNaive(ctx context.Context, cfg BenchConfig, g *Gallery)
 func (r *BenchReport) Print(w io.Writer) {
 	sum := r.Summary
 	fmt.Fprintf(w, "pipeline: %d frames in %s: %.1f fps\n", sum.Frames, sum.Elapsed.Round(time.Millisecond), sum.FPS)
+	if sum.Frames > 0 && r.CPU > 0 {
+		fmt.Fprintf(w, "  CPU time (user+sys, all threads): %s, %.2f ms per frame\n", r.CPU.Round(time.Millisecond),
+			float64(r.CPU.Microseconds())/1000/float64(sum.Frames))
+	}
 	if r.Paced {
 		// Latest-frame semantics: a frame the pipeline was too busy to take
 		// is replaced by the next one, never queued.

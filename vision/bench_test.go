@@ -36,7 +36,7 @@ func TestRunBench(t *testing.T) {
 	}
 	var out bytes.Buffer
 	r.Print(&out)
-	for _, want := range []string{"pipeline: 275 frames", "embedder " + r.Info.Name, "describe", " match    lmm ", "decision latency: mean"} {
+	for _, want := range []string{"pipeline: 275 frames", "ms per frame", "embedder " + r.Info.Name, "describe", " match    lmm ", "decision latency: mean"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

@@ -29,9 +29,9 @@
 // Embedders (embedder.go): dlib's 128-D ResNet through go-face (Recognizer,
 // Euclidean), or the faceplugin ONNX models through OpenCV's dnn
 // (Faceplugin: fr_detect, fr_landmark with a 5-point alignment, fr_feature,
-// 512-D, cosine; fr_landmark's and fr_feature's 3×3 depthwise convolutions
-// on inputs under 18 px run internal/dwconv's loop, which OpenCV 4.6 leaves
-// to a slow fallback: a describe 15.9 → 11.2 ms of CPU on one core). Each
+// 512-D, cosine; the three nets' 3×3 depthwise convolutions on inputs
+// under 18 px run internal/dwconv's loop, which OpenCV 4.6 leaves to a slow
+// fallback: a describe 15.9 → 11.2 ms of CPU on one core). Each
 // has its own calibrated Rule (rule.go: threshold and margin to the
 // runner-up), stranger line, and safe range with a false-accept table
 // (calibration.go); descriptors of different models never compare.

@@ -1,6 +1,8 @@
 package vision
 
 import (
+	"context"
+	"fmt"
 	"image"
 	"math"
 	"os"
@@ -273,9 +275,22 @@ func benchLandmarks(b *testing.B, fp *Faceplugin) {
 	reportCPU(b, cpu)
 }
 
-// BenchmarkFacepluginDetect is fr_detect on one 640×360 frame of the clip.
-func BenchmarkFacepluginDetect(b *testing.B) {
-	fp := testFaceplugin(b)
+// BenchmarkFacepluginDetect is fr_detect on one 640×360 frame (obama.jpg
+// resized), with its preprocessing and NMS.
+func BenchmarkFacepluginDetect(b *testing.B) { benchDetect(b, testFaceplugin(b)) }
+
+// BenchmarkFacepluginDetectStockDepthwise is the same with OpenCV's own
+// depthwise layers.
+func BenchmarkFacepluginDetectStockDepthwise(b *testing.B) {
+	fp, err := newFaceplugin(modeltest.ModelsDir(b), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fp.Close()
+	benchDetect(b, fp)
+}
+
+func benchDetect(b *testing.B, fp *Faceplugin) {
 	img := gocv.IMRead(filepath.Join(modeltest.Testdata(b), "faces", "obama.jpg"), gocv.IMReadColor)
 	defer img.Close()
 	frame := gocv.NewMat()
@@ -283,8 +298,142 @@ func BenchmarkFacepluginDetect(b *testing.B) {
 	gocv.Resize(img, &frame, image.Pt(640, 360), 0, 0, gocv.InterpolationArea)
 	fp.mu.Lock()
 	defer fp.mu.Unlock()
+	cpu := cpuTime()
 	for b.Loop() {
-		fp.detect(frame, fpScoreMin)
+		if len(fp.detect(frame, fpScoreMin)) != 1 {
+			b.Fatal("want one face")
+		}
+	}
+	reportCPU(b, cpu)
+}
+
+// detectBlob is gocv.BlobFromImage bit for bit on what fr_detect is given:
+// a whole clip frame, a region of it (not continuous in memory), a photo
+// larger and one smaller than the net's input, and one of its exact size.
+func TestDetectBlobIsBlobFromImage(t *testing.T) {
+	vc, err := gocv.VideoCaptureFile(clipPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close()
+	frame := gocv.NewMat()
+	defer frame.Close()
+	for range 100 { // a frame with a face in it
+		vc.Read(&frame)
+	}
+	region := frame.Region(image.Rect(101, 33, 357, 301))
+	defer region.Close()
+	exact := gocv.NewMat()
+	defer exact.Close()
+	gocv.Resize(frame, &exact, image.Pt(fpDetectW, fpDetectH), 0, 0, gocv.InterpolationArea)
+	mats := map[string]gocv.Mat{"frame": frame, "region": region, "320×240": exact}
+	for _, name := range []string{"obama.jpg", "obama_small.jpg"} {
+		m := gocv.IMRead(modeltest.Face(t, name), gocv.IMReadColor)
+		defer m.Close()
+		mats[name] = m
+	}
+	for name, m := range mats {
+		ours := detectBlob(m)
+		ref := gocv.BlobFromImage(m, 1.0/128, image.Pt(fpDetectW, fpDetectH), gocv.NewScalar(127, 127, 127, 0), false, false)
+		a, err1 := ours.DataPtrFloat32()
+		b, err2 := ref.DataPtrFloat32()
+		if err1 != nil || err2 != nil || len(a) != len(b) || len(a) != 3*fpDetectW*fpDetectH || !slices.Equal(ours.Size(), ref.Size()) {
+			t.Fatalf("%s (%dx%d): blob sizes %v and %v (%v, %v)", name, m.Cols(), m.Rows(), ours.Size(), ref.Size(), err1, err2)
+		}
+		diff := 0
+		for i := range a {
+			if a[i] != b[i] {
+				diff++
+			}
+		}
+		if diff != 0 {
+			t.Errorf("%s (%dx%d): %d of %d values differ from BlobFromImage's", name, m.Cols(), m.Rows(), diff, len(a))
+		}
+		ours.Close()
+		ref.Close()
+	}
+}
+
+// decodePrior and fpPriorBoxes give the boxes fr_detect's own last layers
+// give, on every prior of every photo of the calibration sets and every
+// clip frame; the faces kept at both thresholds are the same boxes.
+func TestDecodePriorIsTheNets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs fr_detect over the photo sets and the clip")
+	}
+	fp := testFaceplugin(t)
+	var worst float64
+	var images, faces, moved int
+	check := func(name string, m gocv.Mat) {
+		images++
+		blob := detectBlob(m)
+		defer blob.Close()
+		fp.det.SetInput(blob, "")
+		outs := fp.det.ForwardLayers(append(slices.Clone(fpDetectOutputs), "boxes"))
+		defer func() {
+			for _, o := range outs {
+				o.Close()
+			}
+		}()
+		loc, _ := outs[0].DataPtrFloat32()
+		scores, _ := outs[1].DataPtrFloat32()
+		boxes, _ := outs[2].DataPtrFloat32()
+		var ours, nets []scoredBox
+		w, h := float64(m.Cols()), float64(m.Rows())
+		px := func(b []float32) image.Rectangle {
+			return image.Rect(int(float64(b[0])*w), int(float64(b[1])*h), int(float64(b[2])*w), int(float64(b[3])*h))
+		}
+		for i := range fpPriors {
+			d := decodePrior(loc[4*i:4*i+4], i)
+			for j := range 4 {
+				worst = max(worst, math.Abs(float64(d[j]-boxes[4*i+j])))
+			}
+			if s := scores[2*i+1]; s >= fpScoreMin {
+				ours, nets = append(ours, scoredBox{px(d[:]), s}), append(nets, scoredBox{px(boxes[4*i : 4*i+4]), s})
+			}
+		}
+		for _, th := range []float32{fpScoreMin, fpPhotoScoreMin} {
+			keep := func(c []scoredBox) []scoredBox {
+				return nms(slices.DeleteFunc(slices.Clone(c), func(b scoredBox) bool { return b.score < th }), fpNMS)
+			}
+			a, b := keep(ours), keep(nets)
+			faces += len(b)
+			if !slices.Equal(a, b) {
+				moved++
+				t.Logf("%s at %.2f: kept %v from our decoding, %v from the net's", name, th, a, b)
+			}
+		}
+	}
+	for _, p := range detectionPhotos(t) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := decodeImage(p, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(filepath.Base(p), dec.mat)
+		dec.mat.Close()
+	}
+	src, err := OpenSource(clipPath(t), SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	frame := gocv.NewMat()
+	defer frame.Close()
+	for {
+		seq, _, err := src.Read(context.Background(), &frame)
+		if err != nil {
+			break
+		}
+		check(fmt.Sprintf("clip frame %d", seq), frame)
+	}
+	t.Logf("%d images: largest box-coordinate difference %.1e (fraction of the image) over all priors; "+
+		"%d faces kept from the net's boxes, %d images kept other boxes", images, worst, faces, moved)
+	if images < 130+275 || faces < images || moved != 0 || worst > 1e-5 {
+		t.Errorf("want ≥ 405 images, a face in most, the same kept boxes and ≤ 1e-5")
 	}
 }
 

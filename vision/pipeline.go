@@ -201,7 +201,7 @@ type Pipeline struct {
 	// OnPreview (optional) receives the frame as JPEG with face boxes drawn,
 	// at most every PreviewEvery, for the live page.
 	OnPreview func(jpg []byte)
-	Log    *slog.Logger
+	Log       *slog.Logger
 
 	stats *Stats
 	live  atomic.Pointer[PipelineConfig]

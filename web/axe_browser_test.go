@@ -109,7 +109,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	pages := []string{"/", "/live", "/presence", "/entries", "/entries/3", "/people", "/people/1/erase", "/people/webcam",
 		"/rules", "/audit", "/users", "/account", "/settings", "/settings/privacy", "/privacy",
-		"/webhooks", "/webhooks/1", "/keypad", "/keypad/pad", "/pin?code=" + pinCode}
+		"/webhooks", "/webhooks/1", "/alerts", "/keypad", "/keypad/pad", "/pin?code=" + pinCode}
 	for _, lang := range []string{"en", "ja"} {
 		if err := chromedp.Run(bctx, chromedp.Navigate(base+"/lang/"+lang)); err != nil {
 			t.Fatal(err)
@@ -158,4 +158,4 @@ func TestBrowserTabletLayout(t *testing.T) {
 	}
 }
 
-var tabletPages = []string{"/", "/live", "/entries", "/people", "/rules", "/settings", "/users", "/webhooks"}
+var tabletPages = []string{"/", "/live", "/entries", "/people", "/rules", "/settings", "/users", "/webhooks", "/alerts"}

@@ -17,7 +17,9 @@
 // the false-accept rate a threshold is expected to give, and calibration
 // on the site's enrolled photos), users (admins) and one's own account
 // (password, API tokens), webhooks (subscriptions, delivery log, a signed
-// "send test" through gate/notify), the web keypad (WebKeypad, a
+// "send test" through gate/notify), alerts (the gate/alert configuration
+// as a form, saved through its checks as storage document "alerts", a test
+// mail, the recent alert events), the web keypad (WebKeypad, a
 // gate.Keypad: an admin pairs a tablet to the door with a one-time link,
 // the tablet then holds its own revocable credential, no session, and
 // types PINs on /keypad/pad), and the JSON API with bearer tokens; /healthz (a

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/gate/alert"
 	"github.com/facegate/facegate/models/modeltest"
 	"github.com/facegate/facegate/storage"
 )
@@ -148,6 +149,24 @@ func fillConsole(t *testing.T, h *harness) {
 	if _, err := h.db.NewAPIToken("ada", "wall display", h.now().Add(30*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	fillAlerts(t, h, sunday)
+}
+
+// fillAlerts stores an alert configuration and the alert the held-open
+// door raised, as gate/alert's engine writes it.
+func fillAlerts(t *testing.T, h *harness, at time.Time) {
+	t.Helper()
+	doc := `{"language": "ja", "to": ["security@example.org"], "rules": [{"name": "扉の開放", "kind": "door_held_open", "doors": ["lab-in"]}]}`
+	if err := h.rec.SaveDocument(alert.DocumentKey, doc, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	trig, _ := h.db.EventCount()
+	a := alert.Alert{Rule: "扉の開放", Kind: alert.KindHeldOpen, TriggerSeq: trig, Door: "lab-in", AtMicro: at.UnixMicro(),
+		Cause: "door open for 45s (limit 30s)"}
+	a.Reason = a.Render("en", time.UTC)
+	d, _ := json.Marshal(a)
+	h.rec.Record(storage.Event{AtMicro: at.UnixMicro(), Kind: storage.KindAlert, Door: "lab-in", Code: a.Kind, Rule: a.Rule,
+		Reason: a.Rule + ": " + a.Reason, Detail: string(d)}, nil, nil)
 }
 
 // Every page a logged-in admin can open, and the login and setup pages,

@@ -102,6 +102,9 @@ func (s *Server) routes() {
 	e.GET("/webhooks/:id", s.webhookLogPage, admin)
 	e.POST("/webhooks/:id/test", s.webhookTest, admin, small)
 	e.POST("/webhooks/:id/:action", s.webhookAction, admin, small)
+	e.GET("/alerts", s.alertsPage, admin)
+	e.POST("/alerts", s.alertsSave, admin, small)
+	e.POST("/alerts/test", s.alertsTest, admin, small)
 	s.apiRoutes(e.Group("/api/v1"), viewer, inv, admin, small, big)
 	s.e = e
 }

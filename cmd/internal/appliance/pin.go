@@ -45,8 +45,32 @@ func (a *Appliance) readKeypads(ctx context.Context) {
 			done <- struct{}{}
 		}()
 	}
+	if len(a.keypads) > 0 {
+		a.recordUnusedPINs(ctx, time.NewTicker(time.Second).C)
+	}
 	for range a.keypads {
 		<-done
+	}
+}
+
+// recordUnusedPINs records, at each tick until ctx ends, every PIN that no
+// face match took (typed at a door whose face was not recognised, or not
+// looked at the camera): every attempt at the keypad is an event. The
+// digits are never recorded.
+func (a *Appliance) recordUnusedPINs(ctx context.Context, tick <-chan time.Time) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+		}
+		for _, e := range a.pinPad.Unused() {
+			ev := storage.Event{AtMicro: e.At.UnixMicro(), Kind: storage.KindPIN, Door: a.cfg.Door, Code: "pin_no_face",
+				Reason: fmt.Sprintf("PIN: a PIN was typed but no face was matched within %s of it", gate.PINBefore)}
+			if _, err := a.recorder.Record(ev, nil, nil); err != nil {
+				a.log.Error("PIN attempt not recorded", "err", err)
+			}
+		}
 	}
 }
 
