@@ -71,7 +71,7 @@ func Open(cfg Config) (*Central, error) {
 	if cfg.Web.Addr == "" {
 		return c, nil
 	}
-	deps := web.Deps{DB: db, Recorder: rec, Log: cfg.Log}
+	deps := web.Deps{DB: db, Recorder: rec, Log: cfg.Log, Site: siteView{db, cfg.DoorStale}}
 	if cfg.ModelsDir != "" {
 		if err := c.openFaces(&deps); err != nil {
 			c.Close()
