@@ -15,8 +15,11 @@ import (
 // doorRow is one door on the doors page.
 type doorRow struct {
 	storage.SiteDoor
-	Online              bool
-	LastContact, Synced time.Time
+	Online                      bool
+	LastContact, Synced, Joined time.Time
+	// Key is the door's key, shortened: the full one (in the title) is
+	// what its evidence bundles verify with.
+	Key string
 }
 
 // doorsData is what the doors page shows; Token is set once, on the
@@ -47,7 +50,8 @@ func (s *Server) doorsData() (doorsData, error) {
 	}
 	now := s.deps.Now()
 	for _, a := range ds {
-		r := doorRow{SiteDoor: a, Online: a.Online(now, d.Stale), LastContact: a.LastContact()}
+		r := doorRow{SiteDoor: a, Online: a.Online(now, d.Stale), LastContact: a.LastContact(), Joined: time.UnixMicro(a.JoinedMicro),
+			Key: a.PublicKey[:min(len(a.PublicKey), 24)] + "…"}
 		if a.SyncedMicro != 0 {
 			r.Synced = time.UnixMicro(a.SyncedMicro)
 		}
