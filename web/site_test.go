@@ -163,6 +163,9 @@ func TestCentralConsoleAcrossDoors(t *testing.T) {
 	if !strings.Contains(csv, ",front,") || !strings.Contains(csv, ",back,") || !strings.Contains(csv, "E-ADA") {
 		t.Errorf("CSV across doors:\n%s", csv)
 	}
+	if code, api := get(t, c, h.ts.URL+"/api/v1/events?door=back"); code != http.StatusOK || strings.Count(api, `"Door":"back"`)+strings.Count(api, `"door":"back"`) != 2 {
+		t.Errorf("API events of the back door: %d %s", code, api)
+	}
 	_, presence := get(t, c, h.ts.URL+"/presence")
 	if strings.Contains(presence, `id="inside"`) {
 		t.Errorf("Ada left by the back door, yet listed inside:\n%s", presence)
