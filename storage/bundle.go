@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/facegate/facegate/storage/atomicfile"
 )
 
@@ -73,55 +75,65 @@ func (r *Recorder) Export(f EventFilter, w io.Writer) (int, error) {
 			return 0, err
 		}
 	}
+	first := firstSeq(sel)
+	var cps []Checkpoint
+	if err := r.DB.g.Where("seq >= ? AND seq <= ?", first, head.Seq).Order("seq").Find(&cps).Error; err != nil {
+		return 0, err
+	}
+	return writeBundle(w, bundleSource{f: f, sel: sel, head: head.Seq, pub: PublicKeyString(r.Keys.Public), cps: cps,
+		snaps: r.Snapshots, chain: r.DB.g.Model(&Event{})})
+}
+
+func firstSeq(sel []Event) int64 {
 	first := sel[0].Seq
 	for _, e := range sel {
 		first = min(first, e.Seq)
 	}
+	return first
+}
+
+// bundleSource is what a bundle is written from: the selected events of
+// one chain, its last position covered (a signed head), its key, its
+// checkpoints in the range, its snapshots, and where its links are read.
+type bundleSource struct {
+	f     EventFilter
+	sel   []Event
+	head  int64
+	pub   string
+	cps   []Checkpoint
+	snaps SnapshotStore
+	chain *gorm.DB // the chain's rows (one appliance's, on a central)
+}
+
+func writeBundle(w io.Writer, src bundleSource) (int, error) {
+	first := firstSeq(src.sel)
 	zw := zip.NewWriter(w)
-	m := bundleManifest{Format: bundleFormat, CreatedAt: time.Now().UTC(), Filter: f, FirstSeq: first, LastSeq: head.Seq,
-		PublicKey: PublicKeyString(r.Keys.Public), Selected: len(sel)}
+	m := bundleManifest{Format: bundleFormat, CreatedAt: time.Now().UTC(), Filter: src.f, FirstSeq: first, LastSeq: src.head,
+		PublicKey: src.pub, Selected: len(src.sel)}
 	if err := writeJSON(zw, "manifest.json", m); err != nil {
 		return 0, err
 	}
 	ew, _ := zw.Create("events.jsonl")
 	enc := json.NewEncoder(ew)
-	for _, e := range sel {
+	for _, e := range src.sel {
 		if err := enc.Encode(e); err != nil {
 			return 0, err
 		}
 	}
-	cw, _ := zw.Create("chain.jsonl")
-	cenc := json.NewEncoder(cw)
-	after := first - 1
-	for {
-		var evs []Event
-		if err := r.DB.g.Select("seq", "prev_hash", "content_hash", "hash", "redacted").
-			Where("seq > ? AND seq <= ?", after, head.Seq).Order("seq").Limit(verifyBatch).Find(&evs).Error; err != nil {
-			return 0, err
-		}
-		for _, e := range evs {
-			cenc.Encode(chainStub{e.Seq, e.PrevHash, e.ContentHash, e.Hash, e.Redacted})
-		}
-		if len(evs) < verifyBatch {
-			break
-		}
-		after = evs[len(evs)-1].Seq
-	}
-	var cps []Checkpoint
-	if err := r.DB.g.Where("seq >= ? AND seq <= ?", first, head.Seq).Order("seq").Find(&cps).Error; err != nil {
+	if err := writeChain(zw, src.chain, first, src.head); err != nil {
 		return 0, err
 	}
-	if err := writeJSON(zw, "checkpoints.json", cps); err != nil {
+	if err := writeJSON(zw, "checkpoints.json", src.cps); err != nil {
 		return 0, err
 	}
 	done := map[string]bool{}
-	for _, e := range sel {
+	for _, e := range src.sel {
 		for _, h := range []string{e.SnapshotHash, e.FaceHash} {
 			if h == "" || done[h] {
 				continue
 			}
 			done[h] = true
-			b, err := r.Snapshots.Get(h)
+			b, err := src.snaps.Get(h)
 			if err != nil {
 				continue // purged or missing: the verifier reports it
 			}
@@ -129,7 +141,28 @@ func (r *Recorder) Export(f EventFilter, w io.Writer) (int, error) {
 			sw.Write(b)
 		}
 	}
-	return len(sel), zw.Close()
+	return len(src.sel), zw.Close()
+}
+
+// writeChain writes every link of the range [first, head] of chain.
+func writeChain(zw *zip.Writer, chain *gorm.DB, first, head int64) error {
+	cw, _ := zw.Create("chain.jsonl")
+	cenc := json.NewEncoder(cw)
+	after := first - 1
+	for {
+		var evs []Event
+		if err := chain.Session(&gorm.Session{}).Select("seq", "prev_hash", "content_hash", "hash", "redacted").
+			Where("seq > ? AND seq <= ?", after, head).Order("seq").Limit(verifyBatch).Find(&evs).Error; err != nil {
+			return err
+		}
+		for _, e := range evs {
+			cenc.Encode(chainStub{e.Seq, e.PrevHash, e.ContentHash, e.Hash, e.Redacted})
+		}
+		if len(evs) < verifyBatch {
+			return nil
+		}
+		after = evs[len(evs)-1].Seq
+	}
 }
 
 func writeJSON(zw *zip.Writer, name string, v any) error {

@@ -21,7 +21,13 @@
 // tokens), each door's chain as received with every signed head it sent
 // (ReceivePush checks links, hashes, signatures and the door's reported
 // head, raising SiteAlarms, never overwriting), VerifyAppliance, and
-// LastSitePassage for anti-passback across doors.
+// LastSitePassage for anti-passback across doors. What the central's
+// console reads (site_console.go, migration 15): SiteAppliances (each
+// door's last contact and push, backlog, camera and relay as it reported
+// them, open alarms), SiteEvents across doors (paged by time, since
+// positions are per door), LastSitePassages for presence, SiteDoorAlarms
+// and their acknowledgement, and ExportSite (a door's evidence bundle
+// from the central's copy, verifying with the door's key).
 // Subpackage atomicfile writes files that survive power loss whole or not at all.
 //
 // Callers never see the query builder: the gorm handle is unexported.

@@ -91,9 +91,9 @@ func (db *DB) SiteAlarms(applianceID int64) ([]SiteAlarm, error) {
 	return out, err
 }
 
-// SiteEvents returns an appliance's stored events with seq > after, in
+// SiteChain returns an appliance's stored events with seq > after, in
 // chain order.
-func (db *DB) SiteEvents(applianceID, after int64, limit int) ([]Event, error) {
+func (db *DB) SiteChain(applianceID, after int64, limit int) ([]Event, error) {
 	var rows []siteEventRow
 	err := db.g.Where("appliance_id = ? AND seq > ?", applianceID, after).Order("seq").Limit(limit).Find(&rows).Error
 	out := make([]Event, len(rows))
@@ -154,7 +154,7 @@ func (db *DB) VerifyAppliance(applianceID int64, snaps SnapshotStore) (VerifyRep
 	c := newChainChecker(&rep, cps, true)
 	after, last := int64(0), int64(0)
 	for {
-		evs, err := db.SiteEvents(applianceID, after, verifyBatch)
+		evs, err := db.SiteChain(applianceID, after, verifyBatch)
 		if err != nil {
 			return rep, err
 		}

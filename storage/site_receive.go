@@ -26,6 +26,15 @@ type SitePush struct {
 	Events      []Event      `json:"events"`
 	Checkpoints []Checkpoint `json:"checkpoints"`
 	Head        ChainHead    `json:"head"`
+	// Status is the door's camera and relay as it reads them now (nil from
+	// a door that does not say: the console then shows nothing for them).
+	Status *DoorStatus `json:"status,omitempty"`
+}
+
+// DoorStatus is what a door reports of its hardware with every push.
+type DoorStatus struct {
+	Camera string `json:"camera"` // the frame source's state: "running", "lost", ...
+	Relay  string `json:"relay"`  // "locked", "unlocked", or "" without a relay
 }
 
 // SiteReceipt answers a push once it is committed: where the appliance's
@@ -90,8 +99,13 @@ func (db *DB) ReceivePush(applianceID int64, p SitePush) (SiteReceipt, error) {
 			return err
 		}
 		r.rec.HeadSeq = r.a.HeadSeq
-		return tx.Model(&SiteAppliance{}).Where("id = ?", r.a.ID).Updates(map[string]any{"head_seq": r.a.HeadSeq,
-			"head_hash": r.a.HeadHash, "reported_seq": p.Head.Seq, "last_seen_micro": nowMicro()}).Error
+		now := nowMicro()
+		up := map[string]any{"head_seq": r.a.HeadSeq, "head_hash": r.a.HeadHash, "reported_seq": p.Head.Seq,
+			"last_seen_micro": now, "synced_micro": now}
+		if p.Status != nil {
+			up["camera"], up["relay"] = clip(p.Status.Camera, 40), clip(p.Status.Relay, 20)
+		}
+		return tx.Model(&SiteAppliance{}).Where("id = ?", r.a.ID).Updates(up).Error
 	})
 	if err != nil {
 		return r.rec, fmt.Errorf("storage: receive from appliance %d: %w", applianceID, err)
@@ -300,11 +314,12 @@ type wirePush struct {
 	Events      []wireEvent  `json:"events"`
 	Checkpoints []Checkpoint `json:"checkpoints"`
 	Head        ChainHead    `json:"head"`
+	Status      *DoorStatus  `json:"status,omitempty"`
 }
 
 // MarshalJSON writes the events' floats as text (see wireEvent).
 func (p SitePush) MarshalJSON() ([]byte, error) {
-	w := wirePush{Checkpoints: p.Checkpoints, Head: p.Head, Events: make([]wireEvent, len(p.Events))}
+	w := wirePush{Checkpoints: p.Checkpoints, Head: p.Head, Status: p.Status, Events: make([]wireEvent, len(p.Events))}
 	for i, e := range p.Events {
 		w.Events[i] = wireEvent{e, fl(e.Distance), fl(e.Margin)}
 	}
@@ -317,7 +332,7 @@ func (p *SitePush) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*p = SitePush{Checkpoints: w.Checkpoints, Head: w.Head, Events: make([]Event, len(w.Events))}
+	*p = SitePush{Checkpoints: w.Checkpoints, Head: w.Head, Status: w.Status, Events: make([]Event, len(w.Events))}
 	for i, we := range w.Events {
 		e := we.Event
 		var err1, err2 error
@@ -329,4 +344,12 @@ func (p *SitePush) UnmarshalJSON(b []byte) error {
 		p.Events[i] = e
 	}
 	return nil
+}
+
+// clip cuts s to n bytes (a door's report must fit its column).
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

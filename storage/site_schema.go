@@ -26,6 +26,11 @@ type SiteAppliance struct {
 	ReportedSeq   int64  `gorm:"not null" json:"reported_seq"` // the head the appliance last reported
 	PulledRev     int64  `gorm:"not null" json:"pulled_rev"`
 	RevokedMicro  int64  `gorm:"not null;default:0" json:"revoked_us,omitempty"` // 0: in service
+	// Migration 15: when a push was last committed, and the door's camera
+	// and relay as it last reported them ("" when it did not).
+	SyncedMicro int64  `gorm:"not null;default:0" json:"synced_us,omitempty"`
+	Camera      string `gorm:"size:40;not null;default:''" json:"camera,omitempty"`
+	Relay       string `gorm:"size:20;not null;default:''" json:"relay,omitempty"`
 }
 
 // SiteHead is a signed checkpoint an appliance sent: the central keeps
@@ -50,6 +55,9 @@ type SiteAlarm struct {
 	Seq         int64  `gorm:"not null;uniqueIndex:idx_site_alarms_key,priority:3" json:"seq"`
 	What        string `gorm:"size:500;not null" json:"what"`
 	AtMicro     int64  `gorm:"not null" json:"at_us"`
+	// Migration 15: acknowledged in the console (0: open), and by whom.
+	AckedMicro int64  `gorm:"not null;default:0" json:"acked_us,omitempty"`
+	AckedBy    string `gorm:"size:200;not null;default:''" json:"acked_by,omitempty"`
 }
 
 // SiteChange is one row of the revision log: entity "person" (Key = the
@@ -127,9 +135,31 @@ var siteTracked = []struct{ table, entity, column string }{
 // to R" can never miss a change numbered below R that committed later.
 const siteLockID = 0x73697465 // "site"
 
-// migrateSite is migration 14's step. The structs above are new in it and
-// frozen from here on (a later change gets its own migration).
+// migrateSite is migration 14's step. SiteHead, SiteChange and
+// siteEventRow are new in it and frozen from here on; SiteAppliance and
+// SiteAlarm as they were then are the copies below (migration 15 added
+// columns to them).
 func migrateSite(tx *gorm.DB) error {
+	type SiteAppliance struct {
+		ID            int64  `gorm:"primaryKey"`
+		Door          string `gorm:"size:64;not null"`
+		PublicKey     string `gorm:"size:80;not null;uniqueIndex"`
+		JoinedMicro   int64  `gorm:"not null"`
+		LastSeenMicro int64  `gorm:"not null"`
+		HeadSeq       int64  `gorm:"not null"`
+		HeadHash      string `gorm:"size:64;not null"`
+		ReportedSeq   int64  `gorm:"not null"`
+		PulledRev     int64  `gorm:"not null"`
+		RevokedMicro  int64  `gorm:"not null;default:0"`
+	}
+	type SiteAlarm struct {
+		ID          int64  `gorm:"primaryKey"`
+		ApplianceID int64  `gorm:"not null;uniqueIndex:idx_site_alarms_key,priority:1"`
+		Code        string `gorm:"size:40;not null;uniqueIndex:idx_site_alarms_key,priority:2"`
+		Seq         int64  `gorm:"not null;uniqueIndex:idx_site_alarms_key,priority:3"`
+		What        string `gorm:"size:500;not null"`
+		AtMicro     int64  `gorm:"not null"`
+	}
 	if err := tx.Migrator().CreateTable(&SiteAppliance{}, &SiteHead{}, &SiteAlarm{}, &SiteChange{}, &siteEventRow{}); err != nil {
 		return err
 	}
@@ -172,6 +202,31 @@ END $$ LANGUAGE plpgsql`, siteLockID)
 		sql := fmt.Sprintf(`CREATE TRIGGER site_change_%s AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW `+
 			`EXECUTE FUNCTION site_change('%s', '%s')`, t.table, t.table, t.entity, t.column)
 		if err := tx.Exec(sql).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateSiteConsole is migration 15's step: what the console shows of a
+// door (last push, camera, relay) and alarm acknowledgement.
+func migrateSiteConsole(tx *gorm.DB) error {
+	type SiteAppliance struct {
+		SyncedMicro int64  `gorm:"not null;default:0"`
+		Camera      string `gorm:"size:40;not null;default:''"`
+		Relay       string `gorm:"size:20;not null;default:''"`
+	}
+	type SiteAlarm struct {
+		AckedMicro int64  `gorm:"not null;default:0"`
+		AckedBy    string `gorm:"size:200;not null;default:''"`
+	}
+	for _, col := range []string{"SyncedMicro", "Camera", "Relay"} {
+		if err := tx.Table("site_appliances").Migrator().AddColumn(&SiteAppliance{}, col); err != nil {
+			return err
+		}
+	}
+	for _, col := range []string{"AckedMicro", "AckedBy"} {
+		if err := tx.Table("site_alarms").Migrator().AddColumn(&SiteAlarm{}, col); err != nil {
 			return err
 		}
 	}

@@ -225,7 +225,8 @@ func rehash(t *testing.T, db *testDB, from int64, col, val string) {
 // An unknown face's margin is +Inf: a push still travels as JSON and
 // arrives bit for bit.
 func TestSitePushJSONCarriesInfinity(t *testing.T) {
-	in := SitePush{Events: []Event{{Seq: 1, Kind: KindDenied, Distance: 0.61, Margin: math.Inf(1)}}, Head: ChainHead{1, "h"}}
+	in := SitePush{Events: []Event{{Seq: 1, Kind: KindDenied, Distance: 0.61, Margin: math.Inf(1)}}, Head: ChainHead{1, "h"},
+		Status: &DoorStatus{Camera: "running", Relay: "locked"}}
 	b, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +235,8 @@ func TestSitePushJSONCarriesInfinity(t *testing.T) {
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Events) != 1 || !math.IsInf(out.Events[0].Margin, 1) || out.Events[0].Distance != 0.61 || out.Head != in.Head {
+	if len(out.Events) != 1 || !math.IsInf(out.Events[0].Margin, 1) || out.Events[0].Distance != 0.61 || out.Head != in.Head ||
+		out.Status == nil || *out.Status != *in.Status {
 		t.Fatalf("round trip %+v", out)
 	}
 	if ComputeContentHash(out.Events[0]) != ComputeContentHash(in.Events[0]) {
@@ -285,7 +287,7 @@ func TestSiteMirrorsRetentionAndErasure(t *testing.T) {
 		if len(r.Alarms) != 0 || len(r.Purge) != 3 {
 			t.Fatalf("receipt %+v: want the two granted snapshots and the erased person's purged", r)
 		}
-		evs, _ := central.SiteEvents(app.ID, 0, 10)
+		evs, _ := central.SiteChain(app.ID, 0, 10)
 		for _, e := range evs[:3] {
 			if !e.Redacted || e.PersonName != "" {
 				t.Errorf("central copy of event %d not redacted: %+v", e.Seq, e)

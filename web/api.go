@@ -141,7 +141,7 @@ func (s *Server) apiEvents(c echo.Context) error {
 	if n, err := strconv.Atoi(c.QueryParam("limit")); err == nil && n > 0 && n <= 1000 {
 		f.Limit = n
 	}
-	evs, err := s.deps.DB.Events(f)
+	evs, err := s.events(f, c.QueryParam("before")) // on a central, every door's
 	if err != nil {
 		return err
 	}

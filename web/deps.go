@@ -54,8 +54,16 @@ type Deps struct {
 	Keypad *WebKeypad
 	// PolicyChanged is called after the access rules were edited.
 	PolicyChanged func()
-	Log           *slog.Logger
-	Now           func() time.Time
+	// Site, on a site's central, is its view of the doors: the console then
+	// shows every door's events, presence and audit, and a page of the
+	// doors. Nil on a door.
+	Site Site
+	// Central, on a door joined to a site, is the central's address: people
+	// and rules come from it, so the door shows them read-only and refuses
+	// their edits.
+	Central string
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Options say how to listen.

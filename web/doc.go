@@ -49,8 +49,20 @@
 // for the employee ID on a page of its own; enrolment photos are served to
 // admins by hash, and only hashes that are a template's photo.
 //
+// On a site's central (Deps.Site, site.go) the same pages read every
+// door's chain as the central holds it: entries (paged by time, a door
+// filter; an entry is linked by its row there), CSV, presence and
+// attendance, audit (the central's own actions and each door's), evidence
+// bundles (one door's chain, from the central's copy, under that door's
+// key) and snapshots from the central's store; /doors lists each door's
+// state and the alarms about its log (acknowledged in the console), and
+// makes join tokens (admins, shown once, audited). On a door joined to a
+// central (Deps.Central) people and rules are shown read-only, saying
+// where they are edited, and their edits are refused with 409
+// (joinedDoor): the central's next change would overwrite them.
+//
 // It works through small interfaces (Faces, Door, SettingsOwner,
-// ModelOwner), so it runs without models in tests. It must never touch C
+// ModelOwner, Site), so it runs without models in tests. It must never touch C
 // memory or the model files, and never decide access itself: gate does,
 // and the settings are applied and checked by their owner, not here.
 package web

@@ -46,7 +46,7 @@ func (s *Server) filterFrom(c echo.Context) (storage.EventFilter, error) {
 	if err := f.SetDays(c.QueryParam("from"), c.QueryParam("to"), s.deps.Location); err != nil {
 		return f, echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	if v := c.QueryParam("before"); v != "" {
+	if v := c.QueryParam("before"); v != "" && s.deps.Site == nil { // a central pages by time: see events
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			return f, echo.NewHTTPError(http.StatusBadRequest, "before: want a number")
@@ -61,18 +61,18 @@ func (s *Server) entriesPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	evs, err := s.deps.DB.Events(f)
+	evs, err := s.events(f, c.QueryParam("before"))
 	if err != nil {
 		return err
 	}
 	next := ""
 	if len(evs) == entriesPageSize {
 		q := c.QueryParams()
-		q.Set("before", strconv.FormatInt(evs[len(evs)-1].Seq, 10))
+		q.Set("before", s.nextBefore(evs[len(evs)-1]))
 		next = "/entries?" + q.Encode()
 	}
 	return s.render(c, "entries", map[string]any{"Events": evs, "Next": next, "Query": c.QueryParams(),
-		"CSV": "/entries.csv?" + c.QueryParams().Encode()})
+		"CSV": "/entries.csv?" + c.QueryParams().Encode(), "Site": s.deps.Site != nil, "Doors": s.siteDoors()})
 }
 
 func (s *Server) entryPage(c echo.Context) error {
@@ -80,7 +80,7 @@ func (s *Server) entryPage(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad entry number")
 	}
-	e, err := s.deps.DB.EventBySeq(seq)
+	e, err := s.eventByRef(seq)
 	if errors.Is(err, storage.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "no such entry")
 	}
@@ -97,7 +97,7 @@ func (s *Server) entriesCSV(c echo.Context) error {
 	}
 	f.Limit = 0
 	f.BeforeSeq = 0
-	evs, err := s.deps.DB.Events(f)
+	evs, err := s.events(f, "")
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (s *Server) exportBundle(c echo.Context) error {
 	w := c.Response()
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="facegate-evidence.zip"`)
-	n, err := s.deps.Recorder.Export(f, w)
+	n, err := s.export(f, w)
 	if err != nil {
 		if !w.Committed {
 			return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())

@@ -37,7 +37,7 @@ func asHTTP(err error) error {
 func (s *Server) presencePeriod(c echo.Context) (storage.EventFilter, error) {
 	to := s.deps.Now()
 	granted := true
-	f := storage.EventFilter{From: to.Add(-presenceWindow), To: to, Granted: &granted}
+	f := storage.EventFilter{From: to.Add(-presenceWindow), To: to, Granted: &granted, Door: c.QueryParam("door")}
 	from, until := c.QueryParam("from"), c.QueryParam("to")
 	if err := f.SetDays(from, until, s.deps.Location); err != nil {
 		var de *storage.DayError
@@ -55,7 +55,7 @@ func (s *Server) presenceData(c echo.Context) ([]gate.Stay, storage.EventFilter,
 	if err != nil {
 		return nil, f, err
 	}
-	evs, err := s.deps.DB.Events(f)
+	evs, err := s.events(f, "")
 	if err != nil {
 		return nil, f, err
 	}
@@ -65,7 +65,7 @@ func (s *Server) presenceData(c echo.Context) ([]gate.Stay, storage.EventFilter,
 // insideNow: everyone whose last passage into an area was "in", whatever
 // the period shown below.
 func (s *Server) insideNow() ([]gate.Stay, error) {
-	last, err := s.deps.DB.LastPassages(s.deps.Now().Add(time.Microsecond))
+	last, err := s.lastPassages(s.deps.Now().Add(time.Microsecond))
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (s *Server) presencePage(c echo.Context) error {
 		return err
 	}
 	stays, f, err := s.presenceData(c)
-	data := map[string]any{"Inside": inside, "Stays": stays,
+	data := map[string]any{"Inside": inside, "Stays": stays, "Doors": s.siteDoors(), "Door": c.QueryParam("door"),
 		"From": f.From.In(s.deps.Location).Format(storage.DayLayout), "To": f.To.Add(-time.Second).In(s.deps.Location).Format(storage.DayLayout)}
 	var pe *periodError
 	if errors.As(err, &pe) { // the values as typed, and what to do

@@ -116,8 +116,13 @@ type page struct {
 	Path  string // the page's own path, for the language switch to come back to
 	// Keypad: the appliance has a web keypad (the admin's nav links to it).
 	Keypad bool
-	Loc    *time.Location
-	Data   any // the page's own data: a struct of the page, or a map where pages share a template
+	// Site: this is a site's central (the nav links to its doors).
+	// Central: this door is joined to one at that address (people and
+	// rules are read-only here).
+	Site    bool
+	Central string
+	Loc     *time.Location
+	Data    any // the page's own data: a struct of the page, or a map where pages share a template
 }
 
 func (s *Server) render(c echo.Context, name string, data any) error {
@@ -135,7 +140,7 @@ func (s *Server) renderStatus(c echo.Context, code int, name string, data any) e
 	u, _ := userOf(c)
 	csrf, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
 	p := page{L: pickLang(c.Request()), User: u, CSRF: csrf, Loc: s.deps.Location, Data: data, Path: c.Request().URL.Path,
-		Keypad: s.deps.Keypad != nil}
+		Keypad: s.deps.Keypad != nil, Site: s.deps.Site != nil, Central: s.deps.Central}
 	c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
 	c.Response().WriteHeader(code)
 	return t.Execute(c.Response(), p)

@@ -56,6 +56,7 @@ func (s *Server) routes() {
 	e.Use(securityHeaders(tlsOn))
 	e.Use(s.loadUser)
 	e.Use(csrf(tlsOn))
+	e.Use(s.joinedDoor)
 	small := middleware.BodyLimit(formLimit)
 	big := middleware.BodyLimit(uploadLimit)
 
@@ -97,6 +98,7 @@ func (s *Server) routes() {
 	e.POST("/settings/privacy", s.privacySave, admin, small)
 
 	s.keypadRoutes(e, admin, small)
+	s.siteRoutes(e, inv, admin, small)
 	e.GET("/webhooks", s.webhooksPage, admin)
 	e.POST("/webhooks", s.webhookAdd, admin, small)
 	e.GET("/webhooks/:id", s.webhookLogPage, admin)

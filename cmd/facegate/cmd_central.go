@@ -43,6 +43,7 @@ func cmdCentral(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&cc.SyncListen, "sync-listen", ":8444", "address of the doors' sync API")
 	fs.StringVar(&cc.SyncCert, "sync-tls-cert", "", "TLS certificate (PEM) of the sync API; without it, plain HTTP on a loopback address only")
 	fs.StringVar(&cc.SyncKey, "sync-tls-key", "", "TLS private key (PEM) for --sync-tls-cert")
+	fs.DurationVar(&cc.DoorStale, "door-stale", central.DefaultDoorStale, "a door not heard from for longer shows as offline in the console (doors report every second)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

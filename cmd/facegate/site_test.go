@@ -301,7 +301,7 @@ func (s *site) drain() {
 	}
 	s.everyDoor("whole chain on the central", 90*time.Second, func(d *siteDoor) bool {
 		h, err := d.db.Head()
-		evs, err2 := s.db.SiteEvents(d.appID, h.Seq-1, 10)
+		evs, err2 := s.db.SiteChain(d.appID, h.Seq-1, 10)
 		return err == nil && err2 == nil && len(evs) == 1 && evs[0].Hash == h.Hash
 	})
 }
@@ -317,7 +317,7 @@ func (s *site) compareChains() int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		remote, err := s.db.SiteEvents(d.appID, 0, 1<<30)
+		remote, err := s.db.SiteChain(d.appID, 0, 1<<30)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -113,7 +113,7 @@ func (a *Appliance) openStorage() (err error) {
 func (a *Appliance) openWeb() (err error) {
 	a.web, err = web.New(web.Deps{DB: a.db, Recorder: a.recorder, Faces: a.recog.svc, ModelVersion: a.recog.modelVersion(), Hub: a.hub,
 		Location: a.cfg.loc, Log: a.log, Now: a.cfg.Now, PolicyChanged: a.policy.Reload,
-		Settings: a.settings, Health: a.health, Door: a.ctrl, Keypad: a.webKeypad,
+		Settings: a.settings, Health: a.health, Door: a.ctrl, Keypad: a.webKeypad, Central: a.cfg.Central,
 		Model: a.model}, a.cfg.Web)
 	if err != nil {
 		return err

@@ -290,6 +290,7 @@ func (s *centralSync) pushOnce(ctx context.Context, head, heads *int64) (int, er
 	if p.Head, err = s.a.db.Head(); err != nil {
 		return 0, err
 	}
+	p.Status = s.a.doorStatus()
 	r, err := s.client.Push(ctx, p)
 	if err != nil {
 		return 0, err
@@ -328,4 +329,13 @@ func (s *centralSync) snapshots(ctx context.Context, evs []storage.Event) error 
 		}
 	}
 	return nil
+}
+
+// doorStatus is the camera and relay the central's console shows.
+func (a *Appliance) doorStatus() *storage.DoorStatus {
+	st := &storage.DoorStatus{Relay: relayState(a.relay)}
+	if a.recog != nil && a.recog.src != nil {
+		st.Camera = string(a.recog.src.Status().State)
+	}
+	return st
 }

@@ -32,7 +32,10 @@ type Config struct {
 	// ModelsDir and Embedder let the console enrol from photos (empty
 	// ModelsDir: it cannot; people are enrolled with `facegate enroll --db`).
 	ModelsDir, Embedder string
-	Log                 *slog.Logger
+	// DoorStale: a door not heard from for longer is offline in the
+	// console (0: DefaultDoorStale).
+	DoorStale time.Duration
+	Log       *slog.Logger
 }
 
 // Central is a running central.
@@ -52,6 +55,9 @@ func Open(cfg Config) (*Central, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.DoorStale <= 0 {
+		cfg.DoorStale = DefaultDoorStale
+	}
 	if cfg.KeyDir == "" {
 		cfg.KeyDir = filepath.Join(cfg.DataDir, "keys")
 	}
@@ -65,7 +71,7 @@ func Open(cfg Config) (*Central, error) {
 	if cfg.Web.Addr == "" {
 		return c, nil
 	}
-	deps := web.Deps{DB: db, Recorder: rec, Log: cfg.Log}
+	deps := web.Deps{DB: db, Recorder: rec, Log: cfg.Log, Site: siteView{db, cfg.DoorStale}}
 	if cfg.ModelsDir != "" {
 		if err := c.openFaces(&deps); err != nil {
 			c.Close()

@@ -5,5 +5,8 @@
 // and policy by revision (long poll: a change reaches every online door
 // within a second) and push their evidence chains, which the central
 // stores as received and checks on arrival, raising an alarm for a gap,
-// an edit, a fork or a log rewritten after sync.
+// an edit, a fork or a log rewritten after sync. The console is the web
+// app with a web.Site (siteView): every door's entries, presence, audit and
+// evidence, and a page of the doors (online by last contact against
+// Config.DoorStale, backlog, camera, relay, alarms, join tokens).
 package central
