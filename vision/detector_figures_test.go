@@ -21,6 +21,7 @@ import (
 // measured" table.
 type detectorFigure struct {
 	clip, frames      int
+	sampled           int // frames with a face among MMOD's (every mmodEvery-th)
 	ms, cpu           float64
 	eastAsia, western int
 }
@@ -32,11 +33,11 @@ func measureDetector(t *testing.T, name string, det FaceDetector, every int) det
 	eastAsia, _ := filepath.Glob(filepath.Join(modeltest.Testdata(t), "faces-eastasia", "*", "*.jpg"))
 	western := westernPhotos(t)
 	var f detectorFigure
-	f.clip, f.frames, f.ms, f.cpu = clipFigures(t, det, every)
+	f.clip, f.sampled, f.frames, f.ms, f.cpu = clipFigures(t, det, every)
 	f.eastAsia, f.western = photosWithFace(t, det, eastAsia), photosWithFace(t, det, western)
 	det.Close()
-	t.Logf("%s: clip %d of %d frames with a face (every %d), %.1f ms/frame wall, %.1f ms CPU; faces-eastasia %d of %d; Western %d of %d",
-		name, f.clip, f.frames, every, f.ms, f.cpu, f.eastAsia, len(eastAsia), f.western, len(western))
+	t.Logf("%s: clip %d of %d frames with a face (every %d; %d of every %dth), %.1f ms/frame wall, %.1f ms CPU; faces-eastasia %d of %d; Western %d of %d",
+		name, f.clip, f.frames, every, f.sampled, mmodEvery, f.ms, f.cpu, f.eastAsia, len(eastAsia), f.western, len(western))
 	return f
 }
 
@@ -129,10 +130,11 @@ func westernPhotos(t *testing.T) []string {
 	return out
 }
 
-// clipFigures runs det on every every-th clip frame: frames with a face,
+// clipFigures runs det on every every-th clip frame: frames with a face
+// (all, and among every mmodEvery-th frame, to set beside MMOD's),
 // frames run, mean ms per frame run, wall and CPU (the process's user+sys,
 // which other jobs on the shared machine do not inflate).
-func clipFigures(t *testing.T, det FaceDetector, every int) (withFace, frames int, ms, cpu float64) {
+func clipFigures(t *testing.T, det FaceDetector, every int) (withFace, sampled, frames int, ms, cpu float64) {
 	src, err := OpenSource(clipPath(t), SourceOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -155,10 +157,13 @@ func clipFigures(t *testing.T, det FaceDetector, every int) (withFace, frames in
 		frames++
 		if n > 0 {
 			withFace++
+			if seq%mmodEvery == 0 {
+				sampled++
+			}
 		}
 	}
 	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(max(frames, 1)) }
-	return withFace, frames, per(spent), per(cpuSpent)
+	return withFace, sampled, frames, per(spent), per(cpuSpent)
 }
 
 // photosWithFace counts the photos in which det finds a face, on the
