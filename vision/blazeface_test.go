@@ -38,6 +38,7 @@ func TestBlazeFaceBoxes(t *testing.T) {
 				for _, w := range want {
 					best = max(best, iou(g, w))
 				}
+				t.Logf("%s on %s: %v, IoU %.2f with fr_detect's nearest of %v", m.file, name, g, best, want)
 				if best < 0.4 {
 					t.Errorf("%s on %s: box %v overlaps fr_detect's %v by IoU %.2f", m.file, name, g, want, best)
 				}
