@@ -9,4 +9,8 @@
 // This package must never hand out a model whose hash does not match, and must
 // never make a substitute look like the real thing: an inert detector is
 // marked inert in the manifest.
+//
+// FetchBlazeFace (blazeface.go) fetches MediaPipe's BlazeFace ONNX models,
+// pinned the same way, for the detector measurement only: they are not
+// prepared and no part of the product loads them.
 package models

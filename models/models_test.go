@@ -346,3 +346,14 @@ func TestDownloadDebLandmarks(t *testing.T) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestFetchBlazeFaceRefusesUnknownFile(t *testing.T) {
+	dir := t.TempDir()
+	_, err := FetchBlazeFace(context.Background(), dir, "face_detection_full_range.tflite")
+	if err == nil || !strings.Contains(err.Error(), FileBlazeFaceFront) {
+		t.Fatalf("got %v, want an error naming the pinned files", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("fetched %d files for an unknown name", len(entries))
+	}
+}

@@ -22,7 +22,7 @@ const DetectWidth = 320
 
 // FaceDetector finds candidate face boxes in a BGR frame, per frame. Not
 // safe for concurrent use. *Detector (LBP cascade) and *NetDetector
-// (fr_detect) implement it.
+// (fr_detect) implement it for the product; *BlazeFace for measurement.
 type FaceDetector interface {
 	Detect(frame gocv.Mat) []image.Rectangle
 	Close()

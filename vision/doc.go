@@ -16,7 +16,9 @@
 // Detection (detect.go): a FaceDetector proposes boxes per frame — the
 // faceplugin model's fr_detect net (NetDetector, serve's default), or
 // OpenCV's LBP frontal cascade on a 320 px grey frame (4.9 ms a frame on
-// the demo clip).
+// the demo clip). BlazeFace (blazeface.go, MediaPipe's model fetched by
+// models.FetchBlazeFace) is a FaceDetector for measurement only
+// (TestDetectorFigures), as is dlib's MMOD through go-face (TestMMODFigures).
 //
 // Tracking (track.go): detections continue tracks by greedy box overlap;
 // a track is described until it is decided, an "unknown" one is retried

@@ -10,6 +10,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/facegate/facegate/models"
 	"github.com/facegate/facegate/models/modeltest"
 )
 
@@ -71,6 +72,19 @@ func TestNoMatLeak(t *testing.T) {
 	}
 	nd.Close()
 	src2.Close()
+	// BlazeFace, measured only: photos through the same working image.
+	bf := testBlazeFace(t, models.FileBlazeFaceBack, 256)
+	for _, name := range []string{"obama.jpg", "32bit.png", "two_people.jpg"} {
+		dec, err := decodeImage(name, modeltest.ReadFace(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bf.Detect(dec.mat)) == 0 {
+			t.Errorf("BlazeFace found no face in %s", name)
+		}
+		dec.mat.Close()
+	}
+	bf.Close()
 	if n := gocv.MatProfile.Count(); n != 0 {
 		var b bytes.Buffer
 		gocv.MatProfile.WriteTo(&b, 1)
