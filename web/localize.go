@@ -45,6 +45,7 @@ var sentences = []sentence{
 	phrase("reason.pinattempt", `PIN: (.*)`),
 	phrase("pin.none", `no correct PIN entered`),
 	phrase("pin.missing", `no PIN entered within (\S+)`),
+	phrase("pin.noface", `a PIN was typed but no face was matched within (\S+) of it`),
 	phrase("pin.wrong", `wrong PIN \((\d+) of (\d+) tries left before a lockout\)`),
 	phrase("pin.locked", `PIN locked until (.*) after (\d+) wrong PINs`),
 	phrase("pin.notset", `no PIN is set for this person \(an admin sets one: facegate pin set\)`),

@@ -16,6 +16,7 @@ func TestPINReasonsInJapanese(t *testing.T) {
 	for why, want := range map[string]string{
 		"wrong PIN (4 of 5 tries left before a lockout)":                      "ロックまで残り 4 回",
 		"no PIN entered within 8s":                                            "8s 以内に PIN が入力されませんでした",
+		"a PIN was typed but no face was matched within 10s of it":            "10s 以内に顔が照合されませんでした",
 		"PIN locked until 2026-11-24 09:05 after 5 wrong PINs":                "5 回間違えたため 2026-11-24 09:05 まで",
 		"no PIN is set for this person (an admin sets one: facegate pin set)": "PIN は未設定",
 		"": "正しい PIN が入力されませんでした",
