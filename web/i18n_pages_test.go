@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -405,5 +406,29 @@ func TestAccountErrorsInJapanese(t *testing.T) {
 	_, body = h.postForm(c, "/account", "/account/password", url.Values{"current": {"not it at all"}, "password": {"another fine passphrase"}})
 	if msg := between(body, `id="error">`, "</p>"); !strings.Contains(msg, "現在のパスワードが違います") {
 		t.Errorf("wrong current password on the account page: %q", msg)
+	}
+}
+
+// An alert's stored reason is English (the evidence log's language); the
+// entries, entry and home pages rebuild it in the reader's language.
+func TestAlertReasonInJapanese(t *testing.T) {
+	h := newFaceHarness(t)
+	h.user("ada", storage.RoleAdmin)
+	fillConsole(t, h)
+	c := h.login("ada")
+	evs, err := h.db.Events(storage.EventFilter{Kind: storage.KindAlert})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("alert events = %v, %v", evs, err)
+	}
+	a, _ := alertOf(evs[0].Kind, evs[0].Detail)
+	want := html.EscapeString(renderAlert("ja", h.s.deps.Location, a))
+	for _, u := range []string{"/entries", "/entries/" + strconv.FormatInt(evs[0].Seq, 10)} {
+		_, ja := getPage(t, c, h.ts.URL+u, "ja")
+		if !strings.Contains(ja, want) {
+			t.Errorf("%s in ja lacks the alert in Japanese %q", u, want)
+		}
+		if strings.Contains(ja, html.EscapeString(evs[0].Reason)) {
+			t.Errorf("%s in ja shows the English reason %q", u, evs[0].Reason)
+		}
 	}
 }

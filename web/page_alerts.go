@@ -75,10 +75,8 @@ func (s *Server) alertsWith(c echo.Context, code int, f alertForm, extra map[str
 	rows := make([]alertEventRow, len(evs))
 	for i, e := range evs {
 		rows[i] = alertEventRow{Event: e, Sentence: e.Reason}
-		var a alert.Alert
-		if json.Unmarshal([]byte(e.Detail), &a) == nil && a.Kind != "" {
-			a.Cause = localize(lang, a.Cause) // the door's own sentence (held open, tailgating)
-			rows[i].Trigger, rows[i].Sentence = a.TriggerSeq, a.Render(lang, s.deps.Location)
+		if a, ok := alertOf(e.Kind, e.Detail); ok {
+			rows[i].Trigger, rows[i].Sentence = a.TriggerSeq, renderAlert(lang, s.deps.Location, a)
 		}
 	}
 	recs, err := s.deps.DB.LoadPolicy()
@@ -273,4 +271,29 @@ func lines(s string) []string {
 		}
 	}
 	return out
+}
+
+// alertOf reads the alert an alert event carries in its detail.
+func alertOf(kind, detail string) (alert.Alert, bool) {
+	var a alert.Alert
+	if kind != storage.KindAlert || json.Unmarshal([]byte(detail), &a) != nil || a.Kind == "" {
+		return a, false
+	}
+	return a, true
+}
+
+// renderAlert is an alert's sentence in lang, the door's own cause (held
+// open, tailgating) included.
+func renderAlert(lang string, loc *time.Location, a alert.Alert) string {
+	a.Cause = localize(lang, a.Cause)
+	return a.Render(lang, loc)
+}
+
+// eventReason is an event's reason in lang: an alert's rebuilt from its
+// detail (its stored reason is English), any other's by pattern.
+func eventReason(lang string, loc *time.Location, kind, reason, detail string) string {
+	if a, ok := alertOf(kind, detail); ok {
+		return renderAlert(lang, loc, a)
+	}
+	return localize(lang, reason)
 }

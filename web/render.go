@@ -49,6 +49,7 @@ func (s *Server) parseTemplates() error {
 		},
 		"term":        term,
 		"localize":    localize,
+		"reason":      eventReason,
 		"auditDetail": auditDetail,
 		"f3":          func(f float64) string { return fmt.Sprintf("%.3f", f) },
 		"ms":          func(us int64) string { return fmt.Sprintf("%d ms", (us+500)/1000) },
