@@ -263,6 +263,7 @@ var migrations = []migration{
 	{13, "one-time links (PIN links, keypad pairing)", migrateLinks, nil},
 	{14, "site: appliances, their chains and signed heads, alarms, revision log", migrateSite, nil},
 	{15, "site console: a door's last push, camera and relay; alarm acknowledgement", migrateSiteConsole, nil},
+	{16, "site: PINs in the revision log", migrateSitePINs, nil},
 }
 
 // SchemaVersion is the version the current code migrates to.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // CheckpointEvery: a signed checkpoint every this many events bounds what
@@ -192,14 +194,8 @@ func (r *Recorder) ErasePerson(personID int64, by string, withSnapshots bool) er
 		}
 	}
 	if withSnapshots {
-		var evs []Event
-		r.DB.g.Where("person_id = ? AND kind <> ?", personID, KindErasure).Select("snapshot_hash", "face_hash").Find(&evs)
-		for _, e := range evs {
-			for _, h := range []string{e.SnapshotHash, e.FaceHash} {
-				if h != "" {
-					r.Snapshots.Delete(h)
-				}
-			}
+		if err := r.eraseSnapshotsOf(personID); err != nil {
+			return err
 		}
 	}
 	if err := r.DB.g.Model(&Event{}).Where("person_id = ? AND kind <> ?", personID, KindErasure).Updates(redaction()).Error; err != nil {
@@ -213,6 +209,40 @@ func (r *Recorder) ErasePerson(personID int64, by string, withSnapshots bool) er
 		return err
 	}
 	return r.DB.g.Exec("DELETE FROM people WHERE id = ?", personID).Error // templates cascade
+}
+
+// eraseSnapshotsOf deletes the snapshots of a person's events: this
+// log's, and on a central its copies of the doors' (the doors are told
+// by an erase_snapshots revision, and delete theirs).
+func (r *Recorder) eraseSnapshotsOf(personID int64) error {
+	var hashes []string
+	for _, table := range []string{"events", "site_events"} {
+		var evs []Event
+		err := r.DB.g.Table(table).Where("person_id = ? AND kind <> ?", personID, KindErasure).Select("snapshot_hash", "face_hash").Find(&evs).Error
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			hashes = append(hashes, e.SnapshotHash, e.FaceHash)
+		}
+	}
+	for _, h := range hashes {
+		if h != "" {
+			r.Snapshots.Delete(h)
+		}
+	}
+	var apps int64
+	if err := r.DB.g.Model(&SiteAppliance{}).Count(&apps).Error; err != nil || apps == 0 {
+		return err // a door, or a central no door joined yet: nobody to tell
+	}
+	return r.DB.g.Transaction(func(tx *gorm.DB) error {
+		if r.DB.dialect == "postgres" { // numbered and committed in order, as the triggers do
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", siteLockID).Error; err != nil {
+				return err
+			}
+		}
+		return tx.Create(&SiteChange{Entity: siteEraseSnapshots, Key: personID}).Error
+	})
 }
 
 // KeepSigned signs the chain head at once (so the tail written before a

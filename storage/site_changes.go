@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
+	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -55,11 +57,14 @@ func (t *SiteTemplate) UnmarshalJSON(b []byte) error {
 }
 
 // SitePerson is one person as the central holds them: record, groups,
-// templates.
+// templates, and the bcrypt hash of their PIN ("" when they have none).
+// The hash travels, not the PIN: the central never holds the digits
+// either. A door counts wrong PINs and locks on its own.
 type SitePerson struct {
 	Person    Person         `json:"person"`
 	Groups    []string       `json:"groups"`
 	Templates []SiteTemplate `json:"templates"`
+	PINHash   string         `json:"pin_hash,omitempty"`
 }
 
 // SitePolicy is the site-wide part of the access policy (group
@@ -81,12 +86,21 @@ type SiteChanges struct {
 	People  []SitePerson `json:"people"`
 	Deleted []int64      `json:"deleted"`
 	Policy  *SitePolicy  `json:"policy,omitempty"`
+	// EraseSnapshots are people erased on the central with their
+	// snapshots (erase --with-snapshots): a door deletes the snapshots of
+	// their events too. They are in Deleted as well, or were in an
+	// earlier answer.
+	EraseSnapshots []int64 `json:"erase_snapshots,omitempty"`
 }
 
 // Empty reports whether there is nothing to apply.
 func (c SiteChanges) Empty() bool {
-	return !c.Full && len(c.People) == 0 && len(c.Deleted) == 0 && c.Policy == nil
+	return !c.Full && len(c.People) == 0 && len(c.Deleted) == 0 && c.Policy == nil && len(c.EraseSnapshots) == 0
 }
+
+// siteEraseSnapshots is the SiteChange entity of an erasure with
+// snapshots.
+const siteEraseSnapshots = "erase_snapshots"
 
 // SiteRevision is the central's current revision (0: nothing yet).
 func (db *DB) SiteRevision() (int64, error) {
@@ -116,6 +130,8 @@ func (db *DB) SiteChangesSince(since int64) (SiteChanges, error) {
 		for _, r := range rows {
 			if r.Entity == "policy" {
 				policy = true
+			} else if r.Entity == siteEraseSnapshots {
+				ch.EraseSnapshots = append(ch.EraseSnapshots, r.Key)
 			} else if !slices.Contains(ids, r.Key) {
 				ids = append(ids, r.Key)
 			}
@@ -184,6 +200,11 @@ func (db *DB) sitePerson(tx *gorm.DB, p Person) (SitePerson, error) {
 		}
 		sp.Templates = append(sp.Templates, SiteTemplate{t.ID, t.ModelVersion, t.SourceName, t.PhotoSHA256, t.FaceWidth, t.Sharpness, d})
 	}
+	var pin personPIN
+	if err := tx.Where("person_id = ?", p.ID).Limit(1).Find(&pin).Error; err != nil {
+		return sp, err
+	}
+	sp.PINHash = pin.Hash
 	return sp, nil
 }
 
@@ -270,6 +291,9 @@ func (db *DB) putSitePerson(tx *gorm.DB, sp SitePerson, full bool) error {
 			return err
 		}
 	}
+	if err := putSitePIN(tx, p.ID, sp.PINHash); err != nil {
+		return err
+	}
 	var have []int64
 	if err := tx.Model(&FaceTemplate{}).Where("person_id = ?", p.ID).Order("id").Pluck("id", &have).Error; err != nil {
 		return err
@@ -292,6 +316,24 @@ func (db *DB) putSitePerson(tx *gorm.DB, sp SitePerson, full bool) error {
 		}
 	}
 	return nil
+}
+
+// putSitePIN makes a person's PIN the central's: none, or its hash. The
+// same hash keeps the door's count of wrong PINs and its lockout; a new
+// one starts afresh, as SetPIN does.
+func putSitePIN(tx *gorm.DB, person int64, hash string) error {
+	if hash == "" {
+		return tx.Where("person_id = ?", person).Delete(&personPIN{}).Error
+	}
+	if _, err := bcrypt.Cost([]byte(hash)); err != nil {
+		return fmt.Errorf("the central's PIN hash is not a bcrypt hash (%v): is the central a facegate of this version?", err)
+	}
+	var row personPIN
+	if err := tx.Where("person_id = ?", person).Limit(1).Find(&row).Error; err != nil || row.Hash == hash {
+		return err
+	}
+	row = personPIN{PersonID: person, Hash: hash, UpdatedAt: time.Now().UTC()}
+	return tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error
 }
 
 func templateIDs(ts []SiteTemplate) []int64 {
@@ -320,4 +362,18 @@ func saveCursorTx(tx *gorm.DB, name string, seq int64) error {
 	c := DeliveryCursor{Name: name, Seq: seq, UpdatedMicro: nowMicro()}
 	return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "name"}},
 		DoUpdates: clause.AssignmentColumns([]string{"seq", "updated_micro"})}).Create(&c).Error
+}
+
+// ErrJoinedDoor is returned by what a door joined to a central must not
+// change itself: the central's next change would overwrite it.
+var ErrJoinedDoor = errors.New("this door takes its people, PINs and rules from its central: change them there (the central's console, or the CLI with --db pointing at the central's database)")
+
+// CheckNotJoined returns ErrJoinedDoor (with the revision pulled) on a
+// door that has applied a central's changes, nil elsewhere.
+func (db *DB) CheckNotJoined() error {
+	rev, found, err := db.Cursor(CentralRevCursor)
+	if err != nil || !found {
+		return err
+	}
+	return fmt.Errorf("%w (revision %d pulled)", ErrJoinedDoor, rev)
 }

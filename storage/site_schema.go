@@ -61,7 +61,8 @@ type SiteAlarm struct {
 }
 
 // SiteChange is one row of the revision log: entity "person" (Key = the
-// person's ID) or "policy" (Key 0).
+// person's ID), "policy" (Key 0), or "erase_snapshots" (Key = the person
+// erased with their snapshots: the doors delete theirs too).
 type SiteChange struct {
 	Rev    int64  `gorm:"primaryKey;autoIncrement"`
 	Entity string `gorm:"size:20;not null"`
@@ -227,6 +228,25 @@ func migrateSiteConsole(tx *gorm.DB) error {
 	}
 	for _, col := range []string{"AckedMicro", "AckedBy"} {
 		if err := tx.Table("site_alarms").Migrator().AddColumn(&SiteAlarm{}, col); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrateSitePINs is migration 16's step: PINs become the central's too.
+// A trigger on person_pins bumps the person's revision when a PIN is set,
+// replaced or cleared; not when a door counts a wrong PIN (failures and
+// lockout stay each door's own). Frozen: siteTracked is migration 14's.
+func migrateSitePINs(tx *gorm.DB) error {
+	if tx.Dialector.Name() == "postgres" {
+		return tx.Exec(`CREATE TRIGGER site_change_person_pins AFTER INSERT OR UPDATE OF hash OR DELETE ON person_pins ` +
+			`FOR EACH ROW EXECUTE FUNCTION site_change('person', 'person_id')`).Error
+	}
+	for _, op := range []struct{ when, row string }{{"INSERT", "NEW"}, {"UPDATE OF hash", "NEW"}, {"DELETE", "OLD"}} {
+		sql := fmt.Sprintf(`CREATE TRIGGER site_change_person_pins_%s AFTER %s ON person_pins BEGIN `+
+			`INSERT INTO site_changes(entity, key) VALUES ('person', %s.person_id); END`, op.when[:6], op.when, op.row)
+		if err := tx.Exec(sql).Error; err != nil {
 			return err
 		}
 	}

@@ -319,3 +319,161 @@ func TestSiteTemplateJSON(t *testing.T) {
 		t.Fatal("a truncated descriptor was accepted")
 	}
 }
+
+// A PIN set on the central reaches the door as its hash; the door counts
+// wrong PINs on its own (a change of the person that leaves the hash as it
+// is keeps the door's count), a new PIN starts afresh, a cleared one is
+// cleared at the door, and a wrong PIN counted on the central itself is no
+// revision.
+func TestSitePINsReachADoor(t *testing.T) {
+	forEachDB(t, func(t *testing.T, central *testDB) {
+		dir := t.TempDir()
+		door := openTestDB(t, filepath.Join(dir, "door.db"), dir)
+		p, err := central.Enroll("E-1", "Ada", []NewTemplate{{Descriptor: descriptor(1), ModelVersion: "m1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev := int64(-1)
+		pull := func() SiteChanges {
+			t.Helper()
+			ch, err := central.SiteChangesSince(rev)
+			if err == nil {
+				err = door.ApplySiteChanges(ch)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			rev = ch.Rev
+			return ch
+		}
+		check := func(pin string) PINCheck {
+			t.Helper()
+			r, err := door.CheckPIN(p.ID, pin, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		pull()
+		if r := check("2580"); !r.NoPIN {
+			t.Fatalf("before any PIN: %+v", r)
+		}
+		if err := central.SetPIN(p.ID, "2580"); err != nil {
+			t.Fatal(err)
+		}
+		if ch := pull(); len(ch.People) != 1 || ch.People[0].PINHash == "" || strings.Contains(ch.People[0].PINHash, "2580") {
+			t.Fatalf("after the PIN was set: %+v", ch)
+		}
+		if r := check("2580"); !r.OK {
+			t.Fatalf("the central's PIN at the door: %+v", r)
+		}
+		if r := check("1397"); r.OK || r.Failures != 1 {
+			t.Fatalf("a wrong PIN at the door: %+v", r)
+		}
+		if _, err := central.CheckPIN(p.ID, "1397", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if ch, err := central.SiteChangesSince(rev); err != nil || !ch.Empty() {
+			t.Fatalf("a wrong PIN counted on the central made a revision: %+v %v", ch, err)
+		}
+		if err := central.RenamePerson(p.ID, "Ada L."); err != nil {
+			t.Fatal(err)
+		}
+		pull()
+		if r := check("1397"); r.Failures != 2 {
+			t.Fatalf("the door's count of wrong PINs after a rename on the central: %+v, want 2", r)
+		}
+		if err := central.SetPIN(p.ID, "4826"); err != nil {
+			t.Fatal(err)
+		}
+		pull()
+		if r := check("2580"); r.OK || r.Failures != 1 {
+			t.Fatalf("the old PIN after a new one: %+v (want refused, counted afresh)", r)
+		}
+		if r := check("4826"); !r.OK {
+			t.Fatalf("the new PIN: %+v", r)
+		}
+		if err := central.ClearPIN(p.ID); err != nil {
+			t.Fatal(err)
+		}
+		pull()
+		if r := check("4826"); !r.NoPIN {
+			t.Fatalf("after the central cleared the PIN: %+v", r)
+		}
+	})
+}
+
+// A hash that is not bcrypt is refused by the door, saying why, and the
+// door keeps its previous revision.
+func TestSitePINHashMustBeBcrypt(t *testing.T) {
+	dir := t.TempDir()
+	door := openTestDB(t, filepath.Join(dir, "door.db"), dir)
+	ch := SiteChanges{Rev: 5, Full: true, People: []SitePerson{{Person: Person{ID: 1, EmployeeID: "E-1", Name: "Ada"}, PINHash: "2580"}}}
+	err := door.ApplySiteChanges(ch)
+	if err == nil || !strings.Contains(err.Error(), "not a bcrypt hash") {
+		t.Fatalf("err %v: want the hash refused", err)
+	}
+	if _, found, _ := door.Cursor(CentralRevCursor); found {
+		t.Fatal("the revision cursor moved on a refused change")
+	}
+}
+
+// Erased on the central with their snapshots: the central deletes its
+// copies of the person's snapshots from the doors' chains, and tells the
+// doors (EraseSnapshots) so that they delete theirs.
+func TestSiteErasureWithSnapshots(t *testing.T) {
+	forEachDB(t, func(t *testing.T, central *testDB) {
+		dir := t.TempDir()
+		door := openTestDB(t, filepath.Join(dir, "door.db"), dir)
+		tok, _ := central.NewOneTimeLink(JoinPurpose, "front", time.Now().Add(time.Hour), "test")
+		app, _ := central.JoinAppliance(tok, PublicKeyString(door.Keys.Public), time.Now())
+		p, err := central.Enroll("E-1", "Ada", []NewTemplate{{Descriptor: descriptor(1), ModelVersion: "m1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev := int64(-1)
+		ch, _ := central.SiteChangesSince(rev)
+		if err := door.ApplySiteChanges(ch); err != nil {
+			t.Fatal(err)
+		}
+		rev = ch.Rev
+		var hashes []string
+		for i, who := range []int64{p.ID, 99} {
+			e, err := door.recorder().Record(Event{Kind: KindGranted, Granted: true, PersonID: who, PersonName: "P"}, []byte{byte(i), 7}, []byte{byte(i), 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hashes = append(hashes, e.SnapshotHash, e.FaceHash)
+		}
+		pushAll(t, central, door, app.ID, 0)
+		for i := 0; i < 2; i++ { // the central's own copies, as the sync API stores them
+			for _, b := range [][]byte{{byte(i), 7}, {byte(i), 8}} {
+				if _, err := central.snaps.Put(b); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := central.recorder().ErasePerson(p.ID, "test", true); err != nil {
+			t.Fatal(err)
+		}
+		for i, h := range hashes {
+			_, err := central.snaps.Get(h)
+			if gone := err != nil; gone != (i < 2) {
+				t.Errorf("central snapshot %d (%s) gone=%v, want %v", i, h, gone, i < 2)
+			}
+		}
+		ch, err = central.SiteChangesSince(rev)
+		if err != nil || !slices.Equal(ch.EraseSnapshots, []int64{p.ID}) || !slices.Equal(ch.Deleted, []int64{p.ID}) {
+			t.Fatalf("changes after the erasure: %+v %v", ch, err)
+		}
+		// Without snapshots: nothing to tell beyond the deletion.
+		q, _ := central.Enroll("E-2", "Bo", []NewTemplate{{Descriptor: descriptor(2), ModelVersion: "m1"}})
+		rev = ch.Rev
+		if err := central.recorder().ErasePerson(q.ID, "test", false); err != nil {
+			t.Fatal(err)
+		}
+		if ch, err = central.SiteChangesSince(rev); err != nil || len(ch.EraseSnapshots) != 0 {
+			t.Fatalf("an erasure without snapshots: %+v %v", ch, err)
+		}
+	})
+}

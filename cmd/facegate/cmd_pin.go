@@ -41,6 +41,9 @@ func cmdPIN(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	if err := db.CheckNotJoined(); err != nil {
+		return fmt.Errorf("pin %s: %w", sub, err)
+	}
 	p, err := db.PersonByEmployeeID(*empID)
 	if err != nil {
 		return fmt.Errorf("pin %s: %s: %w", sub, *empID, err)

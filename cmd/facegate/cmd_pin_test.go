@@ -61,3 +61,25 @@ func TestPINCommand(t *testing.T) {
 		t.Fatalf("audit: %+v", log)
 	}
 }
+
+// On a door that takes its people from a central, a PIN set here would be
+// overwritten by the central's next change: refused, saying where instead.
+func TestPINCommandRefusedOnJoinedDoor(t *testing.T) {
+	data := t.TempDir()
+	db, err := storage.Open(filepath.Join(data, "facegate.db"), storage.Options{KeyDir: filepath.Join(data, "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := storage.SitePerson{Person: storage.Person{ID: 1, EmployeeID: "E1", Name: "Ann"}}
+	err = db.ApplySiteChanges(storage.SiteChanges{Rev: 7, Full: true, People: []storage.SitePerson{p}})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FACEGATE_PIN", "2468")
+	var out, errb bytes.Buffer
+	err = cmdPIN([]string{"set", "--employee-id", "E1", "--data-dir", data}, strings.NewReader(""), &out, &errb)
+	if !errors.Is(err, storage.ErrJoinedDoor) || !strings.Contains(err.Error(), "revision 7") {
+		t.Fatalf("pin set on a joined door: %v", err)
+	}
+}
