@@ -151,26 +151,10 @@ func (db *DB) VerifyAppliance(applianceID int64, snaps SnapshotStore) (VerifyRep
 	if err != nil {
 		return rep, err
 	}
-	c := newChainChecker(&rep, cps, true)
-	after, last := int64(0), int64(0)
-	for {
-		evs, err := db.SiteChain(applianceID, after, verifyBatch)
-		if err != nil {
-			return rep, err
-		}
-		for _, e := range evs {
-			c.event(e, true)
-			c.snapshots(e, snaps)
-			last = e.Seq
-		}
-		if len(evs) < verifyBatch {
-			break
-		}
-		after = evs[len(evs)-1].Seq
-	}
-	c.checkpoints(cps, pub, last)
-	c.finish()
-	return rep, nil
+	err = verifyChain(newChainChecker(&rep, cps, true), pub, cps, snaps, 0, func(after int64) ([]Event, error) {
+		return db.SiteChain(applianceID, after, verifyBatch)
+	})
+	return rep, err
 }
 
 // ChainAfter returns up to limit events after seq in chain order (what a

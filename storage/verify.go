@@ -196,13 +196,23 @@ func (db *DB) Verify(pub ed25519.PublicKey, snaps SnapshotStore) (VerifyReport, 
 	if err := db.g.Order("seq").Find(&cps).Error; err != nil {
 		return rep, err
 	}
-	c := newChainChecker(&rep, cps, true)
-	after := int64(-1 << 62)
+	err := verifyChain(newChainChecker(&rep, cps, true), pub, cps, snaps, -1<<62, func(after int64) ([]Event, error) {
+		var evs []Event
+		return evs, db.g.Where("seq > ?", after).Order("seq").Limit(verifyBatch).Find(&evs).Error
+	})
+	return rep, err
+}
+
+// verifyChain walks a chain in batches from after (next reads the batch
+// after a seq, verifyBatch long unless it is the last), checking every
+// event and its snapshots, then the checkpoints up to the last event.
+func verifyChain(c *chainChecker, pub ed25519.PublicKey, cps []Checkpoint, snaps SnapshotStore, after int64,
+	next func(after int64) ([]Event, error)) error {
 	last := int64(0)
 	for {
-		var evs []Event
-		if err := db.g.Where("seq > ?", after).Order("seq").Limit(verifyBatch).Find(&evs).Error; err != nil {
-			return rep, err
+		evs, err := next(after)
+		if err != nil {
+			return err
 		}
 		for _, e := range evs {
 			c.event(e, true)
@@ -216,7 +226,7 @@ func (db *DB) Verify(pub ed25519.PublicKey, snaps SnapshotStore) (VerifyReport, 
 	}
 	c.checkpoints(cps, pub, last)
 	c.finish()
-	return rep, nil
+	return nil
 }
 
 // snapshots checks that e's snapshot files are there and intact.
