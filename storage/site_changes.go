@@ -91,6 +91,10 @@ type SiteChanges struct {
 	// their events too. They are in Deleted as well, or were in an
 	// earlier answer.
 	EraseSnapshots []int64 `json:"erase_snapshots,omitempty"`
+	// More says a paged full answer (SiteFullPage) goes on: ask for the
+	// page after Next, the last person's ID in this one.
+	More bool  `json:"more,omitempty"`
+	Next int64 `json:"next,omitempty"`
 }
 
 // Empty reports whether there is nothing to apply.
@@ -144,6 +148,46 @@ func (db *DB) SiteChangesSince(since int64) (SiteChanges, error) {
 	return ch, nil
 }
 
+// SiteFullPage is one page of everything, for a door's first pull: the
+// people with IDs after after (up to limit of them, by ID), and on the
+// first page (after 0) the policy, as of revision Rev. A door keeps the
+// first page's Rev: whatever changed while it read the rest is in the
+// changes since then. One answer of 10,000 people is 31 MB built in
+// memory at once; pages keep the central's memory flat however many doors
+// pull at the same time.
+func (db *DB) SiteFullPage(after int64, limit int) (SiteChanges, error) {
+	ch := SiteChanges{Full: true}
+	err := db.g.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&SiteChange{}).Select("COALESCE(MAX(rev), 0)").Scan(&ch.Rev).Error; err != nil {
+			return err
+		}
+		var ps []Person
+		if err := tx.Where("id > ?", after).Order("id").Limit(limit + 1).Find(&ps).Error; err != nil {
+			return err
+		}
+		if ch.More = len(ps) > limit; ch.More {
+			ps = ps[:limit]
+		}
+		for _, p := range ps {
+			sp, err := db.sitePerson(tx, p)
+			if err != nil {
+				return err
+			}
+			ch.People, ch.Next = append(ch.People, sp), p.ID
+		}
+		if after > 0 {
+			return nil
+		}
+		var err error
+		ch.Policy, err = readSitePolicy(tx)
+		return err
+	}, readOnlyTx(db))
+	if err != nil {
+		return ch, fmt.Errorf("storage: a page of everything after person %d: %w", after, err)
+	}
+	return ch, nil
+}
+
 // fillChanges reads the people ids (everyone when ch.Full) and the policy.
 func (db *DB) fillChanges(tx *gorm.DB, ch *SiteChanges, ids []int64, policy bool) error {
 	var ps []Person
@@ -171,13 +215,19 @@ func (db *DB) fillChanges(tx *gorm.DB, ch *SiteChanges, ids []int64, policy bool
 	if !policy {
 		return nil
 	}
-	ch.Policy = &SitePolicy{}
-	for _, dst := range []any{&ch.Policy.Areas, &ch.Policy.Doors, &ch.Policy.Groups, &ch.Policy.Rules, &ch.Policy.Holidays} {
+	var err error
+	ch.Policy, err = readSitePolicy(tx)
+	return err
+}
+
+func readSitePolicy(tx *gorm.DB) (*SitePolicy, error) {
+	p := &SitePolicy{}
+	for _, dst := range []any{&p.Areas, &p.Doors, &p.Groups, &p.Rules, &p.Holidays} {
 		if err := tx.Find(dst).Error; err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return p, nil
 }
 
 func (db *DB) sitePerson(tx *gorm.DB, p Person) (SitePerson, error) {
@@ -255,6 +305,68 @@ func (db *DB) ApplySiteChanges(ch SiteChanges) error {
 	})
 	if err != nil {
 		return fmt.Errorf("storage: apply the central's revision %d: %w", ch.Rev, err)
+	}
+	return nil
+}
+
+// SiteFullPull is a door's paged first pull under way: the revision of
+// its first page and the people seen so far.
+type SiteFullPull struct {
+	Rev  int64
+	seen map[int64]bool
+}
+
+// ApplySitePage applies one page of a paged full pull (SiteFullPage), in
+// its own transaction. The last page (More false) also removes the people
+// no page listed and moves the revision cursor to the first page's
+// revision: until then a crash leaves the cursor where it was, and the
+// pull starts again from the first page. It reports whether the pull is
+// done.
+func (db *DB) ApplySitePage(f *SiteFullPull, ch SiteChanges) (bool, error) {
+	if !ch.Full {
+		return false, errors.New("storage: a page of a full pull must say full")
+	}
+	if f.seen == nil {
+		f.Rev, f.seen = ch.Rev, map[int64]bool{}
+	}
+	err := db.g.Transaction(func(tx *gorm.DB) error {
+		for _, p := range ch.People {
+			if err := db.putSitePerson(tx, p, true); err != nil {
+				return fmt.Errorf("person %d (%s): %w", p.Person.ID, p.Person.EmployeeID, err)
+			}
+			f.seen[p.Person.ID] = true
+		}
+		if ch.Policy != nil {
+			if err := putSitePolicy(tx, *ch.Policy); err != nil {
+				return err
+			}
+		}
+		if ch.More {
+			return nil
+		}
+		if err := db.deleteUnseen(tx, f.seen); err != nil {
+			return err
+		}
+		return saveCursorTx(tx, CentralRevCursor, f.Rev)
+	})
+	if err != nil {
+		return false, fmt.Errorf("storage: apply a page of the central's revision %d: %w", f.Rev, err)
+	}
+	return !ch.More, nil
+}
+
+// deleteUnseen removes the people a full pull did not list, 500 at a
+// time (SQLite binds at most 32,766 values a statement).
+func (db *DB) deleteUnseen(tx *gorm.DB, seen map[int64]bool) error {
+	var have []int64
+	if err := tx.Model(&Person{}).Pluck("id", &have).Error; err != nil {
+		return err
+	}
+	gone := slices.DeleteFunc(have, func(id int64) bool { return seen[id] })
+	for batch := range slices.Chunk(gone, 500) {
+		if err := db.deletePeople(tx, tx.Model(&Person{}).Where("id IN ?", batch)); err != nil {
+			return err
+		}
 	}
 	return nil
 }

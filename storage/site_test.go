@@ -2,6 +2,7 @@ package storage
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -474,6 +475,83 @@ func TestSiteErasureWithSnapshots(t *testing.T) {
 		}
 		if ch, err = central.SiteChangesSince(rev); err != nil || len(ch.EraseSnapshots) != 0 {
 			t.Fatalf("an erasure without snapshots: %+v %v", ch, err)
+		}
+	})
+}
+
+// A first pull in pages ends as the pull in one answer does: the central's
+// people and policy, the door's own people gone, the cursor at the first
+// page's revision (so what changed while the pages were read comes next);
+// a pull cut short leaves the cursor unset and starts again.
+func TestSiteFullPullInPages(t *testing.T) {
+	forEachDB(t, func(t *testing.T, central *testDB) {
+		dir := t.TempDir()
+		door := openTestDB(t, filepath.Join(dir, "door.db"), dir)
+		if _, err := door.Enroll("LOCAL-1", "Local Only", []NewTemplate{{Descriptor: descriptor(9), ModelVersion: "m1"}}); err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for i := range 7 {
+			p, err := central.Enroll(fmt.Sprintf("E-%d", i), fmt.Sprintf("P%d", i), []NewTemplate{{Descriptor: descriptor(float32(i)), ModelVersion: "m1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, p.ID)
+		}
+		if err := central.recorder().SavePolicy(PolicyRecords{Groups: []Group{{Name: "staff"}}, PersonGroups: []PersonGroup{{PersonID: ids[6], GroupName: "staff"}}}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		pages := func(f *SiteFullPull, stopAfter int) (n int) {
+			t.Helper()
+			for after := int64(0); ; n++ {
+				if n == stopAfter {
+					return n
+				}
+				ch, err := central.SiteFullPage(after, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (ch.Policy != nil) != (after == 0) || len(ch.People) > 3 {
+					t.Fatalf("page after %d: %d people, policy %v", after, len(ch.People), ch.Policy != nil)
+				}
+				if n == 0 { // a change while the pages are read
+					if err := central.RenamePerson(ids[0], "P0 renamed"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				done, err := door.ApplySitePage(f, ch)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if done {
+					return n + 1
+				}
+				after = ch.Next
+			}
+		}
+		pages(&SiteFullPull{}, 2) // cut short
+		if _, found, _ := door.Cursor(CentralRevCursor); found {
+			t.Fatal("the cursor moved before the last page")
+		}
+		f := &SiteFullPull{}
+		if n := pages(f, -1); n != 3 {
+			t.Fatalf("%d pages for 7 people by 3, want 3", n)
+		}
+		if rev, _, _ := door.Cursor(CentralRevCursor); rev != f.Rev {
+			t.Fatalf("cursor %d, want the first page's revision %d", rev, f.Rev)
+		}
+		if n, _ := door.CountPeople(); n != 7 {
+			t.Fatalf("door has %d people, want the central's 7", n)
+		}
+		if _, err := door.PersonByEmployeeID("LOCAL-1"); err == nil {
+			t.Fatal("a person unknown to the central survived the paged pull")
+		}
+		if recs, _ := door.LoadPolicy(); len(recs.PersonGroups) != 1 || recs.PersonGroups[0].PersonID != ids[6] {
+			t.Fatalf("door policy %+v", recs)
+		}
+		ch, err := central.SiteChangesSince(f.Rev)
+		if err != nil || len(ch.People) != 1 || ch.People[0].Person.Name != "P0 renamed" {
+			t.Fatalf("changes after the first page's revision: %+v %v (want the rename made while paging)", ch, err)
 		}
 	})
 }
