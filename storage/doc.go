@@ -17,7 +17,10 @@
 // and PINs for face+pin doors (hashed, with a stored lockout) live here too.
 // For a site (migration 14): the revision log that triggers keep on every
 // table a central hands out (SiteChangesSince on the central,
-// ApplySiteChanges on a door), the doors that joined (one-time join
+// ApplySiteChanges on a door; a first pull in pages with SiteFullPage and
+// ApplySitePage; PINs travel as their bcrypt hash, migration 16; an
+// erasure with snapshots is an erase_snapshots revision; CheckNotJoined
+// refuses a joined door's own edits), the doors that joined (one-time join
 // tokens), each door's chain as received with every signed head it sent
 // (ReceivePush checks links, hashes, signatures and the door's reported
 // head, raising SiteAlarms, never overwriting), VerifyAppliance, and
