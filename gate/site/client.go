@@ -120,11 +120,25 @@ func (c *Client) Hello(ctx context.Context) (Appliance, error) {
 	return a, c.do(ctx, http.MethodGet, "/v1/hello", nil, 30*time.Second, &a)
 }
 
-// Changes waits up to wait for changes after revision since.
+// PageSize is how many people a page of a full pull carries: about
+// 3 MB with one 512-D template each.
+const PageSize = 1000
+
+// Changes waits up to wait for changes after revision since. When the
+// central answers with everything (since -1, or a door ahead of the
+// central's database), the answer is the first page of a full pull
+// (More: ask FullPage for the rest).
 func (c *Client) Changes(ctx context.Context, since int64, wait time.Duration) (storage.SiteChanges, error) {
 	var ch storage.SiteChanges
-	path := fmt.Sprintf("/v1/changes?since=%d&wait=%d", since, wait.Milliseconds())
+	path := fmt.Sprintf("/v1/changes?since=%d&wait=%d&page=%d", since, wait.Milliseconds(), PageSize)
 	return ch, c.do(ctx, http.MethodGet, path, nil, wait+30*time.Second, &ch)
+}
+
+// FullPage is the page of a full pull after person after.
+func (c *Client) FullPage(ctx context.Context, after int64) (storage.SiteChanges, error) {
+	var ch storage.SiteChanges
+	path := fmt.Sprintf("/v1/changes?since=-1&wait=0&after=%d&page=%d", after, PageSize)
+	return ch, c.do(ctx, http.MethodGet, path, nil, 60*time.Second, &ch)
 }
 
 // PutSnapshot uploads one snapshot (a no-op on the central if it has it).

@@ -15,7 +15,8 @@
 //
 //	POST /v1/join              {"token":…}            → the appliance record
 //	GET  /v1/hello                                    → the appliance record
-//	GET  /v1/changes?since=R&wait=MS                  → storage.SiteChanges (long poll; since=-1: everything)
+//	GET  /v1/changes?since=R&wait=MS[&page=N&after=P] → storage.SiteChanges (long poll; since=-1: everything,
+//	                                                     in pages of N people after person P when page is given)
 //	PUT  /v1/snapshots/HASH    JPEG bytes             → 204
 //	POST /v1/events            storage.SitePush       → storage.SiteReceipt
 //	GET  /v1/presence?person=ID&area=A                → storage.SitePassage (anti-passback)

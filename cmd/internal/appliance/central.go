@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -223,7 +224,11 @@ func (s *centralSync) pull(ctx context.Context) {
 		if ch.Empty() && ch.Rev == rev {
 			continue
 		}
-		if err := s.apply(ch); err != nil {
+		apply := s.apply
+		if ch.Full {
+			apply = func(ch storage.SiteChanges) error { return s.applyPages(ctx, ch) }
+		}
+		if err := apply(ch); err != nil {
 			s.a.log.Error("central changes not applied", "rev", ch.Rev, "err", err)
 			sleep(ctx, retryEvery)
 		}
@@ -231,24 +236,55 @@ func (s *centralSync) pull(ctx context.Context) {
 }
 
 // apply erases the people the central erased (recorded in this door's
-// chain), stores the rest, and reloads the gallery and the policy at once.
+// chain; with their snapshots if the central's erasure deleted its), stores
+// the rest, and reloads the gallery and the policy at once.
 func (s *centralSync) apply(ch storage.SiteChanges) error {
-	for _, id := range ch.Deleted {
-		if _, err := s.a.db.PersonByID(id); err == nil {
-			if err := s.a.recorder.ErasePerson(id, "central", false); err != nil {
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(ch.Deleted), ch.EraseSnapshots...)))) {
+		snaps := slices.Contains(ch.EraseSnapshots, id)
+		if _, err := s.a.db.PersonByID(id); err == nil || snaps {
+			if err := s.a.recorder.ErasePerson(id, "central", snaps); err != nil {
 				return err
 			}
 		}
 	}
+	// Someone erased with their snapshots while this answer was read is
+	// not put back: the next answer deletes them.
+	ch.People = slices.DeleteFunc(ch.People, func(p storage.SitePerson) bool { return slices.Contains(ch.EraseSnapshots, p.Person.ID) })
 	if err := s.a.db.ApplySiteChanges(ch); err != nil {
 		return err
 	}
+	return s.reload(ch.Rev, len(ch.People), len(ch.Deleted), ch.Policy != nil, false)
+}
+
+// applyPages applies a full pull page by page, asking for each next one;
+// a failure leaves the cursor where it was and the next pull starts again.
+func (s *centralSync) applyPages(ctx context.Context, ch storage.SiteChanges) error {
+	f := &storage.SiteFullPull{}
+	people := 0
+	for {
+		done, err := s.a.db.ApplySitePage(f, ch)
+		if err != nil {
+			return err
+		}
+		people += len(ch.People)
+		if done {
+			return s.reload(f.Rev, people, 0, true, true)
+		}
+		next := ch.Next
+		if ch, err = s.client.FullPage(ctx, next); err != nil {
+			return fmt.Errorf("the page after person %d: %w", next, err)
+		}
+	}
+}
+
+// reload makes the gallery and the policy what was applied.
+func (s *centralSync) reload(rev int64, people, deleted int, policy, full bool) error {
 	s.a.policy.Reload()
 	if err := s.a.recog.svc.Reload(); err != nil {
 		return err
 	}
-	s.a.log.Info("central changes applied", "rev", ch.Rev, "full", ch.Full, "people", len(ch.People), "deleted", len(ch.Deleted),
-		"policy", ch.Policy != nil, "templates", s.a.recog.svc.Gallery().Len())
+	s.a.log.Info("central changes applied", "rev", rev, "full", full, "people", people, "deleted", deleted,
+		"policy", policy, "templates", s.a.recog.svc.Gallery().Len())
 	return nil
 }
 

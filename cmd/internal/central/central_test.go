@@ -7,8 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"mime/multipart"
@@ -223,5 +225,48 @@ func TestConsoleEnrolsForEveryDoor(t *testing.T) {
 	ch, err := c.db.SiteChangesSince(-1)
 	if err != nil || len(ch.People) != 1 || ch.People[0].Person.EmployeeID != "E-LMM" || len(ch.People[0].Templates) == 0 {
 		t.Fatalf("the doors' next pull: %+v %v", ch, err)
+	}
+}
+
+// A first pull comes in pages of site.PageSize people, each answered at
+// once (no long poll); a door that does not ask for pages gets everything
+// in one answer, as before pages existed.
+func TestFullPullInPages(t *testing.T) {
+	c, url := newTestCentral(t)
+	_, key, _ := ed25519.GenerateKey(nil)
+	cl, _ := site.NewClient(url, key, nil)
+	ctx := context.Background()
+	tok, _ := c.db.NewOneTimeLink(storage.JoinPurpose, "front", time.Now().Add(time.Hour), "test")
+	if _, err := cl.Join(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	n := site.PageSize + 1
+	for i := range n {
+		if _, err := c.db.Enroll(fmt.Sprintf("E-%d", i), "P", []storage.NewTemplate{{Descriptor: make([]float32, 128), ModelVersion: "m"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := cl.Changes(ctx, -1, 20*time.Second)
+	if err != nil || !first.Full || !first.More || len(first.People) != site.PageSize || first.Policy == nil {
+		t.Fatalf("first page: %d people, more %v, policy %v, %v", len(first.People), first.More, first.Policy != nil, err)
+	}
+	last, err := cl.FullPage(ctx, first.Next)
+	if err != nil || last.More || len(last.People) != 1 || last.People[0].Person.EmployeeID != fmt.Sprintf("E-%d", n-1) || last.Policy != nil {
+		t.Fatalf("last page: %+v %v", last, err)
+	}
+	var se *site.StatusError
+	if _, err := cl.FullPage(ctx, -5); !errors.As(err, &se) || se.Status != 400 || !strings.Contains(se.Message, "after") {
+		t.Fatalf("a page after -5: %v, want 400 naming after", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, url+"/v1/changes?since=-1&wait=0", nil)
+	site.Sign(req, nil, key, time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var whole storage.SiteChanges
+	if err := json.NewDecoder(resp.Body).Decode(&whole); err != nil || !whole.Full || whole.More || len(whole.People) != n {
+		t.Fatalf("without pages: %d people, more %v, %v", len(whole.People), whole.More, err)
 	}
 }

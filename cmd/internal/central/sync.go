@@ -123,6 +123,10 @@ func (c *Central) changes(q *request) {
 	if rev, err := c.db.SiteRevision(); err == nil && since > rev {
 		since = -1 // a door ahead of this database (restored from a backup): everything again
 	}
+	if page, _ := strconv.Atoi(q.r.URL.Query().Get("page")); since < 0 && page > 0 {
+		c.fullPage(q, min(page, maxPage))
+		return
+	}
 	deadline := time.After(min(time.Duration(ms)*time.Millisecond, maxWait))
 	for {
 		rev, moved := c.revs.after()
@@ -147,6 +151,27 @@ func (c *Central) changes(q *request) {
 			return
 		}
 	}
+}
+
+// maxPage bounds a page of a full pull (about 3 MB a 1,000 people).
+const maxPage = 5000
+
+// fullPage answers one page of everything (a door asks page by page).
+func (c *Central) fullPage(q *request, page int) {
+	after, err := strconv.ParseInt(q.r.URL.Query().Get("after"), 10, 64)
+	if q.r.URL.Query().Get("after") == "" {
+		after, err = 0, nil
+	}
+	if err != nil || after < 0 {
+		q.fail(http.StatusBadRequest, "after: want the next person ID the previous page gave")
+		return
+	}
+	ch, err := c.db.SiteFullPage(after, page)
+	if err != nil {
+		q.fail(http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	q.json(ch)
 }
 
 func (c *Central) snapshot(q *request) {
