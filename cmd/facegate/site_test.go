@@ -156,6 +156,7 @@ func TestSite(t *testing.T) {
 	s := newSite(t, base)
 	lmm := s.enrolOnCentral()
 	s.suspendOnCentral(lmm)
+	s.pinOnCentral(lmm)
 	s.offlineDoorSaysSo()
 	s.eraseOnCentral(lmm)
 	kills, cuts := s.chaos(75 * time.Second)
@@ -230,19 +231,61 @@ func (s *site) offlineDoorSaysSo() {
 	}
 }
 
-// eraseOnCentral erases him on the central: every door erases him too
-// (templates gone, his entries redacted, an erasure event in its own
-// chain, which later justifies the redactions in its copy on the central).
-func (s *site) eraseOnCentral(p storage.Person) {
+// pinOnCentral sets his PIN on the central: every door has it within 5 s
+// (the hash travels; the door checks the digits itself).
+func (s *site) pinOnCentral(p storage.Person) {
+	s.t.Setenv("FACEGATE_PIN", "2580")
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"erase", "--employee-id", "E-LMM", "--db", s.dsn, "--data-dir",
+	if err := run(context.Background(), []string{"pin", "set", "--employee-id", "E-LMM", "--db", s.dsn, "--data-dir",
 		filepath.Join(s.dir, "central")}, &out, &out); err != nil {
+		s.t.Fatalf("pin set on the central: %v\n%s", err, out.String())
+	}
+	took := s.everyDoor("PIN set", 5*time.Second, func(d *siteDoor) bool {
+		r, err := d.db.CheckPIN(p.ID, "2580", time.Now())
+		return err == nil && r.OK
+	})
+	s.t.Logf("a PIN set on the central worked at the three doors after %v", took)
+}
+
+// eraseOnCentral erases him on the central with his snapshots: every door
+// erases him too (templates gone, his entries redacted, the snapshots of
+// his entries deleted, an erasure event in its own chain, which later
+// justifies the redactions and the missing files in its copy on the
+// central), and the central's copies of those snapshots are gone.
+func (s *site) eraseOnCentral(p storage.Person) {
+	var hashes []string
+	for _, d := range s.doors {
+		evs, _ := d.db.Events(storage.EventFilter{PersonID: p.ID})
+		for _, e := range evs {
+			hashes = append(hashes, e.SnapshotHash)
+		}
+	}
+	var out bytes.Buffer
+	central := filepath.Join(s.dir, "central")
+	if err := run(context.Background(), []string{"erase", "--employee-id", "E-LMM", "--with-snapshots", "--db", s.dsn, "--data-dir",
+		central}, &out, &out); err != nil {
 		s.t.Fatalf("erase on the central: %v\n%s", err, out.String())
 	}
-	s.everyDoor("erased", 10*time.Second, func(d *siteDoor) bool {
+	s.everyDoor("erased with snapshots", 10*time.Second, func(d *siteDoor) bool {
 		_, gone := d.db.PersonByID(p.ID)
-		return gone != nil && d.hasEvent(storage.EventFilter{Kind: storage.KindErasure, PersonID: p.ID}, func(storage.Event) bool { return true })
+		return gone != nil && d.hasEvent(storage.EventFilter{Kind: storage.KindErasure, PersonID: p.ID}, func(e storage.Event) bool {
+			return strings.Contains(e.Detail, `"snapshots":true`)
+		})
 	})
+	stores := []storage.SnapshotStore{{Dir: filepath.Join(central, "snapshots")}}
+	for _, d := range s.doors {
+		stores = append(stores, storage.SnapshotStore{Dir: filepath.Join(d.dir, "snapshots")})
+	}
+	for _, h := range hashes {
+		for _, st := range stores {
+			if _, err := st.Get(h); h != "" && err == nil {
+				s.t.Errorf("snapshot %s of an erased person's entry is still in %s", h, st.Dir)
+			}
+		}
+	}
+	if len(hashes) == 0 {
+		s.t.Fatal("no entry of his at any door before the erasure: nothing checked")
+	}
 }
 
 // chaos kills the central and the doors (kill -9) and cuts their network
