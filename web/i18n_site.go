@@ -6,6 +6,9 @@ package web
 var siteMessages = map[string]map[string]string{
 	"en": {
 		"nav.doors":                      "Doors",
+		"live.waiting":                   "Waiting for the door… (it starts sending when a viewer opens this page, within a second)",
+		"live.dooroffline":               "Door offline: the central has not heard from it, so there is no picture.",
+		"doors.live":                     "Live",
 		"doors.title":                    "Doors of the site",
 		"doors.intro":                    "A door shows as offline when the central has not heard from it for more than %d seconds (doors report every second).",
 		"doors.state":                    "State",
@@ -55,6 +58,9 @@ var siteMessages = map[string]map[string]string{
 	},
 	"ja": {
 		"nav.doors":                      "扉",
+		"live.waiting":                   "扉からの映像を待っています…（このページを開くと扉が 1 秒以内に送信を始めます）",
+		"live.dooroffline":               "扉はオフラインです。セントラルに連絡がないため映像はありません。",
+		"doors.live":                     "ライブ",
 		"doors.title":                    "サイトの扉",
 		"doors.intro":                    "セントラルが %d 秒を超えて扉から連絡を受けていないとき、その扉をオフラインと表示します（扉は毎秒報告します）。",
 		"doors.state":                    "状態",
