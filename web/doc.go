@@ -60,7 +60,10 @@
 // view (Deps.Live, LiveDoors: per door a Hub the central fills with what
 // the door sends, and a count of viewers that the door's long poll waits
 // on, so a door streams only while watched; page_doorlive.go); the
-// central's own /live, with no camera, goes Home. On a door joined to a
+// central's own /live, with no camera, goes Home, which on a central is
+// the site's overview (page_sitehome.go: each door in short with its live
+// view, today's counts across the doors, the newest decisions, the doors'
+// alarms and those about their logs). On a door joined to a
 // central (Deps.Central) people and rules are shown read-only, saying
 // where they are edited, and their edits are refused with 409
 // (joinedDoor): the central's next change would overwrite them.

@@ -92,3 +92,43 @@ func noRedirect(c *http.Client) *http.Client {
 	n.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &n
 }
+
+// The central's Home is the site's overview: each door in short with its
+// live view, today's counts across the doors, the newest decisions at any
+// door (newest first), the doors' own alarms and the alarms about their
+// logs. A viewer gets no link to the investigators' pages, and the
+// central has no camera of its own to show.
+func TestCentralHome(t *testing.T) {
+	h := newHarness(t)
+	h.user("viv", storage.RoleViewer)
+	front, back := fillSite(t, h)
+	front.rec.Record(storage.Event{AtMicro: h.now().Add(-10 * time.Minute).UnixMicro(), Kind: storage.KindDoorForced, Door: "front",
+		Reason: "door opened while locked"}, nil, nil)
+	front.push(t, h, &storage.DoorStatus{Camera: "streaming", Relay: "locked"})
+	back.db.Append(storage.Event{Kind: storage.KindDenied, Door: "back"})
+	h.db.ReceivePush(back.app.ID, storage.SitePush{Head: storage.ChainHead{Seq: 1, Hash: "0000"}}) // an alarm about its log
+	c := h.login("viv")
+	code, page := get(t, c, h.ts.URL+"/")
+	if code != http.StatusOK {
+		t.Fatalf("home: %d\n%s", code, page)
+	}
+	for _, want := range []string{`id="count-granted">2<`, `id="count-denied">0<`, `id="count-unknown">1<`,
+		`href="/doors/front/live"`, `href="/doors/back/live"`, `data-door="front"`, "streaming", "locked"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("home has no %s", want)
+		}
+	}
+	recent := between(page, `<section id="recent">`, "</section>")
+	if strings.Count(recent, "<tr class=") != 3 || strings.Index(recent, "<td>back</td>") > strings.Index(recent, "<td>front</td>") {
+		t.Errorf("the newest decisions across the doors, newest (Ada out by the back) first:\n%s", recent)
+	}
+	if a := between(page, `<table id="door-alarms">`, "</table>"); !strings.Contains(a, "<td>front</td>") {
+		t.Errorf("the front door's forced door is not among the alarms:\n%s", a)
+	}
+	if a := between(page, `<table id="site-alarms">`, "</table>"); !strings.Contains(a, "<td>back</td>") {
+		t.Errorf("the alarm about the back door's log is not listed:\n%s", a)
+	}
+	if strings.Contains(page, `href="/doors"`) || strings.Contains(page, `href="/entries/`) || strings.Contains(page, `href="/live"`) {
+		t.Error("a viewer's home links the investigators' pages, or the central's own (camera-less) live page")
+	}
+}

@@ -33,6 +33,7 @@ func TestBrowserCentralConsole(t *testing.T) {
 		chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username", q),
 		chromedp.SendKeys("#username", "ada", q), chromedp.SendKeys("#password", testPassword, q),
 		chromedp.Click("#login", q), chromedp.WaitVisible("nav", q),
+		chromedp.Navigate(base+"/"), chromedp.WaitVisible("#home-doors", q), shot("79-central-home"),
 		chromedp.Click(`nav a[href="/doors"]`, q), chromedp.WaitVisible("#doors", q), shot("80-central-doors"),
 		chromedp.SendKeys(`#join-form input[name=door]`, "lab", q), chromedp.Click(`#join-form button`, q),
 		chromedp.WaitVisible("#token", q), chromedp.Text("#token", &token, q), shot("81-central-join-token"),
@@ -62,7 +63,7 @@ func TestBrowserCentralConsole(t *testing.T) {
 		t.Errorf("doors page in Japanese: %q", ja)
 	}
 	for _, lang := range []string{"en", "ja"} {
-		for _, p := range []string{"/doors", "/entries", "/presence", "/audit"} {
+		for _, p := range []string{"/", "/doors", "/entries", "/presence", "/audit"} {
 			var found []axeViolation
 			err := chromedp.Run(bctx, chromedp.Navigate(base+"/lang/"+lang+"?next="+p), chromedp.WaitVisible("main", q),
 				chromedp.Evaluate(src, nil),
@@ -79,14 +80,14 @@ func TestBrowserCentralConsole(t *testing.T) {
 	if err := chromedp.Run(bctx, emulation.SetDeviceMetricsOverride(768, 1024, 1, true), emulation.SetTouchEmulationEnabled(true)); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/doors", "/entries", "/audit"} {
+	for _, p := range []string{"/", "/doors", "/entries", "/audit"} {
 		var sideways bool
 		var small []string
 		err := chromedp.Run(bctx, chromedp.Navigate(base+p), chromedp.WaitVisible("main", q),
 			chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth`, &sideways),
 			chromedp.Evaluate(`[...document.querySelectorAll('button')].filter(function (b) {
 				return b.offsetParent !== null && b.getBoundingClientRect().height < 44; }).map(function (b) { return b.textContent.trim(); })`, &small),
-			shot("86-central-tablet"+strings.ReplaceAll(p, "/", "-")))
+			shot("86-central-tablet"+strings.TrimSuffix(strings.ReplaceAll(p, "/", "-"), "-")))
 		if err != nil {
 			t.Fatalf("%s on a tablet: %v", p, err)
 		}

@@ -332,7 +332,7 @@ func TestCentralPagesInBothLanguages(t *testing.T) {
 	_, page := get(t, c, h.ts.URL+"/entries")
 	ref := entryLinkRE.FindStringSubmatch(page)[1]
 	for _, p := range []string{"/doors", "/entries", "/entries?door=front", "/entries/" + ref, "/presence", "/audit", "/people", "/rules",
-		"/doors/front/live"} {
+		"/doors/front/live", "/"} {
 		checkLanguages(t, c, h.ts.URL, p, http.StatusOK)
 	}
 }
