@@ -2,9 +2,13 @@ package appliance
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/facegate/facegate/gate/site"
 )
 
 // The live view through the central: the central cannot reach this door,
@@ -20,6 +24,9 @@ const (
 	// liveIdle: no new frame for this long (a stalled camera), the door
 	// asks whether it is still wanted rather than wait on.
 	liveIdle = 2 * time.Second
+	// liveOld: a central that does not know the live view (an older
+	// version) is asked again this rarely.
+	liveOld = 5 * time.Minute
 )
 
 // liveStats counts what the door sent on its live view.
@@ -31,24 +38,31 @@ type liveStats struct {
 func (s *centralSync) live(ctx context.Context) {
 	for ctx.Err() == nil {
 		watch, err := s.client.LiveWanted(ctx, liveWait)
-		if err != nil {
-			if ctx.Err() == nil {
-				sleep(ctx, retryEvery) // unreachable: pull and push say so
-			}
+		var se *site.StatusError
+		if errors.As(err, &se) && se.Status == http.StatusNotFound {
+			sleep(ctx, liveOld) // a central without the live view
+			continue
+		} else if err != nil {
+			sleep(ctx, retryEvery) // unreachable: pull and push say so
 			continue
 		}
-		if watch {
-			s.a.log.Info("live view watched on the central: streaming")
-			n := s.a.liveSent.frames.Load()
-			s.stream(ctx)
-			s.a.log.Info("live view no longer watched: stopped", "frames", s.a.liveSent.frames.Load()-n)
+		if !watch {
+			continue
+		}
+		s.a.log.Info("live view watched on the central: streaming")
+		n := s.a.liveSent.frames.Load()
+		err = s.stream(ctx)
+		s.a.log.Info("live view no longer watched: stopped", "frames", s.a.liveSent.frames.Load()-n)
+		if err != nil && ctx.Err() == nil {
+			s.unreached("live view: frame not sent to the central", err)
+			sleep(ctx, retryEvery) // a refused frame is not sent again at once
 		}
 	}
 }
 
-// stream sends frames and decisions until nobody watches (or an error:
-// the long poll then starts again).
-func (s *centralSync) stream(ctx context.Context) {
+// stream sends frames and decisions until nobody watches, or a frame
+// fails (the error; the long poll then starts again).
+func (s *centralSync) stream(ctx context.Context) error {
 	ctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -64,7 +78,7 @@ func (s *centralSync) stream(ctx context.Context) {
 		var watch bool
 		if err != nil {
 			if ctx.Err() != nil {
-				return
+				return nil
 			}
 			watch, err = s.client.LiveWanted(ctx, 0)
 		} else {
@@ -73,13 +87,11 @@ func (s *centralSync) stream(ctx context.Context) {
 				s.a.liveSent.frames.Add(1)
 			}
 		}
-		if err != nil && ctx.Err() == nil {
-			s.a.log.Warn("live view: frame not sent", "err", err)
-		}
 		if err != nil || !watch {
-			return
+			return err
 		}
 	}
+	return nil
 }
 
 // streamDecisions sends the door's decisions as they happen.
