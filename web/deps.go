@@ -58,6 +58,10 @@ type Deps struct {
 	// shows every door's events, presence and audit, and a page of the
 	// doors. Nil on a door.
 	Site Site
+	// Live, on a site's central, holds its doors' live views: a viewer
+	// opens one in the console, the door streams to the central while
+	// watched. Nil on a door.
+	Live *LiveDoors
 	// Central, on a door joined to a site, is the central's address: people
 	// and rules come from it, so the door shows them read-only and refuses
 	// their edits.

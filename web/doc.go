@@ -56,7 +56,14 @@
 // bundles (one door's chain, from the central's copy, under that door's
 // key) and snapshots from the central's store; /doors lists each door's
 // state and the alarms about its log (acknowledged in the console), and
-// makes join tokens (admins, shown once, audited). On a door joined to a
+// makes join tokens (admins, shown once, audited), and each door's live
+// view (Deps.Live, LiveDoors: per door a Hub the central fills with what
+// the door sends, and a count of viewers that the door's long poll waits
+// on, so a door streams only while watched; page_doorlive.go); the
+// central's own /live, with no camera, goes Home, which on a central is
+// the site's overview (page_sitehome.go: each door in short with its live
+// view, today's counts across the doors, the newest decisions, the doors'
+// alarms and those about their logs). On a door joined to a
 // central (Deps.Central) people and rules are shown read-only, saying
 // where they are edited, and their edits are refused with 409
 // (joinedDoor): the central's next change would overwrite them.

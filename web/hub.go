@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -74,27 +75,66 @@ func (h *Hub) unsubscribe(ch chan []byte) {
 	h.mu.Unlock()
 }
 
-// liveMJPEG streams the annotated camera frames as multipart JPEG, until
-// the client goes or its session ends.
-func (s *Server) liveMJPEG(c echo.Context) error {
+// NextFrame waits for a frame newer than after (a seq it returned before;
+// 0 at first) and returns the newest with its seq, skipping any between:
+// a slow reader gets the latest frame, never a backlog. It returns
+// ctx's error when ctx ends first.
+func (h *Hub) NextFrame(ctx context.Context, after int64) ([]byte, int64, error) {
+	stop := context_AfterFunc(ctx, h)
+	defer stop()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for (h.seq == after || h.frame == nil) && ctx.Err() == nil {
+		h.cond.Wait()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, after, err
+	}
+	return h.frame, h.seq, nil
+}
+
+// ClearFrame forgets the live frame, so a viewer who comes later waits for
+// a new one rather than seeing an old picture as live.
+func (h *Hub) ClearFrame() {
+	h.mu.Lock()
+	h.frame = nil
+	h.mu.Unlock()
+}
+
+// HasFrame reports whether a live frame is there to show.
+func (h *Hub) HasFrame() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.frame != nil
+}
+
+// Subscribe returns the decisions published from now on (JSON) and a
+// function to call when done. A slow reader misses decisions.
+func (h *Hub) Subscribe() (<-chan []byte, func()) {
+	ch, _ := h.subscribe()
+	return ch, func() { h.unsubscribe(ch) }
+}
+
+// liveMJPEG streams this appliance's annotated camera frames.
+func (s *Server) liveMJPEG(c echo.Context) error { return s.streamMJPEG(c, s.deps.Hub) }
+
+// liveSSE streams this appliance's decisions.
+func (s *Server) liveSSE(c echo.Context) error { return s.streamSSE(c, s.deps.Hub) }
+
+// streamMJPEG streams h's frames as multipart JPEG, until the client goes
+// or its session ends.
+func (s *Server) streamMJPEG(c echo.Context, h *Hub) error {
 	const boundary = "facegateframe"
 	w := c.Response()
 	w.Header().Set("Content-Type", "multipart/x-mixed-replace; boundary="+boundary)
 	w.WriteHeader(http.StatusOK)
+	w.Flush()
 	ctx, cancel := s.streamContext(c)
 	defer cancel()
-	h := s.deps.Hub
-	stop := context_AfterFunc(ctx, h)
-	defer stop()
 	var last int64
 	for {
-		h.mu.Lock()
-		for h.seq == last && ctx.Err() == nil {
-			h.cond.Wait()
-		}
-		frame, seq := h.frame, h.seq
-		h.mu.Unlock()
-		if ctx.Err() != nil {
+		frame, seq, err := h.NextFrame(ctx, last)
+		if err != nil {
 			return nil
 		}
 		last = seq
@@ -107,16 +147,16 @@ func (s *Server) liveMJPEG(c echo.Context) error {
 	}
 }
 
-// liveSSE streams decisions as server-sent events, until the client goes
-// or its session ends.
-func (s *Server) liveSSE(c echo.Context) error {
+// streamSSE streams h's decisions as server-sent events, until the client
+// goes or its session ends.
+func (s *Server) streamSSE(c echo.Context, h *Hub) error {
 	w := c.Response()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)
 	ctx, cancel := s.streamContext(c)
 	defer cancel()
-	ch, recent := s.deps.Hub.subscribe()
-	defer s.deps.Hub.unsubscribe(ch)
+	ch, recent := h.subscribe()
+	defer h.unsubscribe(ch)
 	// The backlog is "recent": the page lists it but draws nothing over
 	// the video, where only what happens now belongs.
 	for _, b := range recent {

@@ -38,6 +38,9 @@ type homeData struct {
 }
 
 func (s *Server) homePage(c echo.Context) error {
+	if s.deps.Site != nil {
+		return s.siteHomePage(c)
+	}
 	now := s.deps.Now().In(s.deps.Location)
 	d := homeData{Health: s.health(), Day: now.Format(storage.DayLayout)}
 	var err error

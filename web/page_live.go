@@ -3,13 +3,7 @@ package web
 import (
 	"encoding/json"
 	"strings"
-
-	"github.com/labstack/echo/v4"
 )
-
-func (s *Server) livePage(c echo.Context) error {
-	return s.render(c, "live", map[string]any{"Health": s.health(), "Labels": liveLabels(pickLang(c.Request()))})
-}
 
 // liveLabels are the words live.js needs to show a decision from the
 // server-sent events in the reader's language: result codes, liveness,

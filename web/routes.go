@@ -99,6 +99,7 @@ func (s *Server) routes() {
 
 	s.keypadRoutes(e, admin, small)
 	s.siteRoutes(e, inv, admin, small)
+	s.doorLiveRoutes(e, viewer)
 	e.GET("/webhooks", s.webhooksPage, admin)
 	e.POST("/webhooks", s.webhookAdd, admin, small)
 	e.GET("/webhooks/:id", s.webhookLogPage, admin)

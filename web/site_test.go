@@ -46,7 +46,7 @@ type siteDoor struct {
 func asCentral(t *testing.T, h *harness) {
 	t.Helper()
 	s, err := New(Deps{DB: h.db, Recorder: h.rec, Now: h.now, Location: time.UTC, Site: testSite{h.db, time.Minute},
-		Health: func() Health { return Health{} }}, Options{PlainHTTP: true})
+		Live: NewLiveDoors(), Health: func() Health { return Health{} }}, Options{PlainHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,8 @@ func TestCentralPagesInBothLanguages(t *testing.T) {
 	c := h.login("ada")
 	_, page := get(t, c, h.ts.URL+"/entries")
 	ref := entryLinkRE.FindStringSubmatch(page)[1]
-	for _, p := range []string{"/doors", "/entries", "/entries?door=front", "/entries/" + ref, "/presence", "/audit", "/people", "/rules"} {
+	for _, p := range []string{"/doors", "/entries", "/entries?door=front", "/entries/" + ref, "/presence", "/audit", "/people", "/rules",
+		"/doors/front/live", "/"} {
 		checkLanguages(t, c, h.ts.URL, p, http.StatusOK)
 	}
 }

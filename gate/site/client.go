@@ -163,3 +163,35 @@ func (c *Client) Presence(ctx context.Context, person int64, area string, timeou
 	path := fmt.Sprintf("/v1/presence?person=%d&area=%s", person, url.QueryEscape(area))
 	return p, c.do(ctx, http.MethodGet, path, nil, timeout, &p)
 }
+
+// MaxLiveFrame bounds a live frame: an annotated 640×480 JPEG is 30–60 KB;
+// 2 MB allows a 4K camera's and refuses anything else.
+const MaxLiveFrame = 2 << 20
+
+// liveAnswer is the central's answer on the live view: whether a viewer
+// (still) watches this door.
+type liveAnswer struct {
+	Watch bool `json:"watch"`
+}
+
+// LiveWanted waits up to wait (0: answers at once) for a console viewer
+// to open this door's live view, and says whether one has.
+func (c *Client) LiveWanted(ctx context.Context, wait time.Duration) (bool, error) {
+	var a liveAnswer
+	path := fmt.Sprintf("/v1/live/wanted?wait=%d", wait.Milliseconds())
+	return a.Watch, c.do(ctx, http.MethodGet, path, nil, wait+30*time.Second, &a)
+}
+
+// LiveFrame sends the door's newest annotated frame (JPEG) and says
+// whether anyone still watches.
+func (c *Client) LiveFrame(ctx context.Context, jpg []byte) (bool, error) {
+	var a liveAnswer
+	return a.Watch, c.do(ctx, http.MethodPost, "/v1/live/frame", jpg, 10*time.Second, &a)
+}
+
+// LiveDecision sends a decision as the door's live page shows it (JSON)
+// and says whether anyone still watches.
+func (c *Client) LiveDecision(ctx context.Context, decision []byte) (bool, error) {
+	var a liveAnswer
+	return a.Watch, c.do(ctx, http.MethodPost, "/v1/live/decision", decision, 10*time.Second, &a)
+}

@@ -43,11 +43,19 @@ func Sign(r *http.Request, body []byte, key ed25519.PrivateKey, now time.Time) {
 var ErrSignature = errors.New("request signature")
 
 // Verifier checks signed requests and remembers the signatures it accepted
-// within the window, so each is accepted once.
+// while the window could still accept them, so each is accepted once.
 type Verifier struct {
 	Window time.Duration
 	mu     sync.Mutex
-	seen   map[string]int64 // signature → its moment (ms)
+	seen   map[string]bool
+	queue  []seenSig // in the order accepted
+}
+
+// seenSig is an accepted signature and the moment (Unix ms) after which
+// the window refuses it anyway.
+type seenSig struct {
+	sig   string
+	until int64
 }
 
 // Verify checks r's signature over body at now and returns the signing
@@ -73,7 +81,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte, now time.Time) (string, 
 	if err != nil || !ed25519.Verify(pub, message(r.Method, r.URL.RequestURI(), at, body), sig) {
 		return "", fmt.Errorf("%w: does not verify with %s", ErrSignature, key)
 	}
-	if !v.once(string(sig), at, now.Add(-w).UnixMilli()) {
+	if !v.once(string(sig), at+w.Milliseconds(), now.UnixMilli()) {
 		return "", fmt.Errorf("%w: replayed", ErrSignature)
 	}
 	return key, nil
@@ -84,24 +92,32 @@ func isKey(s string) bool {
 	return len(s) == len("ed25519:")+2*ed25519.PublicKeySize && s[:8] == "ed25519:"
 }
 
-// once records sig and reports whether it is new; signatures older than
-// horizon are forgotten (the window refuses them anyway).
-func (v *Verifier) once(sig string, at, horizon int64) bool {
+// once records sig and reports whether it is new. Signatures whose
+// window has passed are forgotten first: the queue is in the order they
+// were accepted, and each was accepted at most one window before its
+// moment, so the cache holds at most two windows of requests (at 8
+// requests a second, 960) and each costs O(1).
+func (v *Verifier) once(sig string, until, now int64) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.seen == nil {
-		v.seen = map[string]int64{}
+		v.seen = map[string]bool{}
 	}
-	if _, dup := v.seen[sig]; dup {
+	for len(v.queue) > 0 && v.queue[0].until < now {
+		delete(v.seen, v.queue[0].sig)
+		v.queue = v.queue[1:]
+	}
+	if v.seen[sig] {
 		return false
 	}
-	if len(v.seen) > 1024 {
-		for s, t := range v.seen {
-			if t < horizon {
-				delete(v.seen, s)
-			}
-		}
-	}
-	v.seen[sig] = at
+	v.seen[sig] = true
+	v.queue = append(v.queue, seenSig{sig, until})
 	return true
+}
+
+// Held is how many signatures the replay cache holds.
+func (v *Verifier) Held() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.seen)
 }

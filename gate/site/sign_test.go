@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +109,53 @@ func TestClientTrustsTheCentralsCertificate(t *testing.T) {
 	}
 	if _, err := NewClient(srv.URL, key, []byte("not pem")); err == nil {
 		t.Fatal("a CA file without a certificate was accepted")
+	}
+}
+
+// A door streaming its live view signs 8 requests a second: the replay
+// cache holds about two windows of them however long it streams, and a
+// replay within the window is still refused.
+func TestReplayCacheStaysBounded(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	v := Verifier{Window: 10 * time.Second}
+	start := time.Now()
+	const perSecond = 8
+	var recent *http.Request
+	for i := range 200 * perSecond { // 200 s of streaming, 20 windows
+		at := start.Add(time.Duration(i) * time.Second / perSecond)
+		r := signedRequest(t, key, "frame", at)
+		if _, err := v.Verify(r, []byte("frame"), at); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		recent = r
+		if n := v.Held(); n > 2*10*perSecond+1 {
+			t.Fatalf("after %d requests the cache holds %d signatures, want at most two windows (%d)", i+1, n, 2*10*perSecond+1)
+		}
+	}
+	end := start.Add(200 * time.Second)
+	if _, err := v.Verify(recent, []byte("frame"), end); err == nil || !strings.Contains(err.Error(), "replayed") {
+		t.Fatalf("the last request replayed: %v, want refused as replayed", err)
+	}
+	t.Logf("held after 200 s at %d/s: %d signatures", perSecond, v.Held())
+}
+
+// BenchmarkVerify is one signed request checked (ed25519 verify, SHA-256
+// of the body, the replay cache), with a 40 KB live frame as the body.
+func BenchmarkVerify(b *testing.B) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	body := bytes.Repeat([]byte{0xff}, 40<<10)
+	v := Verifier{}
+	now := time.Now()
+	reqs := make([]*http.Request, b.N)
+	for i := range reqs {
+		r, _ := http.NewRequest(http.MethodPost, "http://central/v1/live/frame?n="+strconv.Itoa(i), nil)
+		Sign(r, body, key, now)
+		reqs[i] = r
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := v.Verify(reqs[i], body, now); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

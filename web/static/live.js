@@ -64,20 +64,31 @@ window.addEventListener('load', function () {
   }
 
   if (window.EventSource) {
-    var es = new EventSource('/events/stream');
+    var es = new EventSource(table.dataset.events || '/events/stream');
     es.addEventListener('recent', function (ev) { row(JSON.parse(ev.data)); });
     es.addEventListener('decision', function (ev) { var d = JSON.parse(ev.data); row(d); mark(d); });
   }
 
-  // The camera's state every 5 s; stops when the session has ended.
+  // A door watched through the central: "waiting for the door…" until
+  // its first frame is drawn.
+  var waiting = document.getElementById('waiting'), offline = document.getElementById('offline');
+  if (waiting && cam) {
+    var seen = setInterval(function () {
+      if (cam.naturalWidth > 0) { waiting.hidden = true; clearInterval(seen); }
+    }, 250);
+  }
+
+  // The camera's state every 5 s (on a central: the door's, and whether
+  // it is heard from); stops when the session has ended.
   var state = document.getElementById('state'), problem = document.getElementById('source-error');
   var poll = setInterval(function () {
-    fetch('/healthz', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+    fetch(table.dataset.state || '/healthz', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (r) { return r.json(); })
       .then(function (h) {
         if (!('source_state' in h)) { clearInterval(poll); return; }
         state.textContent = label('source.', h.source_state);
         problem.textContent = h.source_error || '';
+        if (offline && 'online' in h) offline.hidden = h.online;
       }).catch(function () {});
   }, 5000);
 })();

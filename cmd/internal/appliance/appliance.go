@@ -48,6 +48,7 @@ type Appliance struct {
 	// presence the door's anti-passback record, which it brings up to date.
 	central  *centralSync
 	presence *gate.Presence
+	liveSent liveStats // frames and decisions sent to the central's live view
 }
 
 // New builds the appliance in start-up order; nothing runs until Run. On

@@ -87,7 +87,8 @@ func (a *Appliance) newCentralSync() (*centralSync, error) {
 	return s, nil
 }
 
-// syncCentral joins (once) and then pulls and pushes until ctx ends.
+// syncCentral joins (once) and then pulls, pushes and serves the live view
+// until ctx ends.
 func (a *Appliance) syncCentral(ctx context.Context) {
 	s := a.central
 	if s == nil {
@@ -98,6 +99,7 @@ func (a *Appliance) syncCentral(ctx context.Context) {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { s.pull(ctx) })
+	wg.Go(func() { s.live(ctx) })
 	s.push(ctx)
 	wg.Wait()
 }

@@ -26,7 +26,10 @@
 // reloaded at once), pushes its chain and snapshots from the central's
 // head, marks every event recorded while the central is stale, and asks
 // the central for anti-passback across the area's doors while it answers
-// (central_presence.go).
+// (central_presence.go), and serves its live view through the central
+// (central_live.go): it long-polls whether a console viewer watches and
+// only then sends its newest preview frame (at most 8 a second) and its
+// decisions, until the central says nobody watches.
 //
 // It never holds C memory itself (package vision does) and never decides
 // access (package gate does).

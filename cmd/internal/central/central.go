@@ -47,6 +47,7 @@ type Central struct {
 	revs    *revisions
 	answers changeCache
 	web     *web.Server
+	live    *web.LiveDoors  // the doors' live views, watched in the console
 	emb     vision.Embedder // nil: the console cannot enrol from photos
 }
 
@@ -65,13 +66,13 @@ func Open(cfg Config) (*Central, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Central{cfg: cfg, db: db, snaps: storage.SnapshotStore{Dir: filepath.Join(cfg.DataDir, "snapshots")}}
+	c := &Central{cfg: cfg, db: db, snaps: storage.SnapshotStore{Dir: filepath.Join(cfg.DataDir, "snapshots")}, live: web.NewLiveDoors()}
 	c.revs = newRevisions(db, cfg.Log)
 	rec := &storage.Recorder{DB: db, Snapshots: c.snaps, Keys: db.Keys}
 	if cfg.Web.Addr == "" {
 		return c, nil
 	}
-	deps := web.Deps{DB: db, Recorder: rec, Log: cfg.Log, Site: siteView{db, cfg.DoorStale}}
+	deps := web.Deps{DB: db, Recorder: rec, Log: cfg.Log, Site: siteView{db, cfg.DoorStale}, Live: c.live}
 	if cfg.ModelsDir != "" {
 		if err := c.openFaces(&deps); err != nil {
 			c.Close()
@@ -101,6 +102,10 @@ func (c *Central) openFaces(deps *web.Deps) error {
 	deps.Faces, deps.ModelVersion = svc, emb.ModelVersion()
 	return nil
 }
+
+// LiveFrames is how many live frames door has sent since the central
+// started (none while nobody watches it).
+func (c *Central) LiveFrames(door string) int64 { return c.live.Frames(door) }
 
 // DB is the central's database.
 func (c *Central) DB() *storage.DB { return c.db }

@@ -8,5 +8,8 @@
 // an edit, a fork or a log rewritten after sync. The console is the web
 // app with a web.Site (siteView): every door's entries, presence, audit and
 // evidence, and a page of the doors (online by last contact against
-// Config.DoorStale, backlog, camera, relay, alarms, join tokens).
+// Config.DoorStale, backlog, camera, relay, alarms, join tokens), and each
+// door's live view: the door long-polls /v1/live/wanted, which wakes when a
+// console viewer opens the view, and sends frames and decisions while
+// anyone watches (live.go; web.LiveDoors holds them in memory).
 package central

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/facegate/facegate/gate/site"
 	"github.com/facegate/facegate/storage"
 )
 
@@ -29,6 +30,9 @@ func (c *Central) routes() http.Handler {
 	mux.HandleFunc("PUT /v1/snapshots/{hash}", c.signed(c.joined(c.snapshot)))
 	mux.HandleFunc("POST /v1/events", c.signed(c.joined(c.events)))
 	mux.HandleFunc("GET /v1/presence", c.signed(c.joined(c.presence)))
+	mux.HandleFunc("GET /v1/live/wanted", c.signed(c.joined(c.liveWanted)))
+	mux.HandleFunc("POST /v1/live/frame", c.signedMax(site.MaxLiveFrame, liveFrameTooLarge, c.joined(c.liveFrame)))
+	mux.HandleFunc("POST /v1/live/decision", c.signedMax(maxLiveDecision, "a live decision is at most 64 KB of JSON", c.joined(c.liveDecision)))
 	return mux
 }
 
@@ -51,9 +55,19 @@ func (q *request) json(v any) {
 
 // signed reads the body and checks its signature.
 func (c *Central) signed(h func(*request)) http.HandlerFunc {
+	return c.signedMax(maxBody, "", h)
+}
+
+// signedMax is signed with a body of at most limit bytes; tooLarge says
+// what to do about a larger one.
+func (c *Central) signedMax(limit int64, tooLarge string, h func(*request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) && tooLarge != "" {
+			http.Error(w, tooLarge, http.StatusRequestEntityTooLarge)
+			return
+		} else if err != nil {
 			http.Error(w, "body too large or unreadable: "+err.Error(), http.StatusRequestEntityTooLarge)
 			return
 		}

@@ -1,0 +1,105 @@
+package web
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/facegate/facegate/storage"
+)
+
+// siteHomeShown is how many of the newest decisions across the doors the
+// central's Home lists.
+const siteHomeShown = 10
+
+// siteHomeData is the central's Home: each door's state in short, today's
+// counts across every door, the newest decisions, the open alarms about
+// the doors' logs and the doors' own alarms of the last 24 hours.
+type siteHomeData struct {
+	Doors                    []doorRow
+	Granted, Denied, Unknown int
+	Day                      string
+	Recent                   []storage.Event
+	SiteAlarms               []storage.SiteAlarmAt
+	DoorAlarms               []storage.Event
+	Live                     bool // the doors' live views can be opened
+}
+
+// siteHomePage is "/" on a central: it has no camera, relay or alarms of
+// its own, so Home is the site's overview.
+func (s *Server) siteHomePage(c echo.Context) error {
+	now := s.deps.Now().In(s.deps.Location)
+	d := siteHomeData{Day: now.Format(storage.DayLayout), Live: s.deps.Live != nil}
+	doors, err := s.doorsData()
+	if err != nil {
+		return err
+	}
+	d.Doors = doors.Doors
+	d.SiteAlarms = slices.DeleteFunc(doors.Alarms, func(a storage.SiteAlarmAt) bool { return a.AckedMicro != 0 })
+	if d.Granted, d.Denied, d.Unknown, err = s.siteTodayCounts(now); err != nil {
+		return err
+	}
+	if d.Recent, err = s.siteRecent(); err != nil {
+		return err
+	}
+	if d.DoorAlarms, err = s.siteDoorAlarms(now); err != nil {
+		return err
+	}
+	return s.render(c, "sitehome", d)
+}
+
+// siteTodayCounts counts today's decisions at every door (midnight to
+// midnight in the site's zone), as todayCounts does for one door.
+func (s *Server) siteTodayCounts(now time.Time) (granted, denied, unknown int, err error) {
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	day := storage.SiteEventFilter{EventFilter: storage.EventFilter{From: from, To: from.AddDate(0, 0, 1)}}
+	day.Kind = storage.KindGranted
+	g, err := s.deps.Site.SiteEvents(day)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	day.Kind = storage.KindDenied
+	dn, err := s.deps.Site.SiteEvents(day)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	unknown = len(slices.DeleteFunc(slices.Clone(dn), func(e storage.Event) bool { return e.PersonID != 0 }))
+	return len(g), len(dn) - unknown, unknown, nil
+}
+
+// siteRecent are the newest decisions (granted or denied) at any door.
+func (s *Server) siteRecent() ([]storage.Event, error) {
+	var out []storage.Event
+	for _, kind := range []string{storage.KindGranted, storage.KindDenied} {
+		evs, err := s.deps.Site.SiteEvents(storage.SiteEventFilter{EventFilter: storage.EventFilter{Kind: kind, Newest: true, Limit: siteHomeShown}})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	slices.SortFunc(out, newestFirst)
+	return out[:min(len(out), siteHomeShown)], nil
+}
+
+// siteDoorAlarms are the doors' own alarms (forced, held open, …) of the
+// last 24 hours, newest first; they are acknowledged at their door.
+func (s *Server) siteDoorAlarms(now time.Time) ([]storage.Event, error) {
+	var out []storage.Event
+	for _, kind := range alarmKinds {
+		evs, err := s.deps.Site.SiteEvents(storage.SiteEventFilter{EventFilter: storage.EventFilter{Kind: kind,
+			From: now.Add(-alarmWindow), Newest: true, Limit: alarmsShown}})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	slices.SortFunc(out, newestFirst)
+	return out, nil
+}
+
+// newestFirst orders events from every door by time, then by row.
+func newestFirst(a, b storage.Event) int {
+	return cmp.Or(cmp.Compare(b.AtMicro, a.AtMicro), cmp.Compare(b.ID, a.ID))
+}
