@@ -57,10 +57,11 @@ var siteMessages = map[string]map[string]string{
 		"entries.bundledoor":             "On the central a bundle holds one door's chain: choose the door.",
 		"audit.door":                     "Where",
 		"audit.central":                  "central",
-		"http.joined":                    "this door is joined to the site's central (%s): people and access rules are edited there (the central's next change would overwrite an edit made here)",
+		"http.joined":                    "this door is joined to the site's central (%s): people, their PINs and access rules are edited there (the central's next change would overwrite an edit made here)",
 		"http.exportdoor":                "export: choose a door (a bundle holds one door's chain)",
 		"http.noalarm":                   "no such open alarm: reload the doors page",
-		"joined.readonly":                "This door is joined to the site's central: people and access rules come from it and are edited there, not here. Central:",
+		"pinlink.joined":                 "PINs for this door are set on the site's central: ask an admin for a PIN link made in the central's console.",
+		"joined.readonly":                "This door is joined to the site's central: people, their PINs and access rules come from it and are edited there, not here. Central:",
 	},
 	"ja": {
 		"nav.doors":                      "扉",
@@ -115,16 +116,17 @@ var siteMessages = map[string]map[string]string{
 		"entries.bundledoor":             "セントラルでは、証拠パッケージは 1 つの扉のチェーンです。扉を選んでください。",
 		"audit.door":                     "場所",
 		"audit.central":                  "セントラル",
-		"http.joined":                    "この扉はサイトのセントラル（%s）に参加しています。人物とアクセス権限はセントラルで編集します（ここでの変更はセントラルの次の変更で上書きされます）",
+		"http.joined":                    "この扉はサイトのセントラル（%s）に参加しています。人物、その暗証番号、アクセス権限はセントラルで編集します（ここでの変更はセントラルの次の変更で上書きされます）",
 		"http.exportdoor":                "エクスポート：扉を選んでください（証拠パッケージは 1 つの扉のチェーンです）",
 		"http.noalarm":                   "該当する未確認アラームはありません。扉のページを再読み込みしてください",
-		"joined.readonly":                "この扉はサイトのセントラルに参加しています。人物とアクセス権限はセントラルから配信され、ここではなくセントラルで編集します。セントラル：",
+		"pinlink.joined":                 "この扉の暗証番号はサイトのセントラルで設定します。セントラルの管理画面で作成した暗証番号リンクを管理者に依頼してください。",
+		"joined.readonly":                "この扉はサイトのセントラルに参加しています。人物、その暗証番号、アクセス権限はセントラルから配信され、ここではなくセントラルで編集します。セントラル：",
 	},
 }
 
 func init() {
 	sentences = append(sentences,
-		phrase("http.joined", `this door is joined to the site's central \((.*)\): people and access rules are edited there \(the central's next change would overwrite an edit made here\)`),
+		phrase("http.joined", `this door is joined to the site's central \((.*)\): people, their PINs and access rules are edited there \(the central's next change would overwrite an edit made here\)`),
 		phrase("http.exportdoor", `export: choose a door \(a bundle holds one door's chain\)`),
 		phrase("http.noalarm", `no such open alarm: reload the doors page`))
 	for lang, m := range siteMessages {

@@ -40,8 +40,13 @@ func (s *Server) pinLinkMake(c echo.Context) error {
 		"PINLinkUntil": now.Add(pinLinkTTL)})
 }
 
-// pinLinkPerson is the person a valid link is for.
+// pinLinkPerson is the person a valid link is for. On a door joined to a
+// central no link is valid: a PIN set here would be overwritten by the
+// central's (a link made before the door joined says so).
 func (s *Server) pinLinkPerson(code string, use bool) (storage.Person, error) {
+	if s.deps.Central != "" {
+		return storage.Person{}, storage.ErrJoinedDoor
+	}
 	get := s.deps.DB.PeekOneTimeLink
 	if use {
 		get = s.deps.DB.UseOneTimeLink
@@ -69,6 +74,9 @@ func (s *Server) pinLinkPage(c echo.Context) error {
 func (s *Server) pinLinkRefused(c echo.Context, err error) error {
 	if errors.Is(err, storage.ErrLinkInvalid) || errors.Is(err, storage.ErrNotFound) {
 		return s.renderStatus(c, http.StatusGone, "pin_link", map[string]any{"Error": translate(pickLang(c.Request()), "link.invalid")})
+	}
+	if errors.Is(err, storage.ErrJoinedDoor) {
+		return s.renderStatus(c, http.StatusGone, "pin_link", map[string]any{"Error": translate(pickLang(c.Request()), "pinlink.joined")})
 	}
 	return err
 }

@@ -104,8 +104,8 @@ func (s *Server) siteDoors() []string {
 
 // siteOwned are the routes that edit what a site's central hands out
 // (people, their photos and templates, the access rules): a joined door
-// refuses them. A person's PIN stays the door's own.
-var siteOwned = []string{"/people", "/people/:id/suspend", "/people/:id/resume", "/people/:id/erase", "/people/:id/photos",
+// refuses them; PINs included (they travel from the central as hashes).
+var siteOwned = []string{"/people", "/people/:id/suspend", "/people/:id/resume", "/people/:id/erase", "/people/:id/photos", "/people/:id/pinlink",
 	"/people/:id/photos/:tid/remove", "/people/:id/rename", "/people/webcam/shot", "/people/webcam/finish",
 	"/rules/:kind", "/rules/:kind/delete", "/api/v1/people", "/api/v1/people/:employee/suspend", "/api/v1/people/:employee",
 	"/api/v1/rules"}

@@ -361,7 +361,8 @@ func TestJoinedDoorPeopleAndRulesReadOnly(t *testing.T) {
 		if !strings.Contains(page, `id="joined"`) || !strings.Contains(page, "https://central.example:8444") {
 			t.Errorf("%s does not say where to edit", path)
 		}
-		if path == "/people" && (strings.Contains(page, `action="/people" enctype`) || strings.Contains(page, "/suspend") || strings.Contains(page, "/rename")) {
+		if path == "/people" && (strings.Contains(page, `action="/people" enctype`) || strings.Contains(page, "/suspend") || strings.Contains(page, "/rename") ||
+			strings.Contains(page, "/pinlink")) {
 			t.Errorf("%s still offers an edit", path)
 		}
 		if path == "/rules" && !strings.Contains(page, `<fieldset disabled class="readonly">`) {
@@ -369,7 +370,8 @@ func TestJoinedDoorPeopleAndRulesReadOnly(t *testing.T) {
 		}
 	}
 	id := strconv.FormatInt(p.ID, 10)
-	for _, path := range []string{"/people/" + id + "/suspend", "/people/" + id + "/rename", "/people/" + id + "/erase", "/rules/area"} {
+	for _, path := range []string{"/people/" + id + "/suspend", "/people/" + id + "/rename", "/people/" + id + "/erase", "/rules/area",
+		"/people/" + id + "/pinlink"} {
 		code, msg := h.postForm(c, "/people", path, url.Values{"name": {"X"}})
 		if code != http.StatusConflict || !strings.Contains(msg, "central") {
 			t.Errorf("POST %s on a joined door: %d %s", path, code, msg)
@@ -385,7 +387,17 @@ func TestJoinedDoorPeopleAndRulesReadOnly(t *testing.T) {
 	if got, _ := h.db.PersonByID(p.ID); got.SuspendedSince != nil || got.Name != "Ada" {
 		t.Errorf("Ada changed on a joined door: %+v", got)
 	}
-	if code, _ := h.postForm(c, "/people", "/people/"+id+"/pinlink", url.Values{}); code != http.StatusOK && code != http.StatusSeeOther {
-		t.Errorf("a PIN link (the door's own) refused: %d", code)
+	// A PIN link made before the door joined no longer sets a PIN here: the
+	// central's would overwrite it.
+	link, _ := h.db.NewOneTimeLink("pin", id, h.now().Add(time.Hour), "ada")
+	person := h.client()
+	if code, page := get(t, person, h.ts.URL+"/pin?code="+link); code != http.StatusGone || !strings.Contains(page, "PIN link made in the central") {
+		t.Errorf("GET /pin on a joined door: %d", code)
+	}
+	if code, page := pinPost(t, h, person, link, "ja", "2580", "2580"); code != http.StatusGone || !strings.Contains(page, "セントラルで設定") {
+		t.Errorf("POST /pin on a joined door: %d %s", code, page)
+	}
+	if r, _ := h.db.CheckPIN(p.ID, "2580", h.now()); !r.NoPIN {
+		t.Errorf("a PIN was set on a joined door: %+v", r)
 	}
 }

@@ -287,6 +287,10 @@ func (s *centralSync) reload(rev int64, people, deleted int, policy, full bool) 
 	}
 	s.a.log.Info("central changes applied", "rev", rev, "full", full, "people", people, "deleted", deleted,
 		"policy", policy, "templates", s.a.recog.svc.Gallery().Len())
+	if n := s.a.recog.svc.SkippedTemplates(); n > 0 { // the central switched model: this door must too
+		s.a.log.Error("templates from the central were made by another embedder and are not used: restart with the central's --embedder",
+			"embedder", s.a.cfg.Embedder, "skipped", n)
+	}
 	return nil
 }
 

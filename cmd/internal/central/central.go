@@ -99,7 +99,28 @@ func (c *Central) openFaces(deps *web.Deps) error {
 		return err
 	}
 	svc.Photos = c.snaps
+	if err := c.switchModel(svc); err != nil {
+		return err
+	}
 	deps.Faces, deps.ModelVersion = svc, emb.ModelVersion()
+	return nil
+}
+
+// switchModel re-derives, from the enrolment photos the central keeps, the
+// templates another embedder made (a new --embedder): the site's model
+// switch happens here, since doors keep no photos; the new templates reach
+// every door with its next pull, and each door must then run the same
+// --embedder to use them.
+func (c *Central) switchModel(svc *identity.Service) error {
+	if svc.SkippedTemplates() == 0 {
+		return nil
+	}
+	res, err := svc.SwitchModel("facegate central: --embedder " + c.cfg.Embedder)
+	if err != nil {
+		return fmt.Errorf("%w\n(keep the previous embedder with --embedder, or re-enrol the people named above)", err)
+	}
+	c.cfg.Log.Warn("templates re-derived for the embedder: restart every door with the same --embedder",
+		"embedder", c.cfg.Embedder, "from", res.From, "templates", res.Templates, "people", res.People)
 	return nil
 }
 

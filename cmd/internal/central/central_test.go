@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/facegate/facegate/gate/identity"
 	"github.com/facegate/facegate/gate/site"
 	"github.com/facegate/facegate/models/modeltest"
 	"github.com/facegate/facegate/storage"
@@ -268,5 +269,55 @@ func TestFullPullInPages(t *testing.T) {
 	var whole storage.SiteChanges
 	if err := json.NewDecoder(resp.Body).Decode(&whole); err != nil || !whole.Full || whole.More || len(whole.People) != n {
 		t.Fatalf("without pages: %d people, more %v, %v", len(whole.People), whole.More, err)
+	}
+}
+
+// The site's model switch happens on the central, which keeps the
+// enrolment photos: started with another --embedder, it re-derives every
+// template (a model_switch event in its log) and the doors' next pull
+// carries the new ones.
+func TestCentralSwitchesModel(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DataDir: dir, DB: filepath.Join(dir, "central.db"), Web: web.Options{Addr: "127.0.0.1:0", PlainHTTP: true},
+		ModelsDir: modeltest.ModelsDir(t), Embedder: vision.EmbedderDlib}
+	c, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb, err := vision.OpenEmbedder(cfg.ModelsDir, vision.EmbedderDlib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := identity.New(c.db, emb, vision.DefaultRuleFor(vision.EmbedderDlib))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Photos = c.snaps
+	ph, err := identity.ReadPhoto(modeltest.Face(t, "lin-manuel-miranda.png"))
+	if err == nil {
+		_, err = svc.EnrollConfirmed("E-LMM", "Lin-Manuel Miranda", []identity.Photo{ph}, nil)
+	}
+	emb.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, _ := c.db.SiteRevision()
+	c.Close()
+
+	cfg.Embedder = vision.DefaultEmbedderName
+	if c, err = Open(cfg); err != nil {
+		t.Fatalf("the central with another embedder: %v", err)
+	}
+	defer c.Close()
+	ch, err := c.db.SiteChangesSince(rev)
+	if err != nil || len(ch.People) != 1 || len(ch.People[0].Templates) != 1 {
+		t.Fatalf("the doors' next pull after the switch: %+v %v", ch, err)
+	}
+	if got := ch.People[0].Templates[0].ModelVersion; got == "" || strings.Contains(got, "dlib") {
+		t.Fatalf("template of model %q after the switch to %s", got, cfg.Embedder)
+	}
+	evs, err := c.db.Events(storage.EventFilter{Kind: storage.KindModelSwitch})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("model_switch events: %d %v", len(evs), err)
 	}
 }
