@@ -125,12 +125,14 @@ func (s *Server) liveSSE(c echo.Context) error { return s.streamSSE(c, s.deps.Hu
 // or its session ends.
 func (s *Server) streamMJPEG(c echo.Context, h *Hub) error {
 	const boundary = "facegateframe"
+	// The session is watched before the client hears of the stream: a
+	// logout right after the headers must end it at once.
+	ctx, cancel := s.streamContext(c)
+	defer cancel()
 	w := c.Response()
 	w.Header().Set("Content-Type", "multipart/x-mixed-replace; boundary="+boundary)
 	w.WriteHeader(http.StatusOK)
 	w.Flush()
-	ctx, cancel := s.streamContext(c)
-	defer cancel()
 	var last int64
 	for {
 		frame, seq, err := h.NextFrame(ctx, last)
@@ -150,11 +152,11 @@ func (s *Server) streamMJPEG(c echo.Context, h *Hub) error {
 // streamSSE streams h's decisions as server-sent events, until the client
 // goes or its session ends.
 func (s *Server) streamSSE(c echo.Context, h *Hub) error {
+	ctx, cancel := s.streamContext(c)
+	defer cancel()
 	w := c.Response()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)
-	ctx, cancel := s.streamContext(c)
-	defer cancel()
 	ch, recent := h.subscribe()
 	defer h.unsubscribe(ch)
 	// The backlog is "recent": the page lists it but draws nothing over

@@ -20,9 +20,12 @@ func (s *Server) streamContext(c echo.Context) (context.Context, context.CancelF
 	check := s.credentialCheck(c)
 	var ended <-chan struct{}
 	if ck, err := c.Cookie(sessionCookie); err == nil && bearer(c) == "" {
-		if se, ok := s.sessions.get(ck.Value, s.deps.Now(), false); ok {
-			ended = se.done
+		se, ok := s.sessions.get(ck.Value, s.deps.Now(), false)
+		if !ok { // logged out since the request was let in
+			cancel()
+			return ctx, cancel
 		}
+		ended = se.done
 	}
 	go func() {
 		defer cancel()
