@@ -44,7 +44,7 @@ func TestCentralHomeAcknowledgesDoorAlarm(t *testing.T) {
 		}
 	}
 	audit, _ := h.db.AuditLog(100)
-	if n := countCode(audit, "door_alarm_ack_requested"); n != 1 || !strings.Contains(audit[0].Detail, `"door":"front"`) || audit[0].By != "ivy" {
+	if n := countCode(audit, "door_alarm_ack_sent"); n != 1 || !strings.Contains(audit[0].Detail, `"door":"front"`) || audit[0].By != "ivy" {
 		t.Fatalf("%d audit entries on the central for the request, want 1 by ivy naming the door: %+v", n, audit[0])
 	}
 	_, page = get(t, c, h.ts.URL+"/")

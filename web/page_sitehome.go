@@ -115,7 +115,7 @@ func (s *Server) requestDoorAlarmAck(c echo.Context) error {
 		return err
 	}
 	if fresh {
-		s.audit(u.Username, "door_alarm_ack_requested", map[string]any{"door": e.Door, "seq": e.Seq, "kind": e.Kind})
+		s.audit(u.Username, "door_alarm_ack_sent", map[string]any{"door": e.Door, "seq": e.Seq, "kind": e.Kind})
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
