@@ -30,7 +30,13 @@
 // them, open alarms), SiteEvents across doors (paged by time, since
 // positions are per door), LastSitePassages for presence, SiteDoorAlarms
 // and their acknowledgement, and ExportSite (a door's evidence bundle
-// from the central's copy, verifying with the door's key).
+// from the central's copy, verifying with the door's key). A door's own
+// alarms (AlarmKinds) are acknowledged in its chain by an ActionAlarmAck
+// audit event (Recorder.AcknowledgeAlarm, once per alarm;
+// AcknowledgedAlarms reads them back); from the central, by a request
+// (site_acks.go, migration 17: RequestDoorAlarmAck) that every SiteReceipt
+// to that door carries until its acknowledgement arrives in a push, and
+// SiteOpenDoorAlarms lists what is still open.
 // Subpackage atomicfile writes files that survive power loss whole or not at all.
 //
 // Callers never see the query builder: the gorm handle is unexported.

@@ -264,6 +264,7 @@ var migrations = []migration{
 	{14, "site: appliances, their chains and signed heads, alarms, revision log", migrateSite, nil},
 	{15, "site console: a door's last push, camera and relay; alarm acknowledgement", migrateSiteConsole, nil},
 	{16, "site: PINs in the revision log", migrateSitePINs, nil},
+	{17, "site: door alarm acknowledgements asked for on the central", migrateSiteAlarmAcks, nil},
 }
 
 // SchemaVersion is the version the current code migrates to.

@@ -45,6 +45,9 @@ type SiteReceipt struct {
 	Duplicates int      `json:"duplicates"`
 	HeadsSeq   int64    `json:"heads_seq"` // the highest signed head stored
 	Alarms     []string `json:"alarms,omitempty"`
+	// Acks are the acknowledgements of the door's alarms asked for on the
+	// central and not yet in its chain: the door records each (once).
+	Acks []SiteAlarmAck `json:"acks,omitempty"`
 	// Purge are the snapshots the door's retention or erasure events in
 	// this push let go: the central deletes them from its store after the
 	// commit, as the door did from its own.
@@ -96,6 +99,9 @@ func (db *DB) ReceivePush(applianceID int64, p SitePush) (SiteReceipt, error) {
 			return err
 		}
 		if err := r.head(p.Head); err != nil {
+			return err
+		}
+		if err := r.pendingAcks(); err != nil {
 			return err
 		}
 		r.rec.HeadSeq = r.a.HeadSeq

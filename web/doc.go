@@ -1,8 +1,8 @@
 // Package web is facegate's HTTP face, served by echo from the same
 // binary: home (this door's camera, the last decision, today's counts in
 // the site's zone, and the last 24 hours' alarms to acknowledge: an
-// acknowledgement is an audit entry holding the alarm's seq, read back
-// from the audit log), the live view (MJPEG, with server-sent decisions
+// acknowledgement is an audit entry holding the alarm's seq, recorded once
+// and read back from the chain by storage), the live view (MJPEG, with server-sent decisions
 // drawn over it by the browser so that any script shows: a box where the
 // face is when the decision carries one, else a banner, coloured by the
 // gate's decision; the camera state polled from /healthz), people
@@ -63,7 +63,9 @@
 // central's own /live, with no camera, goes Home, which on a central is
 // the site's overview (page_sitehome.go: each door in short with its live
 // view, today's counts across the doors, the newest decisions, the doors'
-// alarms and those about their logs). On a door joined to a
+// alarms their chains do not acknowledge, each acknowledged from here by a
+// request the door records in its own chain as USER@central with its next
+// push, and the alarms about their logs). On a door joined to a
 // central (Deps.Central) people and rules are shown read-only, saying
 // where they are edited, and their edits are refused with 409
 // (joinedDoor): the central's next change would overwrite them.

@@ -31,7 +31,7 @@ func BenchmarkHomePage(b *testing.B) {
 			b.Fatal(err)
 		}
 		if i%2 == 0 {
-			h.s.audit("ada", ackAction, map[string]any{"seq": se.Seq, "kind": se.Kind})
+			h.s.audit("ada", storage.ActionAlarmAck, map[string]any{"seq": se.Seq, "kind": se.Kind})
 		}
 	}
 	c := h.login("ada")

@@ -98,12 +98,12 @@ func TestHomeCountsAndAlarms(t *testing.T) {
 		t.Error("a viewer sees the alarms without an acknowledge button")
 	}
 	log, _ := h.db.AuditLog(10)
-	acks := slices.DeleteFunc(log, func(e storage.Event) bool { return e.Code != ackAction })
+	acks := slices.DeleteFunc(log, func(e storage.Event) bool { return e.Code != storage.ActionAlarmAck })
 	if len(acks) != 1 || acks[0].By != "ivy" || !strings.Contains(acks[0].Detail, `"seq":`+itoa(heldOpen)) {
 		t.Errorf("acknowledgement not audited once, by ivy, with the alarm's seq: %+v", acks)
 	}
 	if len(acks) == 1 {
-		if got := term("ja", "action", ackAction) + " " + auditDetail("ja", acks[0].Detail); !strings.Contains(got, "警報の確認") ||
+		if got := term("ja", "action", storage.ActionAlarmAck) + " " + auditDetail("ja", acks[0].Detail); !strings.Contains(got, "警報の確認") ||
 			!strings.Contains(got, "イベント: 扉の開放放置") {
 			t.Errorf("the acknowledgement in the Japanese audit log: %q", got)
 		}

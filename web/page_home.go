@@ -1,7 +1,7 @@
 package web
 
 import (
-	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -11,14 +11,6 @@ import (
 
 	"github.com/facegate/facegate/storage"
 )
-
-// alarmKinds are the door's events a person must see and acknowledge.
-var alarmKinds = []string{storage.KindDoorForced, storage.KindDoorHeldOpen, storage.KindTailgating,
-	storage.KindRelayError, storage.KindAlarm}
-
-// ackAction is the audit action that acknowledges an alarm; its detail
-// holds the alarm's seq. Acknowledgements live in the audit log only.
-const ackAction = "alarm_acknowledged"
 
 // alarmWindow is how far back the home page lists alarms; alarmsShown
 // bounds each kind's list (a door held open all day is one a minute).
@@ -97,7 +89,7 @@ func (s *Server) todayCounts(now time.Time) (granted, denied, unknown int, err e
 // first.
 func (s *Server) openAlarms(now time.Time) ([]storage.Event, error) {
 	var out []storage.Event
-	for _, kind := range alarmKinds {
+	for _, kind := range storage.AlarmKinds {
 		evs, err := s.deps.DB.Events(storage.EventFilter{Kind: kind, From: now.Add(-alarmWindow), Newest: true, Limit: alarmsShown})
 		if err != nil {
 			return nil, err
@@ -108,7 +100,7 @@ func (s *Server) openAlarms(now time.Time) ([]storage.Event, error) {
 		return nil, nil
 	}
 	first := slices.MinFunc(out, func(a, b storage.Event) int { return int(a.Seq - b.Seq) }).Seq
-	acked, err := s.acknowledged(first)
+	acked, err := s.deps.DB.AcknowledgedAlarms(first)
 	if err != nil {
 		return nil, err
 	}
@@ -117,35 +109,19 @@ func (s *Server) openAlarms(now time.Time) ([]storage.Event, error) {
 	return out, nil
 }
 
-// acknowledged reads the acknowledgements from the audit log: they come
-// after their alarm in the chain, so only entries after seq first count.
-func (s *Server) acknowledged(first int64) (map[int64]bool, error) {
-	evs, err := s.deps.DB.Events(storage.EventFilter{Kind: storage.KindAdmin, AfterSeq: first})
-	if err != nil {
-		return nil, err
-	}
-	acked := map[int64]bool{}
-	for _, e := range evs {
-		var d struct{ Seq int64 }
-		if e.Code == ackAction && json.Unmarshal([]byte(e.Detail), &d) == nil {
-			acked[d.Seq] = true
-		}
-	}
-	return acked, nil
-}
-
-// acknowledgeAlarm records who acknowledged which alarm (audited) and
-// goes back home. Only an alarm's seq is accepted.
+// acknowledgeAlarm records who acknowledged which alarm (audited; once:
+// an alarm already acknowledged, here or from the central, records
+// nothing more) and goes back home. Only an alarm's seq is accepted.
 func (s *Server) acknowledgeAlarm(c echo.Context) error {
 	seq, err := strconv.ParseInt(c.Param("seq"), 10, 64)
 	if err != nil || seq <= 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "alarm number must be a positive whole number")
 	}
-	e, err := s.deps.DB.EventBySeq(seq)
-	if err != nil || !slices.Contains(alarmKinds, e.Kind) {
-		return echo.NewHTTPError(http.StatusNotFound, "no such alarm: reload the home page")
-	}
 	u, _ := userOf(c)
-	s.audit(u.Username, ackAction, map[string]any{"seq": seq, "kind": e.Kind})
+	if _, err := s.deps.Recorder.AcknowledgeAlarm(seq, u.Username); errors.Is(err, storage.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "no such alarm: reload the home page")
+	} else if err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }

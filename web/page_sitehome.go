@@ -2,7 +2,10 @@ package web
 
 import (
 	"cmp"
+	"errors"
+	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,7 +26,7 @@ type siteHomeData struct {
 	Day                      string
 	Recent                   []storage.Event
 	SiteAlarms               []storage.SiteAlarmAt
-	DoorAlarms               []storage.Event
+	DoorAlarms               []storage.DoorAlarm
 	Live                     bool // the doors' live views can be opened
 }
 
@@ -84,19 +87,37 @@ func (s *Server) siteRecent() ([]storage.Event, error) {
 }
 
 // siteDoorAlarms are the doors' own alarms (forced, held open, …) of the
-// last 24 hours, newest first; they are acknowledged at their door.
-func (s *Server) siteDoorAlarms(now time.Time) ([]storage.Event, error) {
-	var out []storage.Event
-	for _, kind := range alarmKinds {
-		evs, err := s.deps.Site.SiteEvents(storage.SiteEventFilter{EventFilter: storage.EventFilter{Kind: kind,
-			From: now.Add(-alarmWindow), Newest: true, Limit: alarmsShown}})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, evs...)
+// last 24 hours that their door's chain does not acknowledge, newest
+// first, each with the acknowledgement asked for here and not yet back.
+func (s *Server) siteDoorAlarms(now time.Time) ([]storage.DoorAlarm, error) {
+	return s.deps.Site.SiteOpenDoorAlarms(now.Add(-alarmWindow), alarmsShown*len(storage.AlarmKinds))
+}
+
+// requestDoorAlarmAck asks a door, from the central, to acknowledge one of its
+// alarms (id: the central's row of the alarm): the door records it in its
+// own chain, as acknowledged by USER@central, when it next pushes, so its
+// Home and this one agree. Asked twice, one request; audited here too.
+func (s *Server) requestDoorAlarmAck(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, "alarm number must be a positive whole number")
 	}
-	slices.SortFunc(out, newestFirst)
-	return out, nil
+	u, _ := userOf(c)
+	e, fresh, err := s.deps.Site.RequestDoorAlarmAck(id, u.Username+"@central", s.deps.Now())
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound, "no such alarm of a door: reload the home page")
+	case errors.Is(err, storage.ErrRevoked):
+		return echo.NewHTTPError(http.StatusConflict, "this door's appliance was revoked and will not push again: acknowledge the alarm at the door")
+	case errors.Is(err, storage.ErrAlarmAcknowledged):
+		return c.Redirect(http.StatusSeeOther, "/") // acknowledged meanwhile: the list no longer shows it
+	case err != nil:
+		return err
+	}
+	if fresh {
+		s.audit(u.Username, "door_alarm_ack_sent", map[string]any{"door": e.Door, "seq": e.Seq, "kind": e.Kind})
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
 }
 
 // newestFirst orders events from every door by time, then by row.

@@ -26,6 +26,11 @@ type Site interface {
 	LastSitePassages(upTo time.Time) ([]storage.Event, error)
 	SiteDoorAlarms(door string) ([]storage.SiteAlarmAt, error)
 	AcknowledgeSiteAlarm(id int64, by string, now time.Time) error
+	// SiteOpenDoorAlarms and RequestDoorAlarmAck: the doors' own alarms
+	// not acknowledged in their chain, and an acknowledgement asked of a
+	// door from here (delivered with the receipt of its next push).
+	SiteOpenDoorAlarms(from time.Time, limit int) ([]storage.DoorAlarm, error)
+	RequestDoorAlarmAck(eventID int64, by string, now time.Time) (storage.Event, bool, error)
 	ExportSite(f storage.EventFilter, snaps storage.SnapshotStore, w io.Writer) (int, error)
 	// DoorStale: a door not heard from for longer is offline.
 	DoorStale() time.Duration
@@ -42,6 +47,7 @@ func (s *Server) siteRoutes(e *echo.Echo, inv, admin, small echo.MiddlewareFunc)
 	}
 	e.GET("/doors", s.doorsPage, inv)
 	e.POST("/doors/alarms/:id/ack", s.doorAlarmAck, inv, small)
+	e.POST("/doors/events/:id/ack", s.requestDoorAlarmAck, inv, small)
 	e.POST("/doors/join", s.doorJoinToken, admin, small)
 }
 

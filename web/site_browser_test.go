@@ -22,18 +22,24 @@ func TestBrowserCentralConsole(t *testing.T) {
 	src := axeSource(t)
 	h := newHarness(t)
 	h.user("ada", storage.RoleAdmin)
-	_, back := fillSite(t, h)
+	front, back := fillSite(t, h)
+	at := h.now().Add(-10 * time.Minute).UnixMicro()
+	front.rec.Record(storage.Event{AtMicro: at, Kind: storage.KindDoorForced, Door: "front", Reason: "door opened while locked"}, nil, nil)
+	front.rec.Record(storage.Event{AtMicro: at + 1, Kind: storage.KindDoorHeldOpen, Door: "front"}, nil, nil)
+	front.push(t, h, nil) // two door alarms: one acknowledged from Home, one left with its button
 	back.db.Append(storage.Event{Kind: storage.KindDenied, Door: "back"})
 	h.db.ReceivePush(back.app.ID, storage.SitePush{Head: storage.ChainHead{Seq: 1, Hash: "0000"}}) // an alarm to acknowledge
 	h.db.TouchAppliance(back.app.ID, -1, h.now())
 	bctx, base, shot := browserOn(t, h)
 	q := chromedp.ByQuery
-	var token, rows, acked, ja string
+	var token, rows, acked, ja, waiting string
 	err := chromedp.Run(bctx,
 		chromedp.Navigate(base+"/login"), chromedp.WaitVisible("#username", q),
 		chromedp.SendKeys("#username", "ada", q), chromedp.SendKeys("#password", testPassword, q),
 		chromedp.Click("#login", q), chromedp.WaitVisible("nav", q),
 		chromedp.Navigate(base+"/"), chromedp.WaitVisible("#home-doors", q), shot("79-central-home"),
+		chromedp.Click(`#door-alarms tbody tr:last-child form button`, q), chromedp.WaitVisible(".ack-waiting", q),
+		chromedp.Text("#door-alarms", &waiting, q), shot("79-central-home-ack-waiting"),
 		chromedp.Click(`nav a[href="/doors"]`, q), chromedp.WaitVisible("#doors", q), shot("80-central-doors"),
 		chromedp.SendKeys(`#join-form input[name=door]`, "lab", q), chromedp.Click(`#join-form button`, q),
 		chromedp.WaitVisible("#token", q), chromedp.Text("#token", &token, q), shot("81-central-join-token"),
@@ -49,6 +55,9 @@ func TestBrowserCentralConsole(t *testing.T) {
 	)
 	if err != nil {
 		t.Fatalf("central console: %v", err)
+	}
+	if !strings.Contains(waiting, "sent by ada@central, waiting for the door") || !strings.Contains(waiting, "Acknowledge — front") {
+		t.Errorf("door alarms after acknowledging the forced door from Home: %q", waiting)
 	}
 	if len(token) < 20 {
 		t.Errorf("join token %q", token)

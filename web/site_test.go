@@ -74,7 +74,7 @@ func joinSiteDoor(t *testing.T, h *harness, name string) *siteDoor {
 
 // push sends the door's chain and snapshots to the central, as the door's
 // sync does (snapshots first, then events, checkpoints and its head).
-func (d *siteDoor) push(t *testing.T, h *harness, status *storage.DoorStatus) {
+func (d *siteDoor) push(t *testing.T, h *harness, status *storage.DoorStatus) storage.SiteReceipt {
 	t.Helper()
 	if _, err := d.db.SignCheckpoint(d.db.Keys); err != nil {
 		t.Fatal(err)
@@ -89,10 +89,12 @@ func (d *siteDoor) push(t *testing.T, h *harness, status *storage.DoorStatus) {
 	}
 	cps, _ := d.db.CheckpointsAfter(0)
 	head, _ := d.db.Head()
-	if r, err := h.db.ReceivePush(d.app.ID, storage.SitePush{Events: evs, Checkpoints: cps, Head: head, Status: status}); err != nil || len(r.Alarms) != 0 {
+	r, err := h.db.ReceivePush(d.app.ID, storage.SitePush{Events: evs, Checkpoints: cps, Head: head, Status: status})
+	if err != nil || len(r.Alarms) != 0 {
 		t.Fatalf("push from %s: %+v %v", d.name, r, err)
 	}
 	h.db.TouchAppliance(d.app.ID, -1, h.now()) // heard from at the harness's time
+	return r
 }
 
 // fillSite is a central with two doors that pushed: Ada in by the front

@@ -62,6 +62,9 @@ type centralSync struct {
 	// the last answer).
 	lastWarn atomic.Int64
 	stale    time.Duration
+	// ackFailed are the central's acknowledgement requests this door could
+	// not record (logged once each; the central asks with every receipt).
+	ackFailed map[int64]bool
 }
 
 func (a *Appliance) newCentralSync() (*centralSync, error) {
@@ -347,7 +350,28 @@ func (s *centralSync) pushOnce(ctx context.Context, head, heads *int64) (int, er
 			return 0, err
 		}
 	}
+	s.acknowledge(r.Acks)
 	return len(p.Events), nil
+}
+
+// acknowledge records the acknowledgements of this door's alarms asked
+// for on the central, as the door's own audit events (they go up with the
+// next push, which ends the request there). The central asks again until
+// then, so each is recorded only if the chain does not hold one yet.
+func (s *centralSync) acknowledge(acks []storage.SiteAlarmAck) {
+	for _, q := range acks {
+		ok, err := s.a.recorder.AcknowledgeAlarm(q.Seq, q.By)
+		switch {
+		case err != nil && !s.ackFailed[q.Seq]:
+			if s.ackFailed == nil {
+				s.ackFailed = map[int64]bool{}
+			}
+			s.ackFailed[q.Seq] = true
+			s.a.log.Error("alarm acknowledgement from the central not recorded", "seq", q.Seq, "by", q.By, "err", err)
+		case ok:
+			s.a.log.Info("alarm acknowledged from the central", "seq", q.Seq, "kind", q.Kind, "by", q.By)
+		}
+	}
 }
 
 // snapshots uploads the photos of evs (gone ones, purged by retention or

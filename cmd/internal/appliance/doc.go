@@ -29,7 +29,9 @@
 // (central_presence.go), and serves its live view through the central
 // (central_live.go): it long-polls whether a console viewer watches and
 // only then sends its newest preview frame (at most 8 a second) and its
-// decisions, until the central says nobody watches.
+// decisions, until the central says nobody watches. A push's receipt may
+// carry acknowledgements of this door's alarms asked for on the central:
+// the door records each in its chain (once) and the next push takes it up.
 //
 // It never holds C memory itself (package vision does) and never decides
 // access (package gate does).
