@@ -56,20 +56,9 @@ func (s *Server) siteHomePage(c echo.Context) error {
 // siteTodayCounts counts today's decisions at every door (midnight to
 // midnight in the site's zone), as todayCounts does for one door.
 func (s *Server) siteTodayCounts(now time.Time) (granted, denied, unknown int, err error) {
-	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
-	day := storage.SiteEventFilter{EventFilter: storage.EventFilter{From: from, To: from.AddDate(0, 0, 1)}}
-	day.Kind = storage.KindGranted
-	g, err := s.deps.Site.SiteEvents(day)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	day.Kind = storage.KindDenied
-	dn, err := s.deps.Site.SiteEvents(day)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	unknown = len(slices.DeleteFunc(slices.Clone(dn), func(e storage.Event) bool { return e.PersonID != 0 }))
-	return len(g), len(dn) - unknown, unknown, nil
+	return dayCounts(now, func(f storage.EventFilter) ([]storage.Event, error) {
+		return s.deps.Site.SiteEvents(storage.SiteEventFilter{EventFilter: f})
+	})
 }
 
 // siteRecent are the newest decisions (granted or denied) at any door.
