@@ -100,15 +100,17 @@ func TestBrowserLiveOverlay(t *testing.T) {
 	var found []axeViolation // the labels over the video are read too
 	err = chromedp.Run(bctx,
 		chromedp.Poll(`document.querySelectorAll('#overlay .mark').length == 3`, nil),
-		shot("50-ja-live-overlay"),
-		chromedp.Evaluate(axeSource(t), nil),
-		chromedp.Evaluate(axeRun, &found, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }),
+		// Read the marks at once: each goes after 5 s, and axe can take
+		// that long on a busy machine.
 		chromedp.Evaluate(`[...document.querySelectorAll('#overlay .mark')].map(function (m) {
 			var s = getComputedStyle(m), o = document.getElementById('overlay').getBoundingClientRect(), r = m.getBoundingClientRect();
 			return {cls: m.className, text: m.textContent, colour: m.classList.contains('box') ? s.borderTopColor : s.backgroundColor,
 				left: String(Math.round(100 * (r.left - o.left) / o.width)), top: String(Math.round(100 * (r.top - o.top) / o.height)),
 				width: String(Math.round(100 * r.width / o.width))};
 		})`, &marks),
+		shot("50-ja-live-overlay"),
+		chromedp.Evaluate(axeSource(t), nil),
+		chromedp.Evaluate(axeRun, &found, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }),
 		chromedp.Poll(`document.getElementById('state').textContent == '再接続中'`, nil, chromedp.WithPollingTimeout(15*time.Second)),
 		chromedp.Text("#state", &stateText, q),
 	)
