@@ -199,7 +199,7 @@ func hashToken(t string) string {
 // CreateAPIToken makes a bearer token for a user's JSON API use that
 // expires after DefaultTokenTTL.
 func (db *DB) CreateAPIToken(username string) (string, error) {
-	return db.NewAPIToken(username, "", time.Now().Add(DefaultTokenTTL))
+	return db.NewAPIToken(username, "", db.now().Add(DefaultTokenTTL))
 }
 
 // UserForToken is the enabled user an unexpired bearer token belongs to.

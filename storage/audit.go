@@ -2,7 +2,6 @@ package storage
 
 import (
 	"encoding/json"
-	"time"
 )
 
 // Audit records an admin action (who, what, details) in the chain.
@@ -11,7 +10,7 @@ func (r *Recorder) Audit(by, action string, detail any) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	return r.DB.Append(Event{Kind: KindAdmin, Code: action, By: by, Detail: string(d), AtMicro: time.Now().UnixMicro()})
+	return r.DB.Append(Event{Kind: KindAdmin, Code: action, By: by, Detail: string(d), AtMicro: r.DB.nowMicro()})
 }
 
 // AuditLog lists admin audit entries, newest first.

@@ -108,7 +108,7 @@ type bundleSource struct {
 func writeBundle(w io.Writer, src bundleSource) (int, error) {
 	first := firstSeq(src.sel)
 	zw := zip.NewWriter(w)
-	m := bundleManifest{Format: bundleFormat, CreatedAt: time.Now().UTC(), Filter: src.f, FirstSeq: first, LastSeq: src.head,
+	m := bundleManifest{Format: bundleFormat, CreatedAt: src.chain.NowFunc(), Filter: src.f, FirstSeq: first, LastSeq: src.head,
 		PublicKey: src.pub, Selected: len(src.sel)}
 	if err := writeJSON(zw, "manifest.json", m); err != nil {
 		return 0, err

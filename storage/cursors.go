@@ -2,7 +2,6 @@ package storage
 
 import (
 	"fmt"
-	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -30,7 +29,7 @@ func (db *DB) Cursor(name string) (seq int64, found bool, err error) {
 
 // SaveCursor records that the named feed delivered every event up to seq.
 func (db *DB) SaveCursor(name string, seq int64) error {
-	c := DeliveryCursor{Name: name, Seq: seq, UpdatedMicro: time.Now().UnixMicro()}
+	c := DeliveryCursor{Name: name, Seq: seq, UpdatedMicro: db.nowMicro()}
 	err := db.g.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "name"}},
 		DoUpdates: clause.AssignmentColumns([]string{"seq", "updated_micro"})}).Create(&c).Error
 	if err != nil {

@@ -30,13 +30,29 @@ type DB struct {
 	g       *gorm.DB // never handed out: callers use DB's methods
 	dialect string
 	Keys    *Keys
+	clock   func() time.Time // Options.Now
 }
+
+// now is the database's clock: every time it stamps (an event without
+// one, an audit entry, a document, a cursor, a token, a migration) and
+// every expiry it checks against a caller's now comes from the same
+// clock as the caller's (Options.Now).
+func (db *DB) now() time.Time { return db.clock() }
+
+// nowMicro is now in Unix microseconds, as events and rows store time.
+func (db *DB) nowMicro() int64 { return db.clock().UnixMicro() }
 
 // Options are what Open needs besides the DSN.
 type Options struct {
 	// KeyDir holds the appliance's key files (DATA_DIR/keys), outside the
 	// database. Required.
 	KeyDir string
+	// Now is the clock of the application using the database (time.Now
+	// when nil): the web app's, the appliance's, a test harness's. One
+	// clock per path: a stamp made here and an expiry checked by the
+	// caller must never come from two clocks (a fixed test clock against
+	// time.Now() is a test that fails some day).
+	Now func() time.Time
 }
 
 // Dialect is "sqlite" or "postgres".
@@ -49,12 +65,16 @@ func Open(dsn string, opts Options) (*DB, error) {
 	if opts.KeyDir == "" {
 		return nil, errors.New("storage: no key directory given")
 	}
+	clock := opts.Now
+	if clock == nil {
+		clock = time.Now
+	}
 	var db *DB
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		db, err = openPostgres(dsn)
+		db, err = openPostgres(dsn, clock)
 	} else {
-		db, err = openSQLite(dsn)
+		db, err = openSQLite(dsn, clock)
 	}
 	if err != nil {
 		return nil, err
@@ -95,7 +115,7 @@ func (db *DB) loadKeys(dir string) error {
 // openSQLite opens a SQLite file with WAL, foreign keys, a busy timeout and
 // synchronous=FULL: an access-control log must survive power loss, and FULL
 // fsyncs the WAL on every commit (NORMAL may lose the last commits).
-func openSQLite(path string) (*DB, error) {
+func openSQLite(path string, clock func() time.Time) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("storage: empty database path")
 	}
@@ -105,11 +125,11 @@ func openSQLite(path string) (*DB, error) {
 	// mattn/go-sqlite3 spells its options with underscores.
 	dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=1&_synchronous=FULL&_txlock=immediate&_busy_timeout=" +
 		fmt.Sprint(sqliteBusyTimeoutMS)
-	g, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }})
+	g, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return clock().UTC() }})
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
-	db := &DB{g: g, dialect: "sqlite"}
+	db := &DB{g: g, dialect: "sqlite", clock: clock}
 	if err := db.checkSQLite(); err != nil {
 		db.Close()
 		return nil, err
@@ -159,16 +179,20 @@ func (db *DB) checkSQLite() error {
 
 // openPostgres opens a PostgreSQL database, for sites where many gates
 // share one log. Appends are serialised with an advisory lock.
-func openPostgres(dsn string) (*DB, error) {
-	g, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }})
+func openPostgres(dsn string, clock func() time.Time) (*DB, error) {
+	g, err := gorm.Open(postgres.Open(dsn), &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return clock().UTC() }})
 	if err != nil {
-		return nil, fmt.Errorf("storage: open PostgreSQL %s: %w", redactDSN(dsn), err)
+		return nil, fmt.Errorf("storage: open PostgreSQL %s: %w", RedactDSN(dsn), err)
 	}
-	return &DB{g: g, dialect: "postgres"}, nil
+	return &DB{g: g, dialect: "postgres", clock: clock}, nil
 }
 
-// redactDSN hides a password in error messages.
-func redactDSN(dsn string) string {
+// RedactDSN is a DSN fit for messages: a PostgreSQL URL's password
+// hidden, a SQLite path as it is.
+func RedactDSN(dsn string) string {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return dsn
+	}
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "(a PostgreSQL DSN that does not parse as a URL)"

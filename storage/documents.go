@@ -3,7 +3,6 @@ package storage
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -40,7 +39,7 @@ func (r *Recorder) SaveDocument(key, body, by string) error {
 	if len(body) > maxDocument {
 		return fmt.Errorf("storage: document %s is %d bytes; the limit is %d", key, len(body), maxDocument)
 	}
-	d := Document{Key: key, Body: body, UpdatedMicro: time.Now().UnixMicro(), UpdatedBy: by}
+	d := Document{Key: key, Body: body, UpdatedMicro: r.DB.nowMicro(), UpdatedBy: by}
 	err := r.DB.g.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "key"}},
 		DoUpdates: clause.AssignmentColumns([]string{"body", "updated_micro", "updated_by"})}).Create(&d).Error
 	if err != nil {

@@ -133,7 +133,7 @@ const chainLockID = 0x66616365 // "face"
 // durable (synchronous=FULL on SQLite; commit on PostgreSQL).
 func (db *DB) Append(e Event) (Event, error) {
 	if e.AtMicro == 0 {
-		e.AtMicro = time.Now().UnixMicro()
+		e.AtMicro = db.nowMicro()
 	}
 	if e.Kind == "" {
 		return e, errors.New("storage: event without a kind")
@@ -252,7 +252,7 @@ func (db *DB) SignCheckpoint(keys *Keys) (Checkpoint, error) {
 		if err := tx.Where("seq = ?", last.Seq).Limit(1).Find(&c).Error; err != nil || c.ID != 0 {
 			return err
 		}
-		c = Checkpoint{Seq: last.Seq, Hash: last.Hash, AtMicro: time.Now().UnixMicro(), PublicKey: PublicKeyString(keys.Public)}
+		c = Checkpoint{Seq: last.Seq, Hash: last.Hash, AtMicro: db.nowMicro(), PublicKey: PublicKeyString(keys.Public)}
 		c.Signature = hex.EncodeToString(ed25519.Sign(keys.Signing, CheckpointMessage(c.Seq, c.Hash, c.AtMicro)))
 		return tx.Create(&c).Error
 	})

@@ -217,7 +217,7 @@ var migrations = []migration{
 			}
 		}
 		// Tokens made before expiry existed get the default lifetime from now.
-		return tx.Exec("UPDATE api_tokens SET expires_micro = ?", time.Now().Add(DefaultTokenTTL).UnixMicro()).Error
+		return tx.Exec("UPDATE api_tokens SET expires_micro = ?", tx.NowFunc().Add(DefaultTokenTTL).UnixMicro()).Error
 	}, nil},
 	{9, "webhook subscriptions and delivery log", func(tx *gorm.DB) error {
 		type WebhookSubscription struct {
@@ -308,7 +308,7 @@ func (db *DB) migrateTo(target int) error {
 			if err := up(tx); err != nil {
 				return err
 			}
-			return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().UTC()}).Error
+			return tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: tx.NowFunc()}).Error
 		})
 		if err != nil {
 			return fmt.Errorf("storage: migration %d (%s): %w", m.version, m.name, err)

@@ -418,7 +418,7 @@ func (db *DB) appendInTx(tx *gorm.DB, e Event) (Event, error) {
 		}
 	}
 	if e.AtMicro == 0 {
-		e.AtMicro = time.Now().UnixMicro()
+		e.AtMicro = db.nowMicro()
 	}
 	var last Event
 	if err := tx.Select("seq", "hash").Order("seq DESC").Limit(1).Find(&last).Error; err != nil {

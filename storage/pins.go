@@ -60,7 +60,7 @@ func (db *DB) SetPIN(personID int64, pin string) error {
 	if err != nil {
 		return err
 	}
-	row := personPIN{PersonID: personID, Hash: string(h), UpdatedAt: time.Now().UTC()}
+	row := personPIN{PersonID: personID, Hash: string(h), UpdatedAt: db.now().UTC()}
 	return db.g.Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error
 }
 

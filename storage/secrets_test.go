@@ -78,7 +78,7 @@ func checkPrivate(t *testing.T, p string) {
 func TestMigrationSealsClearTOTPSecrets(t *testing.T) {
 	dir := t.TempDir()
 	path, keyDir := filepath.Join(dir, "f.db"), filepath.Join(dir, "keys")
-	old, err := openSQLite(path)
+	old, err := openSQLite(path, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

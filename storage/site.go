@@ -9,7 +9,8 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-func nowMicro() int64 { return time.Now().UnixMicro() }
+// txNowMicro is the database's clock (Options.Now) inside a transaction.
+func txNowMicro(tx *gorm.DB) int64 { return tx.NowFunc().UnixMicro() }
 
 // JoinPurpose is the one-time-link purpose of a door's join token.
 const JoinPurpose = "join"
@@ -130,7 +131,7 @@ func raise(tx *gorm.DB, app int64, code string, seq int64, format string, args .
 	if len(what) > 500 {
 		what = what[:500]
 	}
-	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&SiteAlarm{ApplianceID: app, Code: code, Seq: seq, What: what, AtMicro: nowMicro()})
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&SiteAlarm{ApplianceID: app, Code: code, Seq: seq, What: what, AtMicro: txNowMicro(tx)})
 	return res.RowsAffected == 1, res.Error
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
@@ -466,7 +465,7 @@ func putSitePIN(tx *gorm.DB, person int64, hash string) error {
 	if err := tx.Where("person_id = ?", person).Limit(1).Find(&row).Error; err != nil || row.Hash == hash {
 		return err
 	}
-	row = personPIN{PersonID: person, Hash: hash, UpdatedAt: time.Now().UTC()}
+	row = personPIN{PersonID: person, Hash: hash, UpdatedAt: tx.NowFunc()}
 	return tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error
 }
 
@@ -493,7 +492,7 @@ func putSitePolicy(tx *gorm.DB, p SitePolicy) error {
 }
 
 func saveCursorTx(tx *gorm.DB, name string, seq int64) error {
-	c := DeliveryCursor{Name: name, Seq: seq, UpdatedMicro: nowMicro()}
+	c := DeliveryCursor{Name: name, Seq: seq, UpdatedMicro: txNowMicro(tx)}
 	return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "name"}},
 		DoUpdates: clause.AssignmentColumns([]string{"seq", "updated_micro"})}).Create(&c).Error
 }

@@ -467,6 +467,16 @@ func TestSiteErasureWithSnapshots(t *testing.T) {
 		if err != nil || !slices.Equal(ch.EraseSnapshots, []int64{p.ID}) || !slices.Equal(ch.Deleted, []int64{p.ID}) {
 			t.Fatalf("changes after the erasure: %+v %v", ch, err)
 		}
+		// An entry the door recorded before it heard of the erasure reaches
+		// the central after it: its snapshots are let go there too (and only
+		// its: another person's entry keeps them).
+		pushed, _ := door.EventCount()
+		late, _ := door.recorder().Record(Event{Kind: KindGranted, Granted: true, PersonID: p.ID, PersonName: "P"}, []byte{3, 7}, []byte{3, 8})
+		other, _ := door.recorder().Record(Event{Kind: KindGranted, Granted: true, PersonID: 99, PersonName: "Q"}, []byte{4, 7}, nil)
+		if got := pushAll(t, central, door, app.ID, pushed).Purge; !slices.Equal(got, []string{late.SnapshotHash, late.FaceHash}) {
+			t.Errorf("late entry of the erased person: purge %v, want its snapshot and face %v (not %s)",
+				got, []string{late.SnapshotHash, late.FaceHash}, other.SnapshotHash)
+		}
 		// Without snapshots: nothing to tell beyond the deletion.
 		q, _ := central.Enroll("E-2", "Bo", []NewTemplate{{Descriptor: descriptor(2), ModelVersion: "m1"}})
 		rev = ch.Rev

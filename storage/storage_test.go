@@ -181,11 +181,11 @@ func TestTemplatesEncryptedAtRest(t *testing.T) {
 }
 
 func TestRedactDSN(t *testing.T) {
-	got := redactDSN("postgres://gate:s3cret@db.example:5432/facegate?sslmode=require")
+	got := RedactDSN("postgres://gate:s3cret@db.example:5432/facegate?sslmode=require")
 	if strings.Contains(got, "s3cret") || !strings.Contains(got, "gate:xxxxx@db.example:5432/facegate") {
 		t.Fatalf("redacted DSN %q", got)
 	}
-	if got := redactDSN("postgres://%zz"); strings.Contains(got, "%zz") {
+	if got := RedactDSN("postgres://%zz"); strings.Contains(got, "%zz") {
 		t.Fatalf("unparseable DSN shown: %q", got)
 	}
 }

@@ -58,7 +58,7 @@ func forEachDB(t *testing.T, fn func(t *testing.T, db *testDB)) {
 		schema := "t_" + hex.EncodeToString(b)
 		admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: logger.Discard})
 		if err != nil {
-			t.Fatalf("PostgreSQL at %s: %v", redactDSN(base), err)
+			t.Fatalf("PostgreSQL at %s: %v", RedactDSN(base), err)
 		}
 		if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
 			t.Fatal(err)

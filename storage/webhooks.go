@@ -135,7 +135,7 @@ func (db *DB) AddWebhook(w Webhook) (Webhook, error) {
 	}
 	err := db.g.Transaction(func(tx *gorm.DB) error {
 		row := webhookSubscription{URL: w.URL, Kinds: strings.Join(w.Kinds, ","), Doors: strings.Join(w.Doors, ","),
-			Enabled: w.Enabled, AllowHTTP: w.AllowHTTP, CACert: w.CACert, CreatedAt: time.Now().UTC()}
+			Enabled: w.Enabled, AllowHTTP: w.AllowHTTP, CACert: w.CACert, CreatedAt: db.now().UTC()}
 		if err := tx.Model(&Event{}).Select("COALESCE(MAX(seq), 0)").Scan(&row.CursorSeq).Error; err != nil {
 			return err
 		}

@@ -21,8 +21,9 @@ type BenchConfig struct {
 	Enroll   []string
 	Embedder Embedder
 	Detector FaceDetector // closed by RunBench
-	Rule     Rule
-	Liveness bool
+	// Pipeline is the configuration serve would run with
+	// (appliance.PipelineConfig: the embedder's, with the settings over it).
+	Pipeline PipelineConfig
 	// Paced delivers the file at its own frame rate, as a camera would.
 	Paced bool
 	// Naive also runs go-face Recognize on every full frame (dlib only).
@@ -32,7 +33,7 @@ type BenchConfig struct {
 // BenchReport is what a bench run measured; Print prints it.
 type BenchReport struct {
 	Info      ModelInfo
-	Rule      Rule
+	Config    PipelineConfig // as the pipeline ran
 	Paced     bool
 	SourceFPS float64
 	Delivered int64 // frames the source delivered (paced: incl. skipped)
@@ -60,10 +61,11 @@ func RunBench(ctx context.Context, cfg BenchConfig) (*BenchReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := DefaultPipelineConfig()
-	// Paced: frames arrive in real time, so wall time is the latency.
-	pc.Rule, pc.VideoTime, pc.Liveness = cfg.Rule, !cfg.Paced, cfg.Liveness
-	r := &BenchReport{Info: cfg.Embedder.Info(), Rule: cfg.Rule, Paced: cfg.Paced, Names: names, Calls: map[string]int{}}
+	pc := cfg.Pipeline
+	// Paced: frames arrive in real time, so wall time is the latency; a
+	// file read faster than real time is timed in its own (video) time.
+	pc.VideoTime = !cfg.Paced
+	r := &BenchReport{Info: cfg.Embedder.Info(), Config: pc, Paced: cfg.Paced, Names: names, Calls: map[string]int{}}
 	p := &Pipeline{Source: src, Detector: cfg.Detector, Embedder: cfg.Embedder, Gallery: gallery, Config: pc,
 		OnDecision: func(d Decision) { r.Decisions = append(r.Decisions, d) }}
 	cpu0 := processCPU()
@@ -156,7 +158,9 @@ func (r *BenchReport) Print(w io.Writer) {
 		fmt.Fprintln(w, "  (decode below includes waiting for the next frame)")
 	}
 	fmt.Fprintf(w, "embedder %s (%d-D, %s, threshold %.2f): describe %.1f ms per face (mean over %d tracked faces)\n",
-		r.Info.Name, r.Info.Dim, r.Info.Metric, r.Rule.Threshold, float64(sum.Stages[StageDescribe][0].Microseconds())/1000, r.Calls[StageDescribe])
+		r.Info.Name, r.Info.Dim, r.Info.Metric, r.Config.Rule.Threshold, float64(sum.Stages[StageDescribe][0].Microseconds())/1000, r.Calls[StageDescribe])
+	fmt.Fprintf(w, "  decided as serve decides: threshold %.3f, margin %.3f, stranger line %.2f, %d votes, liveness %v\n",
+		r.Config.Rule.Threshold, r.Config.Rule.MinMargin, r.Config.strangerLine(), r.Config.VotesNeeded, r.Config.Liveness)
 	fmt.Fprintf(w, "  %-9s %10s %10s %7s\n", "stage", "mean", "p95", "calls")
 	for _, st := range []string{StageDecode, StageDetect, StageDescribe, StageMatch} {
 		v := sum.Stages[st]

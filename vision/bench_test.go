@@ -17,7 +17,7 @@ func TestRunBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := RunBench(context.Background(), BenchConfig{Source: clipPath(t), Embedder: testRecognizer(t), Detector: det,
-		Rule: DefaultRule, Enroll: []string{"lmm=" + modeltest.Face(t, "lin-manuel-miranda.png"), modeltest.Face(t, "obama.jpg")}})
+		Pipeline: NewPipelineConfig(testRecognizer(t).Info()), Enroll: []string{"lmm=" + modeltest.Face(t, "lin-manuel-miranda.png"), modeltest.Face(t, "obama.jpg")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestRunBenchRefusesEnrolPhoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = RunBench(context.Background(), BenchConfig{Source: clipPath(t), Embedder: testRecognizer(t), Detector: det,
-		Rule: DefaultRule, Enroll: []string{modeltest.Face(t, "two_people.jpg")}})
+		Pipeline: NewPipelineConfig(testRecognizer(t).Info()), Enroll: []string{modeltest.Face(t, "two_people.jpg")}})
 	if err == nil || !strings.Contains(err.Error(), "two_people.jpg: 2 faces, need exactly one") {
 		t.Fatalf("two faces: %v", err)
 	}

@@ -26,6 +26,13 @@ var driftPhotos = []string{"faces/obama.jpg", "faces/obama2.jpg", "faces/obama3.
 // deriveCalibration computes an embedder's Calibration by its documented
 // method.
 func deriveCalibration(t *testing.T, name string, e Embedder) Calibration {
+	c, _, _ := deriveCalibrationPairs(t, name, e)
+	return c
+}
+
+// deriveCalibrationPairs is deriveCalibration with the sorted genuine and
+// impostor pair distances it counted.
+func deriveCalibrationPairs(t *testing.T, name string, e Embedder) (Calibration, []float64, []float64) {
 	t.Helper()
 	set := calibrationSet(t, e)
 	gen, imp := pairDistances(e.Info().Metric, set)
@@ -39,7 +46,31 @@ func deriveCalibration(t *testing.T, name string, e Embedder) Calibration {
 		c.Points = append(c.Points, CalibrationPoint{Threshold: th, ImpostorsAccepted: sort.SearchFloat64s(imp, th+1e-12),
 			GenuineRefused: len(gen) - sort.SearchFloat64s(gen, th+1e-12)})
 	}
-	return c
+	return c, gen, imp
+}
+
+// boundaryDrift is how far a pair distance moves between runs of the same
+// photos and models: the narrow depthwise kernel against OpenCV's moved
+// pair distances by at most 1.9e-4 (TestNarrowDepthwiseSameDescriptors),
+// and CPUs, thread counts and loads move the last bits the same way (a
+// faceplugin impostor pair sits at 0.80000 ± 1e-5). A table count may
+// differ by the pairs within this of its threshold, and no more.
+const boundaryDrift = 2e-4
+
+// countsWithin reports whether the table's counts at each threshold are
+// those of the photos, give or take the pairs within boundaryDrift of it.
+func countsWithin(want []CalibrationPoint, gen, imp []float64) error {
+	count := func(ds []float64, at float64) int { return sort.SearchFloat64s(ds, at+1e-12) }
+	for _, p := range want {
+		lo, hi := p.Threshold-boundaryDrift, p.Threshold+boundaryDrift
+		if a := p.ImpostorsAccepted; a < count(imp, lo) || a > count(imp, hi) {
+			return fmt.Errorf("at %.2f: %d impostor pairs accepted, the photos say %d–%d", p.Threshold, a, count(imp, lo), count(imp, hi))
+		}
+		if r := p.GenuineRefused; r < len(gen)-count(gen, hi) || r > len(gen)-count(gen, lo) {
+			return fmt.Errorf("at %.2f: %d genuine pairs refused, the photos say %d–%d", p.Threshold, r, len(gen)-count(gen, hi), len(gen)-count(gen, lo))
+		}
+	}
+	return nil
 }
 
 // reencodeDrift is the largest distance between a photo's descriptor and
@@ -96,11 +127,17 @@ func TestCalibrationTable(t *testing.T) {
 	}
 	for _, e := range []Embedder{testRecognizer(t), testFaceplugin(t)} {
 		name := e.Info().Name
-		got := deriveCalibration(t, name, e)
+		got, gen, imp := deriveCalibrationPairs(t, name, e)
 		t.Logf("derived (paste into calibrations):\n%s", goLiteral(got))
 		want, ok := CalibrationFor(name)
-		if !ok || !sameCalibration(want, got) {
+		// Strict: the set, the safe maximum and the minimum margin; the
+		// counts within the numeric drift of their thresholds.
+		strict := want
+		strict.Points = got.Points
+		if !ok || !sameCalibration(strict, got) {
 			t.Errorf("%s: calibration.go says %+v, the photos say %+v: update calibrations", name, want, got)
+		} else if err := countsWithin(want.Points, gen, imp); err != nil || len(want.Points) != len(got.Points) {
+			t.Errorf("%s: calibration.go's table is not the photos' (%v): update calibrations", name, err)
 		}
 		if err := got.CheckRule(DefaultRuleFor(name)); err != nil && name == EmbedderDlib {
 			t.Logf("KNOWN: dlib's default rule %+v is outside its safe range: %v", DefaultRuleFor(name), err)
@@ -149,6 +186,23 @@ func TestCalibrationCheckRule(t *testing.T) {
 		err := c.CheckRule(tc.r)
 		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc.r, err, tc.want)
+		}
+	}
+}
+
+// A count may differ from the photos' only by pairs within boundaryDrift
+// of its threshold: one pair at 0.80000 ± 1e-5 counts either way, a pair
+// 0.001 away does not.
+func TestCountsWithinDrift(t *testing.T) {
+	imp := []float64{0.70, 0.799995, 0.801}
+	gen := []float64{0.30, 0.799995}
+	for _, tc := range []struct {
+		accepted, refused int
+		ok                bool
+	}{{1, 1, true}, {2, 0, true}, {2, 1, true}, {3, 0, false}, {0, 1, false}, {1, 2, false}} {
+		err := countsWithin([]CalibrationPoint{{Threshold: 0.80, ImpostorsAccepted: tc.accepted, GenuineRefused: tc.refused}}, gen, imp)
+		if (err == nil) != tc.ok {
+			t.Errorf("accepted %d refused %d: %v, want ok=%v", tc.accepted, tc.refused, err, tc.ok)
 		}
 	}
 }

@@ -25,7 +25,7 @@ func TestNoMatLeak(t *testing.T) {
 		t.Fatalf("%d Mats open before the run:\n%s", n, b.String())
 	}
 	// Pipeline over the whole clip, on-demand source.
-	ds, _ := runClip(t, DefaultPipelineConfig())
+	ds, _ := runClip(t, NewPipelineConfig(testRecognizer(t).Info()))
 	if len(ds) == 0 {
 		t.Fatal("no decisions: the run did not exercise the describe path")
 	}
@@ -38,7 +38,7 @@ func TestNoMatLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Pipeline{Source: src, Detector: det, Embedder: rec, Gallery: gallery}
+	p := &Pipeline{Source: src, Detector: det, Embedder: rec, Gallery: gallery, Config: NewPipelineConfig(rec.Info())}
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	p.Run(ctx)
 	cancel()
@@ -63,7 +63,7 @@ func TestNoMatLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2 := &Pipeline{Source: src2, Detector: nd, Embedder: fp, Gallery: NewGalleryFor(MetricCosine, nil)}
+	p2 := &Pipeline{Source: src2, Detector: nd, Embedder: fp, Gallery: NewGalleryFor(MetricCosine, nil), Config: NewPipelineConfig(fp.Info())}
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	p2.Run(ctx2)
 	cancel2()

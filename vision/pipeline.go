@@ -23,11 +23,11 @@ type PipelineConfig struct {
 	// decision within ~3 frames (≤100 ms at 30 fps), yet one lucky frame of
 	// a look-alike cannot open the door.
 	VotesNeeded int
-	// StrangerLine: a face whose every vote (at least VotesNeeded) is at
+		// StrangerLine: a face whose every vote (at least VotesNeeded) is at
 	// least this far from everyone enrolled is decided "unknown" at once.
 	// It is the model's own same-person bound (ModelInfo.StrangerLine: the
 	// largest same-person distance in its calibration photos, dlib 0.60,
-	// faceplugin 0.93); 0 takes it from the Embedder when Run starts. A
+	// faceplugin 0.93), filled by NewPipelineConfig; Run refuses 0. A
 	// nearer line denies employees still turning to the camera: on the demo
 	// clip Lin-Manuel's turned frames sit at 0.55 in faceplugin's metric.
 	StrangerLine float64
@@ -73,10 +73,54 @@ func (c *PipelineConfig) strangerLine() float64 {
 	return max(c.StrangerLine, c.Rule.Threshold+c.StrangerGap)
 }
 
-// DefaultPipelineConfig is what serve uses.
-func DefaultPipelineConfig() PipelineConfig {
-	return PipelineConfig{Rule: DefaultRule, VotesNeeded: 2, StrangerGap: 0.10, MaxDescribes: 4, UndecidedFrames: 90,
-		MinFaceWidth: 60, MinSharpness: 15, MaxYaw: 0.5, DescribesPerFrame: 2, LivenessFrames: 90}
+// NewPipelineConfig is the one way to make a PipelineConfig: every field
+// from the embedder's ModelInfo (its calibrated rule and stranger line) and
+// the defaults below. The appliance then puts the stored settings over it
+// (appliance.PipelineConfig), and so does `facegate bench`. There are no
+// zero-means-default fields: Run refuses a config Validate refuses, so a
+// half-built one cannot decide (a zero stranger line once made every turned
+// face of an employee an "unknown" denial).
+func NewPipelineConfig(info ModelInfo) PipelineConfig {
+	return PipelineConfig{Rule: info.DefaultRule, StrangerLine: info.StrangerLine, VotesNeeded: 2, StrangerGap: 0.10,
+		MaxDescribes: 4, UndecidedFrames: 90, MinFaceWidth: 60, MinSharpness: 15, MaxYaw: 0.5, DescribesPerFrame: 2,
+		LivenessFrames: 90}
+}
+
+// ConfigError says which PipelineConfig field is wrong and why.
+type ConfigError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ConfigError) Error() string {
+	return "pipeline config: " + e.Field + " " + e.Problem + " (build it with vision.NewPipelineConfig)"
+}
+
+// Validate refuses a config with a field left unset or out of range.
+func (c *PipelineConfig) Validate() error {
+	if err := c.Rule.Validate(); err != nil {
+		return &ConfigError{"Rule", err.Error()}
+	}
+	checks := []struct {
+		field string
+		bad   bool
+		why   string
+	}{
+		{"VotesNeeded", c.VotesNeeded < 1, "must be at least 1"},
+		{"StrangerLine", !(c.StrangerLine > 0), "must be the model's same-person bound (ModelInfo.StrangerLine), not 0"},
+		{"StrangerGap", c.StrangerGap < 0, "cannot be negative"},
+		{"MaxDescribes", c.MaxDescribes < c.VotesNeeded, "must be at least VotesNeeded"},
+		{"UndecidedFrames", c.UndecidedFrames < 1, "must be at least 1"},
+		{"DescribesPerFrame", c.DescribesPerFrame < 1, "must be at least 1"},
+		{"MaxYaw", !(c.MaxYaw > 0), "must be above 0"},
+		{"LivenessFrames", c.Liveness && c.LivenessFrames < 1, "must be at least 1 with Liveness"},
+	}
+	for _, ch := range checks {
+		if ch.bad {
+			return &ConfigError{ch.field, ch.why}
+		}
+	}
+	return nil
 }
 
 // Decision is the pipeline's verdict on one tracked face.
@@ -193,7 +237,7 @@ type Pipeline struct {
 	Detector   FaceDetector
 	Embedder   Embedder
 	Gallery    *Gallery
-	Config     PipelineConfig
+	Config     PipelineConfig // from NewPipelineConfig; in force until SetConfig
 	OnDecision func(Decision)
 	// OnFrame (optional) hears how many faces each frame holds, for
 	// tailgating detection.
@@ -215,12 +259,17 @@ func (p *Pipeline) conf() *PipelineConfig {
 	return &p.Config
 }
 
-// SetConfig changes the running pipeline's configuration (match rule,
-// liveness …) from the next frame on.
-func (p *Pipeline) SetConfig(edit func(*PipelineConfig)) {
-	c := *p.conf()
-	edit(&c)
+// ConfigInForce is the configuration the pipeline decides with now.
+func (p *Pipeline) ConfigInForce() PipelineConfig { return *p.conf() }
+
+// SetConfig puts c in force on the running pipeline from the next frame
+// on. A config Validate refuses is refused, and the one in force kept.
+func (p *Pipeline) SetConfig(c PipelineConfig) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
 	p.live.Store(&c)
+	return nil
 }
 
 // Stats returns the live statistics (valid after Run started).
@@ -238,15 +287,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if p.Log == nil {
 		p.Log = slog.New(slog.DiscardHandler)
 	}
-	if p.Config.VotesNeeded == 0 {
-		p.Config = DefaultPipelineConfig()
-	}
-	if p.Config.StrangerLine == 0 && p.Embedder != nil {
-		p.Config.StrangerLine = p.Embedder.Info().StrangerLine
-	}
 	if p.live.Load() == nil {
-		c := p.Config
-		p.live.Store(&c)
+		if err := p.SetConfig(p.Config); err != nil {
+			return err
+		}
 	}
 	st := p.Stats()
 	st.start = time.Now()

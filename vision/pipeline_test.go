@@ -85,7 +85,7 @@ func runClipWith(t testing.TB, cfg PipelineConfig, emb Embedder) ([]Decision, Su
 // separates them; granting him would let strangers in.
 // TestObamaInAudienceIsBeyondReach keeps that claim measured.
 func TestPipelineOnDemoClip(t *testing.T) {
-	cfg := DefaultPipelineConfig()
+	cfg := NewPipelineConfig(testRecognizer(t).Info())
 	cfg.VideoTime = true
 	ds, sum := runClip(t, cfg)
 	checkDemoClip(t, cfg, ds, sum)
@@ -95,8 +95,8 @@ func TestPipelineOnDemoClip(t *testing.T) {
 // stranger line matters here: at threshold + 0.10 Lin-Manuel's turned
 // frames (0.55) were logged as an "unknown" denial before his grant.
 func TestPipelineOnDemoClipFaceplugin(t *testing.T) {
-	cfg := DefaultPipelineConfig()
-	cfg.Rule, cfg.VideoTime = FacepluginRule, true
+	cfg := NewPipelineConfig(testFaceplugin(t).Info())
+	cfg.VideoTime = true
 	ds, sum := runClipWith(t, cfg, testFaceplugin(t))
 	checkDemoClip(t, cfg, ds, sum)
 }
@@ -172,7 +172,7 @@ func TestPipelineStrangerIsUnknown(t *testing.T) {
 	}
 	defer det.Close()
 	var ds []Decision
-	p := &Pipeline{Source: src, Detector: det, Embedder: rec, Config: DefaultPipelineConfig(),
+	p := &Pipeline{Source: src, Detector: det, Embedder: rec, Config: NewPipelineConfig(rec.Info()),
 		Gallery:    NewGallery([]Template{{ID: 1, PersonID: obamaID, Descriptor: fs[0].Descriptor}}),
 		OnDecision: func(d Decision) { ds = append(ds, d) }}
 	if err := p.Run(context.Background()); err != nil {
@@ -238,8 +238,8 @@ func runSource(t testing.TB, spec string, cfg PipelineConfig, g *Gallery) []Deci
 func TestLiveness(t *testing.T) {
 	photo := stillPhotoClip(t)
 	g := demoGallery(t)
-	off := DefaultPipelineConfig()
-	on := DefaultPipelineConfig()
+	off := NewPipelineConfig(testRecognizer(t).Info())
+	on := off
 	on.Liveness = true
 
 	ds := runSource(t, photo, off, g)
@@ -270,7 +270,8 @@ func TestLiveness(t *testing.T) {
 }
 
 func TestSettle(t *testing.T) {
-	cfg := DefaultPipelineConfig() // threshold 0.50, stranger line 0.60, 2 votes, 4 describes
+	// threshold 0.50, stranger line 0.60, 2 votes, 4 describes
+	cfg := NewPipelineConfig(ModelInfo{DefaultRule: DefaultRule, StrangerLine: DlibStrangerLine})
 	m := func(p int64, d float64) vote { return vote{person: p, distance: d, margin: 0.2, match: d <= 0.5} }
 	for _, tc := range []struct {
 		name   string
@@ -318,7 +319,7 @@ func TestPipelineUndecided(t *testing.T) {
 		{"left", 1 << 40, "left after", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultPipelineConfig()
+			cfg := NewPipelineConfig(testRecognizer(t).Info())
 			cfg.VideoTime = true
 			cfg.Rule.Threshold, cfg.StrangerGap, cfg.UndecidedFrames = 0.30, 0.60, tc.frames
 			ds, _ := runClip(t, cfg)

@@ -34,7 +34,7 @@ func TestSoak(t *testing.T) {
 	det, _ := NewDetector("")
 	defer det.Close()
 	decisions := 0
-	p := &Pipeline{Source: src, Detector: det, Embedder: testRecognizer(t), Gallery: demoGallery(t),
+	p := &Pipeline{Source: src, Detector: det, Embedder: testRecognizer(t), Gallery: demoGallery(t), Config: NewPipelineConfig(testRecognizer(t).Info()),
 		OnDecision: func(Decision) { decisions++ }, OnPreview: func([]byte) {}}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()

@@ -101,7 +101,8 @@ func TestPipelineSurvivesDeadSourceAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer det.Close()
-	p := &Pipeline{Source: src, Detector: det, Embedder: testRecognizer(t), Gallery: NewGallery(nil)}
+	p := &Pipeline{Source: src, Detector: det, Embedder: testRecognizer(t), Gallery: NewGallery(nil),
+		Config: NewPipelineConfig(testRecognizer(t).Info())}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()

@@ -199,7 +199,7 @@ func runAlertsOnDenials(t *testing.T, h *harness) int64 {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	svc := alert.New(alert.Options{Recorder: h.rec, Door: "front", Poll: 20 * time.Millisecond})
+	svc := alert.New(alert.Options{Recorder: h.rec, Door: "front", Poll: 20 * time.Millisecond, Now: h.now})
 	done := make(chan struct{})
 	go func() { svc.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
@@ -215,7 +215,7 @@ func runAlertsOnDenials(t *testing.T, h *harness) int64 {
 	}
 	var last storage.Event
 	for range 3 {
-		ev, err := h.rec.Record(storage.Event{AtMicro: time.Now().UnixMicro(), Kind: storage.KindDenied, Door: "front",
+		ev, err := h.rec.Record(storage.Event{AtMicro: h.now().UnixMicro(), Kind: storage.KindDenied, Door: "front",
 			Code: "unknown_face", Reason: "face not recognised"}, nil, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -151,20 +151,20 @@ func (s *Server) alertsTest(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), alertTestTimeout)
 	defer cancel()
-	result, ok := sendTestMail(ctx, lang, cfg)
+	result, ok := sendTestMail(ctx, lang, cfg, s.deps.Now())
 	s.audit(u.Username, "alert_test_mail", map[string]any{"sent": ok})
 	return s.alertsWith(c, http.StatusOK, f, map[string]any{"Test": result, "TestOK": ok})
 }
 
 // sendTestMail sends cfg's test mail and says in lang what came of it.
-func sendTestMail(ctx context.Context, lang string, cfg *alert.Config) (string, bool) {
+func sendTestMail(ctx context.Context, lang string, cfg *alert.Config, now time.Time) (string, bool) {
 	if cfg == nil {
 		return translate(lang, "alerts.test.nodoc"), false
 	}
 	if cfg.SMTP == nil {
 		return translate(lang, "alerts.test.nosmtp"), false
 	}
-	m := cfg.TestMessage(time.Now())
+	m := cfg.TestMessage(now)
 	if len(m.To) == 0 {
 		return translate(lang, "alerts.test.noone"), false
 	}

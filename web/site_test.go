@@ -58,13 +58,13 @@ func asCentral(t *testing.T, h *harness) {
 func joinSiteDoor(t *testing.T, h *harness, name string) *siteDoor {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := storage.Open(filepath.Join(dir, "door.db"), storage.Options{KeyDir: filepath.Join(dir, "keys")})
+	db, err := storage.Open(filepath.Join(dir, "door.db"), storage.Options{KeyDir: filepath.Join(dir, "keys"), Now: h.now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	tok, _ := h.db.NewOneTimeLink(storage.JoinPurpose, name, h.now().Add(time.Hour), "test")
-	app, err := h.db.JoinAppliance(tok, storage.PublicKeyString(db.Keys.Public), time.Now())
+	app, err := h.db.JoinAppliance(tok, storage.PublicKeyString(db.Keys.Public), h.now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func TestCentralDoorsPage(t *testing.T) {
 	dir := t.TempDir()
 	lab, _ := storage.Open(filepath.Join(dir, "lab.db"), storage.Options{KeyDir: dir})
 	defer lab.Close()
-	if app, err := h.db.JoinAppliance(tok[1], storage.PublicKeyString(lab.Keys.Public), time.Now()); err != nil || app.Door != "lab" {
+	if app, err := h.db.JoinAppliance(tok[1], storage.PublicKeyString(lab.Keys.Public), h.now()); err != nil || app.Door != "lab" {
 		t.Errorf("joining with the console's token: %+v %v", app, err)
 	}
 }

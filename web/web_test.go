@@ -24,6 +24,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/facegate/facegate/gate"
+	"github.com/facegate/facegate/gate/clocktest"
 	"github.com/facegate/facegate/gate/identity"
 	"github.com/facegate/facegate/models/modeltest"
 	"github.com/facegate/facegate/storage"
@@ -68,14 +69,17 @@ func newFaceHarness(t testing.TB) *harness { return harnessWith(t, true) }
 func harnessWith(t testing.TB, faces bool) *harness {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := storage.Open(filepath.Join(dir, "f.db"), storage.Options{KeyDir: filepath.Join(dir, "keys")})
+	// One clock for the app and its database (clocktest: `make test` moves
+	// it years ahead and back to catch a test that mixes it with the wall
+	// clock).
+	h := &harness{t: t, clock: clocktest.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	db, err := storage.Open(filepath.Join(dir, "f.db"), storage.Options{KeyDir: filepath.Join(dir, "keys"), Now: h.now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	snaps := storage.SnapshotStore{Dir: filepath.Join(dir, "snapshots")}
-	h := &harness{t: t, db: db, rec: &storage.Recorder{DB: db, Snapshots: snaps, Keys: db.Keys},
-		clock: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	h.db, h.rec = db, &storage.Recorder{DB: db, Snapshots: snaps, Keys: db.Keys}
 	deps := Deps{DB: db, Recorder: h.rec, Now: h.now, Location: time.UTC,
 		Health: func() Health { return Health{Frames: 42, LastFrame: h.now(), SourceState: "streaming", Source: "test"} }}
 	if faces {

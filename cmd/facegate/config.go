@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/facegate/facegate/cmd/internal/appliance"
 	"github.com/facegate/facegate/storage"
 	"github.com/facegate/facegate/vision"
 )
@@ -32,7 +33,7 @@ type Config struct {
 }
 
 func defaultConfig() Config {
-	return Config{DataDir: "./data", Embedder: vision.DefaultEmbedderName, Detector: detectorNet, LogLevel: "info"}
+	return Config{DataDir: "./data", Embedder: vision.DefaultEmbedderName, Detector: appliance.DetectorNet, LogLevel: "info"}
 }
 
 // newFlags is a command's flag set with the shared flags registered.
@@ -72,7 +73,7 @@ func (c *Config) Validate() error {
 	if !slices.Contains(vision.EmbedderNames, c.Embedder) {
 		return fmt.Errorf("config: --embedder %q: use one of %s", c.Embedder, strings.Join(vision.EmbedderNames, ", "))
 	}
-	if c.Detector != detectorLBP && c.Detector != detectorNet {
+	if c.Detector != appliance.DetectorLBP && c.Detector != appliance.DetectorNet {
 		return fmt.Errorf("config: --detector %q: use lbp or fr_detect", c.Detector)
 	}
 	if err := c.Rule().Validate(); err != nil {
@@ -89,26 +90,7 @@ func (c *Config) Snapshots() storage.SnapshotStore {
 	return storage.SnapshotStore{Dir: filepath.Join(c.DataDir, "snapshots")}
 }
 
-// Rule is the match rule the config describes.
-// Per-frame detector names for --detector. fr_detect is the default: on
-// the demo clip it decides every face within 122 ms (p95; the cascade 219
-// ms, waiting for a stranger's blurred frontal frames), and it finds faces
-// the cascade misses (116 of 116 East-Asian photos against 96; turned faces
-// in the audience), at 5.7 ms a frame against 5.8 (`facegate bench`).
-const (
-	detectorLBP = "lbp"
-	detectorNet = "fr_detect"
-)
-
-// OpenDetector opens the per-frame detector the config names.
-func (c *Config) OpenDetector() (vision.FaceDetector, error) {
-	if c.Detector == detectorNet {
-		return vision.NewNetDetector(c.ModelsDir)
-	}
-	return vision.NewDetector("")
-}
-
-// Unset values take the embedder's calibrated default.
+// Rule is the match rule the config describes. Unset values take the embedder's calibrated default.
 func (c *Config) Rule() vision.Rule {
 	r := vision.DefaultRuleFor(c.Embedder)
 	if c.Threshold != 0 {

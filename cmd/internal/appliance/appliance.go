@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg Config) (a *Appliance, err error) {
 // openStorage opens the database, its recorder, and the access policy
 // stored in it.
 func (a *Appliance) openStorage() (err error) {
-	if a.db, err = storage.Open(a.cfg.DB, storage.Options{KeyDir: a.cfg.KeyDir}); err != nil {
+	if a.db, err = storage.Open(a.cfg.DB, storage.Options{KeyDir: a.cfg.KeyDir, Now: a.cfg.Now}); err != nil {
 		return err
 	}
 	a.recorder = &storage.Recorder{DB: a.db, Snapshots: a.cfg.Snapshots(), Keys: a.db.Keys}

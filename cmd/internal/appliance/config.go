@@ -66,7 +66,11 @@ type Config struct {
 	loc *time.Location // SiteTZ, resolved by Validate
 }
 
-// Per-frame detectors (Config.Detector).
+// Per-frame detectors (Config.Detector). fr_detect is the default: on
+// the demo clip it decides every face within 122 ms (p95; the cascade 219
+// ms, waiting for a stranger's blurred frontal frames), and it finds faces
+// the cascade misses (116 of 116 East-Asian photos against 96; turned faces
+// in the audience), at 5.7 ms a frame against 5.8 (`facegate bench`).
 const (
 	DetectorLBP = "lbp"       // OpenCV's LBP frontal cascade
 	DetectorNet = "fr_detect" // the faceplugin ONNX detector

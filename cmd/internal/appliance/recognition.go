@@ -51,24 +51,28 @@ func (a *Appliance) openRecognition(st storage.Settings) (r *recognition, err er
 	if r.src, err = vision.OpenSource(a.cfg.Source, vision.SourceOptions{Paced: true, Loop: true}); err != nil {
 		return nil, err
 	}
-	if r.det, err = openDetector(a.cfg); err != nil {
+	if r.det, err = OpenDetector(a.cfg.Detector, a.cfg.ModelsDir); err != nil {
 		return nil, err
 	}
-	pc := vision.DefaultPipelineConfig()
-	pc.Rule, pc.Liveness = rule, st.Liveness
-	r.pipe = &vision.Pipeline{Source: r.src, Detector: r.det, Embedder: r.rec, Gallery: r.svc.Gallery(), Config: pc,
-		Log: a.log, OnFrame: a.ctrl.FacesAtDoor, OnDecision: a.onDecision, OnPreview: a.hub.PublishFrame}
+	r.pipe = &vision.Pipeline{Source: r.src, Detector: r.det, Embedder: r.rec, Gallery: r.svc.Gallery(),
+		Config: PipelineConfig(r.rec.Info(), st), Log: a.log, OnFrame: a.ctrl.FacesAtDoor, OnDecision: a.onDecision,
+		OnPreview: a.hub.PublishFrame}
 	return r, nil
 }
 
-// apply puts settings in force on the running recognition.
+// apply puts settings in force on the running recognition: the match rule
+// of the identity service and the whole pipeline configuration, built the
+// one way (PipelineConfig) from the model and the settings.
 func (r *recognition) apply(st storage.Settings) error {
 	rule := vision.Rule{Threshold: st.Threshold, MinMargin: st.Margin}
+	pc := PipelineConfig(r.rec.Info(), st)
+	if err := pc.Validate(); err != nil {
+		return err
+	}
 	if err := r.svc.SetRule(rule); err != nil {
 		return err
 	}
-	r.pipe.SetConfig(func(c *vision.PipelineConfig) { c.Rule, c.Liveness = rule, st.Liveness })
-	return nil
+	return r.pipe.SetConfig(pc)
 }
 
 func (r *recognition) modelVersion() string { return r.rec.ModelVersion() }
@@ -113,14 +117,6 @@ func (a *Appliance) enrolDemo(svc *identity.Service) error {
 		a.log.Info("demo person enrolled", "employee_id", p.id, "name", p.name)
 	}
 	return nil
-}
-
-// openDetector opens the per-frame detector the config names.
-func openDetector(c Config) (vision.FaceDetector, error) {
-	if c.Detector == DetectorNet {
-		return vision.NewNetDetector(c.ModelsDir)
-	}
-	return vision.NewDetector("")
 }
 
 // switchModel re-derives templates made by another descriptor model (an

@@ -36,6 +36,9 @@ type Config struct {
 	// console (0: DefaultDoorStale).
 	DoorStale time.Duration
 	Log       *slog.Logger
+	// Now is the central's one clock: its database, console and sync API
+	// (signature windows, join-token expiry, last seen). time.Now when nil.
+	Now func() time.Time
 }
 
 // Central is a running central.
@@ -62,7 +65,10 @@ func Open(cfg Config) (*Central, error) {
 	if cfg.KeyDir == "" {
 		cfg.KeyDir = filepath.Join(cfg.DataDir, "keys")
 	}
-	db, err := storage.Open(cfg.DB, storage.Options{KeyDir: cfg.KeyDir})
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	db, err := storage.Open(cfg.DB, storage.Options{KeyDir: cfg.KeyDir, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +78,7 @@ func Open(cfg Config) (*Central, error) {
 	if cfg.Web.Addr == "" {
 		return c, nil
 	}
-	deps := web.Deps{DB: db, Recorder: rec, Log: cfg.Log, Site: siteView{db, cfg.DoorStale}, Live: c.live}
+	deps := web.Deps{DB: db, Recorder: rec, Log: cfg.Log, Site: siteView{db, cfg.DoorStale}, Live: c.live, Now: cfg.Now}
 	if cfg.ModelsDir != "" {
 		if err := c.openFaces(&deps); err != nil {
 			c.Close()

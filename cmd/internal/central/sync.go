@@ -71,7 +71,7 @@ func (c *Central) signedMax(limit int64, tooLarge string, h func(*request)) http
 			http.Error(w, "body too large or unreadable: "+err.Error(), http.StatusRequestEntityTooLarge)
 			return
 		}
-		key, err := c.verify.Verify(r, body, time.Now())
+		key, err := c.verify.Verify(r, body, c.cfg.Now())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
@@ -107,7 +107,7 @@ func (c *Central) join(q *request) {
 		q.fail(http.StatusBadRequest, `want {"token":"…"} with the token from facegate central join-token`)
 		return
 	}
-	a, err := c.db.JoinAppliance(in.Token, q.key, time.Now())
+	a, err := c.db.JoinAppliance(in.Token, q.key, c.cfg.Now())
 	if errors.Is(err, storage.ErrLinkInvalid) || errors.Is(err, storage.ErrRevoked) {
 		q.fail(http.StatusForbidden, err.Error())
 		return
@@ -120,7 +120,7 @@ func (c *Central) join(q *request) {
 }
 
 func (c *Central) hello(q *request) {
-	c.db.TouchAppliance(q.app.ID, -1, time.Now())
+	c.db.TouchAppliance(q.app.ID, -1, c.cfg.Now())
 	q.json(q.app)
 }
 
@@ -133,7 +133,7 @@ func (c *Central) changes(q *request) {
 		q.fail(http.StatusBadRequest, "want ?since=REVISION&wait=MILLISECONDS (since=-1: everything)")
 		return
 	}
-	c.db.TouchAppliance(q.app.ID, since, time.Now())
+	c.db.TouchAppliance(q.app.ID, since, c.cfg.Now())
 	if rev, err := c.db.SiteRevision(); err == nil && since > rev {
 		since = -1 // a door ahead of this database (restored from a backup): everything again
 	}
