@@ -23,15 +23,9 @@ import (
 // 0.233 with four of them added).
 var driftPhotos = []string{"faces/obama.jpg", "faces/obama2.jpg", "faces/obama3.jpg", "faces/biden.jpg"}
 
-// deriveCalibration computes an embedder's Calibration by its documented
+// deriveCalibrationPairs computes an embedder's Calibration by its documented
 // method.
-func deriveCalibration(t *testing.T, name string, e Embedder) Calibration {
-	c, _, _ := deriveCalibrationPairs(t, name, e)
-	return c
-}
-
-// deriveCalibrationPairs is deriveCalibration with the sorted genuine and
-// impostor pair distances it counted.
+// It also returns the sorted genuine and impostor pair distances it counted.
 func deriveCalibrationPairs(t *testing.T, name string, e Embedder) (Calibration, []float64, []float64) {
 	t.Helper()
 	set := calibrationSet(t, e)

@@ -23,7 +23,7 @@ type PipelineConfig struct {
 	// decision within ~3 frames (≤100 ms at 30 fps), yet one lucky frame of
 	// a look-alike cannot open the door.
 	VotesNeeded int
-		// StrangerLine: a face whose every vote (at least VotesNeeded) is at
+	// StrangerLine: a face whose every vote (at least VotesNeeded) is at
 	// least this far from everyone enrolled is decided "unknown" at once.
 	// It is the model's own same-person bound (ModelInfo.StrangerLine: the
 	// largest same-person distance in its calibration photos, dlib 0.60,
