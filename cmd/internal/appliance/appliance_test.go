@@ -208,7 +208,10 @@ func TestRunRetentionOnInjectedClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	old, err := a.recorder.Record(storage.Event{Kind: storage.KindDenied, Door: "front", PersonName: "someone"}, nil, nil)
+	// Two years before the appliance's clock (which its database shares):
+	// past the 365 days of retention.
+	old, err := a.recorder.Record(storage.Event{Kind: storage.KindDenied, Door: "front", PersonName: "someone",
+		AtMicro: cfg.Now().AddDate(-2, 0, 0).UnixMicro()}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
